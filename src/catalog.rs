@@ -1,0 +1,232 @@
+//! The boundary catalogue: imports into staged generations, activation and rollback, keeping the in-memory index
+//! in step with the store. The one place that writes boundaries; CLI and HTTP both go through it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+use crate::import::{self, HierarchyContext, ImportError, Parsed, ReadOptions, Report};
+use crate::index::{BoundaryIndex, LayerFeatures};
+use crate::layers::{GenerationId, Layer};
+use crate::locate::Locator;
+use crate::sample;
+use crate::store::{BoundaryStore, NewGeneration, StoreError};
+
+/// What can go wrong in a catalogue operation.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A file could not be read.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// The same layer was given twice in one import.
+    #[error("layer {0} is given more than once in one import")]
+    LayerTwice(Layer),
+    /// A blocking task panicked or was cancelled.
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+/// One file to import into a layer.
+#[derive(Debug)]
+pub struct ImportFile {
+    /// File name (its extension selects the reader).
+    pub name: String,
+    /// File content.
+    pub bytes: Vec<u8>,
+    /// Layer and field mapping.
+    pub options: ReadOptions,
+}
+
+/// Import switches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportMode {
+    /// Validate only; write nothing.
+    pub dry_run: bool,
+    /// Make the new generation active when valid.
+    pub activate: bool,
+    /// Build on this generation instead of the active one.
+    pub base: Option<GenerationId>,
+}
+
+/// Boundary catalogue over a store, optionally keeping a live index current (the server does; the CLI does not).
+#[derive(Debug)]
+pub struct Catalog {
+    store: Arc<dyn BoundaryStore>,
+    locator: Option<Arc<Locator>>,
+    /// Serialises activations, rollbacks and reloads within this process.
+    switch: Mutex<()>,
+}
+
+impl Catalog {
+    /// A catalogue over `store`; with a locator, activations also rebuild and swap its index.
+    pub fn new(store: Arc<dyn BoundaryStore>, locator: Option<Arc<Locator>>) -> Self {
+        Self { store, locator, switch: Mutex::new(()) }
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Arc<dyn BoundaryStore> {
+        &self.store
+    }
+
+    /// Reads, validates and (unless rejected or a dry run) writes one generation replacing the given layers.
+    /// Returns one report per file; nothing is written when any of them has errors.
+    pub async fn import(&self, files: Vec<ImportFile>, mode: ImportMode) -> Result<Vec<Report>, CatalogError> {
+        let base = match mode.base {
+            Some(b) => Some(b),
+            None => self.store.active_generation().await?,
+        };
+        let mut layers_seen = HashSet::new();
+        for f in &files {
+            if !layers_seen.insert(f.options.layer) {
+                return Err(CatalogError::LayerTwice(f.options.layer));
+            }
+        }
+        let mut parsed: Vec<Parsed> = blocking(move || {
+            files.into_iter().map(|f| import::read(&f.name, &f.bytes, &f.options)).collect::<Result<Vec<_>, _>>()
+        })
+        .await??;
+
+        // Validate each layer against its neighbours: from this import when present, else from the base.
+        let mut contexts = Vec::with_capacity(parsed.len());
+        for p in &parsed {
+            let layer = p.report.layer;
+            let parent_codes = match layer.parent() {
+                None => None,
+                Some(parent) => Some(match parsed.iter().find(|q| q.report.layer == parent) {
+                    Some(q) => q.features.iter().map(|f| f.code.clone()).collect(),
+                    None => self.codes(base, parent).await?.into_iter().map(|(c, _)| c).collect(),
+                }),
+            };
+            let children = match layer.child() {
+                Some(child) if !parsed.iter().any(|q| q.report.layer == child) => self.codes(base, child).await?,
+                _ => Vec::new(),
+            };
+            contexts.push(HierarchyContext { parent_codes, children });
+        }
+        let mut parsed = blocking(move || {
+            for (p, ctx) in parsed.iter_mut().zip(&contexts) {
+                import::validate(p, ctx);
+            }
+            parsed
+        })
+        .await?;
+
+        let valid = parsed.iter().all(|p| p.report.valid);
+        for p in &mut parsed {
+            p.report.dry_run = mode.dry_run;
+        }
+        if !valid || mode.dry_run {
+            return Ok(parsed.into_iter().map(|p| p.report).collect());
+        }
+
+        let description = format!(
+            "import {}",
+            parsed.iter().map(|p| format!("{} from {}", p.report.layer, p.report.file)).collect::<Vec<_>>().join(", ")
+        );
+        let report_json = serde_json::to_value(parsed.iter().map(|p| &p.report).collect::<Vec<_>>())
+            .unwrap_or(serde_json::Value::Null);
+        let generation = self
+            .store
+            .create_generation(NewGeneration {
+                base,
+                description,
+                report: report_json,
+                layers: parsed.iter().map(|p| (p.report.layer, p.features.as_slice())).collect(),
+            })
+            .await?;
+        if mode.activate {
+            self.activate(generation).await?;
+        }
+        Ok(parsed
+            .into_iter()
+            .map(|mut p| {
+                p.report.generation = Some(generation);
+                p.report.activated = mode.activate;
+                p.report
+            })
+            .collect())
+    }
+
+    async fn codes(&self, base: Option<GenerationId>, layer: Layer) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        match base {
+            Some(g) => self.store.layer_codes(g, layer).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Makes a generation current: builds its index first, then commits the switch, then swaps the index in.
+    pub async fn activate(&self, generation: GenerationId) -> Result<(), CatalogError> {
+        let _switching = self.switch.lock().await;
+        let index = match &self.locator {
+            Some(_) => Some(self.build_index(generation).await?),
+            None => None,
+        };
+        self.store.activate(generation).await?;
+        if let (Some(locator), Some(index)) = (&self.locator, index) {
+            locator.swap(index);
+            tracing::info!(%generation, "generation activated");
+        }
+        Ok(())
+    }
+
+    /// Returns to the previously active generation.
+    pub async fn rollback(&self) -> Result<GenerationId, CatalogError> {
+        let _switching = self.switch.lock().await;
+        let generation = self.store.rollback().await?;
+        if let Some(locator) = &self.locator {
+            locator.swap(self.build_index(generation).await?);
+            tracing::info!(%generation, "rolled back");
+        }
+        Ok(generation)
+    }
+
+    /// Loads the store's active generation into the index if it is not the one served (another process or replica
+    /// may have switched it). Returns true when the index changed.
+    pub async fn reload_if_changed(&self) -> Result<bool, CatalogError> {
+        let Some(locator) = &self.locator else { return Ok(false) };
+        let _switching = self.switch.lock().await;
+        let active = self.store.active_generation().await?;
+        if active == locator.current().generation() {
+            return Ok(false);
+        }
+        let index = match active {
+            Some(g) => self.build_index(g).await?,
+            None => BoundaryIndex::empty(),
+        };
+        locator.swap(index);
+        tracing::info!(generation = ?active, "index reloaded from the store");
+        Ok(true)
+    }
+
+    /// On a store with no generation at all, imports and activates the bundled Qinhuai sample.
+    pub async fn ensure_sample(&self) -> Result<bool, CatalogError> {
+        if !self.store.generations().await?.is_empty() {
+            return Ok(false);
+        }
+        let reports = self.import(sample::files(), ImportMode { activate: true, ..ImportMode::default() }).await?;
+        if let Some(bad) = reports.iter().find(|r| !r.valid) {
+            return Err(CatalogError::Task(format!("bundled sample is invalid: {}", bad.to_text())));
+        }
+        tracing::info!("loaded the bundled Qinhuai sample boundaries");
+        Ok(true)
+    }
+
+    async fn build_index(&self, generation: GenerationId) -> Result<BoundaryIndex, CatalogError> {
+        let (s, c, g) = tokio::try_join!(
+            self.store.layer_features(generation, Layer::Streets),
+            self.store.layer_features(generation, Layer::Communities),
+            self.store.layer_features(generation, Layer::Grids),
+        )?;
+        let features: LayerFeatures = [s, c, g];
+        blocking(move || BoundaryIndex::build(Some(generation), features)).await
+    }
+}
+
+/// Runs CPU-heavy work off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, CatalogError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| CatalogError::Task(e.to_string()))
+}

@@ -1,0 +1,108 @@
+//! `gridmap import`, `generations`, `activate`, `rollback`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::{EXIT_REJECTED, ImportArgs};
+use crate::catalog::{Catalog, CatalogError, ImportFile, ImportMode};
+use crate::import::ReadOptions;
+use crate::layers::GenerationId;
+use crate::store::{self, StoreError};
+
+async fn catalog(db: &str) -> anyhow::Result<Catalog> {
+    let store = store::open(db).await.with_context(|| format!("opening {}", store::redact(db)))?;
+    Ok(Catalog::new(store, None))
+}
+
+/// Reads, validates and stages (or activates) a boundary file; exit 1 when it is rejected.
+pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let name = args.file.display().to_string();
+    let bytes = match std::fs::read(&args.file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {name}: {e}");
+            return Ok(ExitCode::from(EXIT_REJECTED));
+        }
+    };
+    let options = ReadOptions {
+        layer: args.layer,
+        code_field: args.code_field,
+        name_field: args.name_field,
+        parent_field: args.parent_field,
+        crs: args.crs,
+    };
+    let mode = ImportMode { dry_run: args.dry_run, activate: args.activate, base: args.base.map(GenerationId) };
+    let catalog = catalog(&args.db.db).await?;
+    let reports = match catalog.import(vec![ImportFile { name, bytes, options }], mode).await {
+        Ok(r) => r,
+        Err(CatalogError::Import(e)) => {
+            if args.json {
+                println!("{}", serde_json::json!({"valid": false, "errors": [{"message": e.to_string()}]}));
+            } else {
+                eprintln!("error: {e}");
+            }
+            return Ok(ExitCode::from(EXIT_REJECTED));
+        }
+        Err(CatalogError::Store(StoreError::NoSuchGeneration(g))) => {
+            eprintln!("error: --base {g}: generation {g} does not exist");
+            return Ok(ExitCode::from(EXIT_REJECTED));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let valid = reports.iter().all(|r| r.valid);
+    for r in &reports {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(r)?);
+        } else {
+            print!("{}", r.to_text());
+        }
+    }
+    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) })
+}
+
+/// Lists generations.
+pub async fn generations(db: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let list = catalog(db).await?.store().generations().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:>5}  {:<8}  {:<25}  {:<30}  description", "id", "status", "created", "features (s/c/g)");
+    for g in list {
+        let counts: Vec<String> = g.layers.iter().map(|l| format!("{}:{}", &l.layer.as_str()[..1], l.features)).collect();
+        let status = serde_json::to_value(g.status)?.as_str().unwrap_or_default().to_owned();
+        println!("{:>5}  {:<8}  {:<25}  {:<30}  {}", g.id, status, g.created_at, counts.join(" "), g.description);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Activates a generation; exit 1 when it does not exist.
+pub async fn activate(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
+    match catalog(db).await?.activate(GenerationId(generation)).await {
+        Ok(()) => {
+            println!("generation {generation} is active");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CatalogError::Store(e @ StoreError::NoSuchGeneration(_))) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(EXIT_REJECTED))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Rolls back to the previous generation; exit 1 when there is none.
+pub async fn rollback(db: &str) -> anyhow::Result<ExitCode> {
+    match catalog(db).await?.rollback().await {
+        Ok(g) => {
+            println!("rolled back: generation {g} is active");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CatalogError::Store(e @ StoreError::NothingToRollBack)) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(EXIT_REJECTED))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

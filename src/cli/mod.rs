@@ -1,0 +1,169 @@
+//! The `gridmap` command line: `serve`, `import`, `generations`, `activate`, `rollback`.
+
+mod boundaries;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::crs::Crs;
+use crate::layers::Layer;
+
+/// Exit code: the input was rejected (a report was printed).
+pub const EXIT_REJECTED: u8 = 1;
+/// Exit code: the command could not run (database unreachable, internal error).
+pub const EXIT_FAILED: u8 = 3;
+
+/// gridmap: boundary layers, lookups and dispatch for grid-based urban governance.
+#[derive(Debug, Parser)]
+#[command(name = "gridmap", version, about)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "GRIDMAP_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Database selection shared by all commands.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Database URL: sqlite://PATH (embedded, default) or postgres://… (PostGIS).
+    #[arg(long, env = "GRIDMAP_DB", default_value = "sqlite://data/gridmap.db")]
+    pub db: String,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (loads the bundled sample boundaries into an empty database).
+    Serve(ServeArgs),
+    /// Validate a boundary file and stage it as a new generation.
+    Import(ImportArgs),
+    /// List generations.
+    Generations {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a generation the active one.
+    Activate {
+        /// Generation id.
+        generation: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Return to the generation that was active before the current one.
+    Rollback {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// `gridmap serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "GRIDMAP_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// H3 resolution of the `h3` cell in lookup answers (0–15).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=15))]
+    pub h3_resolution: u8,
+    /// Largest request body in MiB (a 200 000-point locate batch is about 8 MiB).
+    #[arg(long, default_value_t = 64)]
+    pub body_limit_mb: usize,
+    /// Seconds between checks for a generation activated elsewhere (CLI, another replica); 0 disables.
+    #[arg(long, default_value_t = 5)]
+    pub reload_interval_s: u64,
+    /// Do not load the bundled sample boundaries into an empty database.
+    #[arg(long)]
+    pub no_sample: bool,
+}
+
+/// `gridmap import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Target layer: streets, communities or grids.
+    #[arg(long)]
+    pub layer: Layer,
+    /// The boundary file (.geojson / .json).
+    pub file: PathBuf,
+    /// Coordinate system of the file when it does not say: wgs84, cgcs2000, gcj02, bd09.
+    #[arg(long)]
+    pub crs: Option<Crs>,
+    /// Attribute holding the feature code.
+    #[arg(long, default_value = "code")]
+    pub code_field: String,
+    /// Attribute holding the feature name.
+    #[arg(long, default_value = "name")]
+    pub name_field: String,
+    /// Attribute holding the parent feature's code.
+    #[arg(long, default_value = "parent_code")]
+    pub parent_field: String,
+    /// Validate only; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Activate the new generation when the file is valid.
+    #[arg(long)]
+    pub activate: bool,
+    /// Build on this generation instead of the active one (to stage several layers together).
+    #[arg(long)]
+    pub base: Option<i64>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Parses arguments, runs the command and returns the process exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Import(args) => boundaries::import(args).await,
+            Command::Generations { db, json } => boundaries::generations(&db.db, json).await,
+            Command::Activate { generation, db } => boundaries::activate(&db.db, generation).await,
+            Command::Rollback { db } => boundaries::rollback(&db.db).await,
+        }
+    });
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,76 @@
+//! `gridmap serve`: open the store, load boundaries, serve HTTP until SIGINT/SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use h3o::Resolution;
+
+use super::ServeArgs;
+use crate::catalog::Catalog;
+use crate::http::{AppState, HttpLimits, app};
+use crate::index::BoundaryIndex;
+use crate::locate::Locator;
+use crate::store;
+
+/// Runs the server.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let store = store::open(&args.db.db).await.with_context(|| format!("opening {}", store::redact(&args.db.db)))?;
+    tracing::info!(backend = store.backend(), db = %store::redact(&args.db.db), "store open");
+    let resolution = Resolution::try_from(args.h3_resolution).context("--h3-resolution")?;
+    let locator = Arc::new(Locator::new(BoundaryIndex::empty(), resolution));
+    let catalog = Arc::new(Catalog::new(store, Some(locator.clone())));
+    if !args.no_sample {
+        catalog.ensure_sample().await.context("loading the bundled sample boundaries")?;
+    }
+    let started = std::time::Instant::now();
+    catalog.reload_if_changed().await.context("loading the active generation")?;
+    let index = locator.current();
+    tracing::info!(
+        generation = ?index.generation(),
+        streets = index.layer(crate::layers::Layer::Streets).len(),
+        communities = index.layer(crate::layers::Layer::Communities).len(),
+        grids = index.layer(crate::layers::Layer::Grids).len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "boundaries indexed"
+    );
+    drop(index);
+
+    if args.reload_interval_s > 0 {
+        let catalog = catalog.clone();
+        let every = Duration::from_secs(args.reload_interval_s);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = catalog.reload_if_changed().await {
+                    tracing::warn!(error = %e, "checking for a newly activated generation failed");
+                }
+            }
+        });
+    }
+
+    let limits = HttpLimits { body_limit_bytes: args.body_limit_mb.saturating_mul(1024 * 1024) };
+    let router = app(AppState { catalog, locator }, limits);
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,159 @@
+//! A polygon prepared for fast "does it cover this point?" tests.
+//!
+//! `geo::indexed::IntervalTreeMultiPolygon` answers `contains` (interior only); gridmap needs `covers` (boundary
+//! included, like PostGIS `ST_Covers`), so edges are bucketed into horizontal slabs: a query visits only the edges
+//! whose y-range overlaps the point's slab, tests the boundary exactly with robust orientation, and counts windings.
+
+use geo::{BoundingRect, Coord, MultiPolygon, Rect};
+use robust::{Coord as RCoord, orient2d};
+
+/// One edge, stored as its two ends.
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    a: Coord<f64>,
+    b: Coord<f64>,
+}
+
+/// A (Multi)Polygon with its edges bucketed in horizontal slabs.
+#[derive(Debug, Clone)]
+pub struct PreparedArea {
+    bbox: Rect<f64>,
+    min_y: f64,
+    slab_height: f64,
+    /// `slab_start[i]..slab_start[i + 1]` indexes `edges` for slab `i`.
+    slab_start: Vec<u32>,
+    edges: Vec<Edge>,
+}
+
+impl PreparedArea {
+    /// Prepares a multipolygon; `None` when it has no coordinates.
+    pub fn new(mp: &MultiPolygon<f64>) -> Option<Self> {
+        let bbox = mp.bounding_rect()?;
+        let mut all = Vec::new();
+        for polygon in &mp.0 {
+            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+                all.extend(ring.lines().map(|l| Edge { a: l.start, b: l.end }));
+            }
+        }
+        let slabs = (all.len() / 2).clamp(1, 1 << 16);
+        let min_y = bbox.min().y;
+        let height = bbox.height();
+        let slab_height = if height > 0.0 { height / slabs as f64 } else { 1.0 };
+        let slab_of = |y: f64| (((y - min_y) / slab_height) as usize).min(slabs - 1);
+
+        let mut counts = vec![0u32; slabs + 1];
+        for e in &all {
+            let (lo, hi) = (slab_of(e.a.y.min(e.b.y)), slab_of(e.a.y.max(e.b.y)));
+            for c in &mut counts[lo..=hi] {
+                *c += 1;
+            }
+        }
+        let mut slab_start = Vec::with_capacity(slabs + 1);
+        let mut acc = 0u32;
+        for c in &counts[..slabs] {
+            slab_start.push(acc);
+            acc += c;
+        }
+        slab_start.push(acc);
+        let mut fill = slab_start.clone();
+        let mut edges = vec![Edge { a: Coord::zero(), b: Coord::zero() }; acc as usize];
+        for e in &all {
+            let (lo, hi) = (slab_of(e.a.y.min(e.b.y)), slab_of(e.a.y.max(e.b.y)));
+            for f in &mut fill[lo..=hi] {
+                edges[*f as usize] = *e;
+                *f += 1;
+            }
+        }
+        Some(Self { bbox, min_y, slab_height, slab_start, edges })
+    }
+
+    /// Bounding box of the area.
+    pub fn bbox(&self) -> Rect<f64> {
+        self.bbox
+    }
+
+    /// True when `p` lies in the interior or on the boundary (`ST_Covers` semantics).
+    pub fn covers(&self, p: Coord<f64>) -> bool {
+        let (min, max) = (self.bbox.min(), self.bbox.max());
+        if p.x < min.x || p.x > max.x || p.y < min.y || p.y > max.y {
+            return false;
+        }
+        let slabs = self.slab_start.len() - 1;
+        let slab = (((p.y - self.min_y) / self.slab_height) as usize).min(slabs - 1);
+        let range = self.slab_start[slab] as usize..self.slab_start[slab + 1] as usize;
+        let mut winding = 0i32;
+        for e in &self.edges[range] {
+            let (a, b) = (e.a, e.b);
+            let (lo_y, hi_y) = if a.y <= b.y { (a.y, b.y) } else { (b.y, a.y) };
+            if p.y < lo_y || p.y > hi_y {
+                continue;
+            }
+            if p.x > a.x.max(b.x) {
+                // Entirely to the left of p: neither on it nor crossing the ray to the right.
+                continue;
+            }
+            let o = orient2d(rc(a), rc(b), rc(p));
+            if o == 0.0 && p.x >= a.x.min(b.x) {
+                return true;
+            }
+            // Half-open rule: an upward edge counts when it crosses at a.y <= p.y < b.y, a downward one likewise.
+            if a.y <= p.y && b.y > p.y && o > 0.0 {
+                winding += 1;
+            } else if a.y > p.y && b.y <= p.y && o < 0.0 {
+                winding -= 1;
+            }
+        }
+        winding != 0
+    }
+}
+
+fn rc(c: Coord<f64>) -> RCoord<f64> {
+    RCoord { x: c.x, y: c.y }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Contains, Intersects, Point, wkt};
+
+    fn square_with_hole() -> MultiPolygon<f64> {
+        wkt! { MULTIPOLYGON(((0. 0.,10. 0.,10. 10.,0. 10.,0. 0.),(4. 4.,6. 4.,6. 6.,4. 6.,4. 4.)),((20. 0.,30. 5.,20. 10.,20. 0.))) }
+    }
+
+    #[test]
+    fn boundary_counts_as_covered() {
+        let area = PreparedArea::new(&square_with_hole()).expect("non-empty");
+        for (x, y) in [(0.0, 0.0), (5.0, 0.0), (10.0, 3.0), (4.0, 5.0), (5.0, 6.0), (25.0, 2.5), (20.0, 10.0)] {
+            assert!(area.covers(Coord { x, y }), "({x}, {y}) is on the boundary");
+        }
+    }
+
+    #[test]
+    fn interior_hole_and_outside() {
+        let area = PreparedArea::new(&square_with_hole()).expect("non-empty");
+        assert!(area.covers(Coord { x: 1.0, y: 1.0 }));
+        assert!(area.covers(Coord { x: 22.0, y: 5.0 }));
+        assert!(!area.covers(Coord { x: 5.0, y: 5.0 }), "inside the hole");
+        assert!(!area.covers(Coord { x: 15.0, y: 5.0 }));
+        assert!(!area.covers(Coord { x: 29.0, y: 9.0 }));
+        assert!(!area.covers(Coord { x: -0.000001, y: 5.0 }));
+    }
+
+    #[test]
+    fn agrees_with_geo_on_a_dense_sample() {
+        let mp = square_with_hole();
+        let area = PreparedArea::new(&mp).expect("non-empty");
+        let mut checked = 0;
+        for i in 0..=300 {
+            for j in 0..=100 {
+                let p = Point::new(-1.0 + i as f64 * 0.1037, -0.5 + j as f64 * 0.1101);
+                // geo: covers == intersects for a point against a polygon.
+                assert_eq!(area.covers(p.0), mp.intersects(&p), "at {p:?}");
+                if mp.contains(&p) {
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000);
+    }
+}

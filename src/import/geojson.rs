@@ -1,0 +1,153 @@
+//! GeoJSON reader: FeatureCollection, a single Feature, or a bare geometry (optionally with a `properties` member).
+
+use ::geojson::{Feature as GjFeature, GeoJson, Geometry, GeometryValue, JsonObject, PolygonType};
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+use serde_json::Value;
+
+use super::{ImportError, Parsed, Problem, ReadOptions, Report};
+use crate::crs::Crs;
+use crate::layers::Feature;
+
+pub(super) fn read(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Parsed, ImportError> {
+    let gj: GeoJson = serde_json::from_slice(bytes)
+        .map_err(|e| ImportError::Parse { file: file.to_owned(), reason: e.to_string() })?;
+    let (raw, foreign) = match gj {
+        GeoJson::FeatureCollection(fc) => (fc.features, fc.foreign_members),
+        GeoJson::Feature(f) => (vec![f], None),
+        GeoJson::Geometry(g) => {
+            let properties = match g.foreign_members.as_ref().and_then(|m| m.get("properties")) {
+                Some(Value::Object(p)) => Some(p.clone()),
+                _ => None,
+            };
+            (vec![GjFeature { geometry: Some(g), properties, ..GjFeature::default() }], None)
+        }
+    };
+    let crs = match options.crs {
+        Some(c) => c,
+        None => declared_crs(foreign.as_ref()).map_err(|reason| ImportError::Crs { file: file.to_owned(), reason })?,
+    };
+
+    let mut report = Report::new(file, options.layer);
+    report.features = raw.len();
+    let mut parsed = Parsed { features: Vec::with_capacity(raw.len()), source_index: Vec::with_capacity(raw.len()), report };
+    for (i, f) in raw.into_iter().enumerate() {
+        if let Some(feature) = convert(i, f, options, crs, &mut parsed.report) {
+            parsed.features.push(feature);
+            parsed.source_index.push(i);
+        }
+    }
+    Ok(parsed)
+}
+
+/// The coordinate system named by an old-style (GeoJSON 2008) `crs` member; RFC 7946 files have none: WGS84.
+fn declared_crs(foreign: Option<&JsonObject>) -> Result<Crs, String> {
+    let Some(crs) = foreign.and_then(|m| m.get("crs")) else {
+        return Ok(Crs::Wgs84);
+    };
+    let name = crs.pointer("/properties/name").and_then(Value::as_str).unwrap_or_default();
+    Crs::from_urn(name).ok_or_else(|| {
+        format!("the file's crs member names {name:?}, which gridmap cannot convert yet; pass --crs to override")
+    })
+}
+
+/// Text of an attribute: strings as they are, numbers printed, null/missing as `None`.
+fn text(props: Option<&JsonObject>, field: &str) -> Option<String> {
+    match props?.get(field)? {
+        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn convert(i: usize, f: GjFeature, options: &ReadOptions, crs: Crs, report: &mut Report) -> Option<Feature> {
+    let props = f.properties.as_ref();
+    let code = text(props, &options.code_field);
+    let c = code.as_deref();
+    let Some(code) = code.clone() else {
+        let keys: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
+        report.error(Problem::at(
+            i,
+            None,
+            &options.code_field,
+            format!("no code: attribute {:?} is missing or empty (attributes present: {keys:?}); choose another with --code-field", options.code_field),
+        ));
+        return None;
+    };
+    let name = text(props, &options.name_field).unwrap_or_else(|| {
+        report.warn(Problem::at(i, c, &options.name_field, "no name; the code is used as name"));
+        code.clone()
+    });
+    let parent_code = text(props, &options.parent_field);
+    if parent_code.is_none() && options.layer.parent().is_some() {
+        report.error(Problem::at(
+            i,
+            c,
+            &options.parent_field,
+            format!("no parent code: attribute {:?} is missing or empty; every {} names its parent", options.parent_field, options.layer),
+        ));
+        return None;
+    }
+    let geometry = match f.geometry {
+        None => {
+            report.error(Problem::at(i, c, "geometry", "geometry is empty (null)"));
+            return None;
+        }
+        Some(g) => match multipolygon(&g, crs) {
+            Ok(mp) => mp,
+            Err(message) => {
+                report.error(Problem::at(i, c, "geometry", message));
+                return None;
+            }
+        },
+    };
+    let mut properties = f.properties.unwrap_or_default();
+    for field in [&options.code_field, &options.name_field, &options.parent_field] {
+        properties.remove(field.as_str());
+    }
+    Some(Feature { code, name, parent_code, geometry, properties })
+}
+
+fn multipolygon(g: &Geometry, crs: Crs) -> Result<MultiPolygon<f64>, String> {
+    let polygons: Vec<&PolygonType> = match &g.value {
+        GeometryValue::Polygon { coordinates } => vec![coordinates],
+        GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
+        other => return Err(format!("geometry is a {}; a boundary must be a Polygon or MultiPolygon", other.type_name())),
+    };
+    if polygons.is_empty() {
+        return Err("geometry is an empty MultiPolygon".into());
+    }
+    let mut out = Vec::with_capacity(polygons.len());
+    for (pi, rings) in polygons.into_iter().enumerate() {
+        let Some((exterior, interiors)) = rings.split_first() else {
+            return Err(format!("polygon {pi} has no rings"));
+        };
+        let ring = |ri: usize, positions: &Vec<::geojson::Position>| -> Result<LineString<f64>, String> {
+            let at = format!("polygon {pi}, ring {ri}");
+            if positions.len() < 4 {
+                return Err(format!("{at} has {} positions; a ring needs at least 4 (first = last)", positions.len()));
+            }
+            let mut coords = Vec::with_capacity(positions.len());
+            for (k, p) in positions.iter().enumerate() {
+                let &[x, y, ..] = p.as_slice() else {
+                    return Err(format!("{at}, position {k} has fewer than 2 numbers"));
+                };
+                let (lon, lat) = crs.to_wgs84(x, y);
+                if !(lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
+                    return Err(format!(
+                        "{at}, position {k} [{x}, {y}] is not a WGS84 longitude/latitude; if the file is projected, give its --crs"
+                    ));
+                }
+                coords.push(Coord { x: lon, y: lat });
+            }
+            if coords.first() != coords.last() {
+                return Err(format!("{at} is not closed: its first and last positions differ"));
+            }
+            Ok(LineString(coords))
+        };
+        let ext = ring(0, exterior)?;
+        let ints = interiors.iter().enumerate().map(|(k, r)| ring(k + 1, r)).collect::<Result<Vec<_>, _>>()?;
+        out.push(Polygon::new(ext, ints));
+    }
+    Ok(MultiPolygon(out))
+}

@@ -1,0 +1,90 @@
+//! Checks that do not depend on the file format: geometry validity, unique codes, the parent hierarchy.
+
+use std::collections::{HashMap, HashSet};
+
+use geo::Validation;
+
+use super::{Parsed, Problem};
+
+/// The generation an import builds on, as far as validation needs it.
+#[derive(Debug, Default)]
+pub struct HierarchyContext {
+    /// Codes of the parent layer (`None` for streets, whose parents are outside gridmap).
+    pub parent_codes: Option<HashSet<String>>,
+    /// `(code, parent_code)` of the child layer, to warn about children the new layer would orphan.
+    pub children: Vec<(String, Option<String>)>,
+}
+
+/// Most problems of one kind listed individually; the rest are counted.
+const LIST_LIMIT: usize = 200;
+
+/// Adds geometry, duplicate-code and hierarchy problems to the report.
+pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext) {
+    let layer = parsed.report.layer;
+    let mut invalid = Vec::new();
+    for (f, &i) in parsed.features.iter().zip(&parsed.source_index) {
+        if let Err(e) = f.geometry.check_validation() {
+            invalid.push(Problem::at(i, Some(&f.code), "geometry", format!("invalid geometry: {e}")));
+        }
+    }
+    push_capped(&mut parsed.report.errors, invalid, "invalid geometries");
+
+    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+    let mut dups = Vec::new();
+    for (f, &i) in parsed.features.iter().zip(&parsed.source_index) {
+        if let Some(&earlier) = first_seen.get(f.code.as_str()) {
+            dups.push(Problem::at(i, Some(&f.code), "code", format!("duplicate code: feature {earlier} has the same code")));
+        } else {
+            first_seen.insert(&f.code, i);
+        }
+    }
+    push_capped(&mut parsed.report.errors, dups, "duplicate codes");
+
+    if let (Some(parents), Some(parent_layer)) = (&ctx.parent_codes, layer.parent()) {
+        if parents.is_empty() {
+            parsed.report.errors.push(Problem::file(format!(
+                "layer {parent_layer} is empty in the generation this import builds on: import {parent_layer} first"
+            )));
+        } else {
+            let orphans = parsed
+                .features
+                .iter()
+                .zip(&parsed.source_index)
+                .filter_map(|(f, &i)| {
+                    let p = f.parent_code.as_deref()?;
+                    (!parents.contains(p)).then(|| {
+                        Problem::at(i, Some(&f.code), "parent_code", format!("parent code {p} does not exist in layer {parent_layer}"))
+                    })
+                })
+                .collect();
+            push_capped(&mut parsed.report.errors, orphans, "unknown parent codes");
+        }
+    }
+
+    if let Some(child_layer) = layer.child() {
+        let orphaned: Vec<&str> = ctx
+            .children
+            .iter()
+            .filter(|(_, p)| p.as_deref().is_some_and(|p| !first_seen.contains_key(p)))
+            .map(|(c, _)| c.as_str())
+            .collect();
+        if !orphaned.is_empty() {
+            let sample: Vec<&str> = orphaned.iter().take(10).copied().collect();
+            parsed.report.warn(Problem::file(format!(
+                "{} {child_layer} of the current generation name a parent code this file lacks (e.g. {sample:?}); \
+                 import {child_layer} into this generation too (--base) before activating",
+                orphaned.len()
+            )));
+        }
+    }
+    parsed.report.valid = parsed.report.errors.is_empty();
+}
+
+fn push_capped(into: &mut Vec<Problem>, mut found: Vec<Problem>, what: &str) {
+    if found.len() > LIST_LIMIT {
+        let more = found.len() - LIST_LIMIT;
+        found.truncate(LIST_LIMIT);
+        found.push(Problem::file(format!("… and {more} more {what}")));
+    }
+    into.extend(found);
+}

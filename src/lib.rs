@@ -1,0 +1,27 @@
+//! gridmap: the spatial backbone of grid-based urban governance. Boundary layers (street → community → grid) in
+//! versioned generations, an in-memory index answering point lookups, and the HTTP API over them.
+
+/// The boundary catalogue: import, activate, roll back, keep the index current.
+pub mod catalog;
+/// Command-line interface.
+pub mod cli;
+/// Validated WGS84 coordinates.
+pub mod coord;
+/// Coordinate systems at the edges (WGS84, CGCS2000, GCJ-02, BD-09).
+pub mod crs;
+/// Geometry helpers (prepared polygons).
+pub mod geometry;
+/// HTTP API.
+pub mod http;
+/// Reading and validating boundary files.
+pub mod import;
+/// In-memory spatial index of the active generation.
+pub mod index;
+/// Layers, features and generations.
+pub mod layers;
+/// Point lookup answers.
+pub mod locate;
+/// The bundled sample boundaries.
+pub mod sample;
+/// Persistence (SQLite and PostGIS).
+pub mod store;

@@ -1,0 +1,5 @@
+//! The `gridmap` binary.
+
+fn main() -> std::process::ExitCode {
+    gridmap::cli::run()
+}

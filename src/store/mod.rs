@@ -1,0 +1,173 @@
+//! Persistence of boundary generations behind one trait, with an SQLite and a PostGIS backend (sqlx).
+
+mod postgres;
+mod sqlite;
+mod wkb;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use crate::layers::{Feature, GenerationId, GenerationInfo, GenerationStatus, Layer, LayerCount};
+
+/// What went wrong in the store; messages name the action.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is neither `sqlite:` nor `postgres:`.
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// Connecting or migrating failed.
+    #[error("cannot open database {url}: {source}")]
+    Open {
+        /// The URL, without password.
+        url: String,
+        /// Cause.
+        source: sqlx::Error,
+    },
+    /// Applying migrations failed.
+    #[error("cannot migrate database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("{action}: {source}")]
+    Query {
+        /// What was being done.
+        action: &'static str,
+        /// Cause.
+        source: sqlx::Error,
+    },
+    /// No generation with that id.
+    #[error("generation {0} does not exist")]
+    NoSuchGeneration(GenerationId),
+    /// Rollback with no earlier active generation.
+    #[error("nothing to roll back to: no generation was active before the current one")]
+    NothingToRollBack,
+    /// A stored geometry could not be read back.
+    #[error("stored geometry of {layer} feature {code} is unreadable: {reason}")]
+    Geometry {
+        /// Layer.
+        layer: Layer,
+        /// Feature code.
+        code: String,
+        /// Decoder message.
+        reason: String,
+    },
+}
+
+/// Adds the action to a sqlx error.
+pub(crate) fn query_err(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Query { action, source }
+}
+
+/// A generation to write: the layers it replaces; the other layers are taken from `base`.
+#[derive(Debug)]
+pub struct NewGeneration<'a> {
+    /// The generation the snapshot builds on (normally the active one).
+    pub base: Option<GenerationId>,
+    /// What created it.
+    pub description: String,
+    /// The validation report, kept with the generation.
+    pub report: serde_json::Value,
+    /// Replaced layers with their complete feature sets.
+    pub layers: Vec<(Layer, &'a [Feature])>,
+}
+
+/// Storage of boundary generations. Every method is atomic: it either completes or leaves the store unchanged.
+#[async_trait]
+pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
+    /// Which backend, for logs and `/readyz`.
+    fn backend(&self) -> &'static str;
+    /// Cheap round trip, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Writes a staged generation in one transaction and returns its id.
+    async fn create_generation(&self, new: NewGeneration<'_>) -> Result<GenerationId, StoreError>;
+    /// Makes a generation the active one.
+    async fn activate(&self, id: GenerationId) -> Result<(), StoreError>;
+    /// Re-activates the generation that was active before the current one; returns it.
+    async fn rollback(&self) -> Result<GenerationId, StoreError>;
+    /// The active generation, if any.
+    async fn active_generation(&self) -> Result<Option<GenerationId>, StoreError>;
+    /// All generations, newest first.
+    async fn generations(&self) -> Result<Vec<GenerationInfo>, StoreError>;
+    /// The features of one layer of a generation.
+    async fn layer_features(&self, id: GenerationId, layer: Layer) -> Result<Vec<Feature>, StoreError>;
+    /// `(code, parent_code)` of one layer of a generation, for validation without reading geometry.
+    async fn layer_codes(&self, id: GenerationId, layer: Layer) -> Result<Vec<(String, Option<String>)>, StoreError>;
+}
+
+/// Opens (creating and migrating as needed) the store behind a URL.
+pub async fn open(url: &str) -> Result<Arc<dyn BoundaryStore>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PgStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// One row of the generations listing, before grouping.
+pub(crate) struct GenerationRow {
+    pub id: i64,
+    pub base_id: Option<i64>,
+    pub description: String,
+    pub created_at: OffsetDateTime,
+    pub last_activated: Option<OffsetDateTime>,
+    pub ever_activated: bool,
+}
+
+/// Builds the listing from rows and layer counts, marking the active generation.
+pub(crate) fn assemble_generations(
+    rows: Vec<GenerationRow>,
+    counts: Vec<(i64, String, i64, i64)>,
+    active: Option<GenerationId>,
+) -> Vec<GenerationInfo> {
+    rows.into_iter()
+        .map(|r| {
+            let id = GenerationId(r.id);
+            let layers = counts
+                .iter()
+                .filter(|c| c.0 == r.id)
+                .filter_map(|(_, layer, source, n)| {
+                    Some(LayerCount { layer: layer.parse().ok()?, source: GenerationId(*source), features: *n })
+                })
+                .collect();
+            let status = if Some(id) == active {
+                GenerationStatus::Active
+            } else if r.ever_activated {
+                GenerationStatus::Retired
+            } else {
+                GenerationStatus::Staged
+            };
+            GenerationInfo {
+                id,
+                status,
+                base: r.base_id.map(GenerationId),
+                description: r.description,
+                created_at: rfc3339(r.created_at),
+                activated_at: r.last_activated.map(rfc3339),
+                layers,
+            }
+        })
+        .collect()
+}
+
+/// Formats a timestamp as RFC 3339.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// Redacts the password of a URL for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
