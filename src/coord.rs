@@ -6,10 +6,10 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CoordError {
     /// Longitude NaN, infinite or outside [-180, 180].
-    #[error("longitude {0} is not a number in [-180, 180]")]
+    #[error("longitude {0} is not a finite number in [-180, 180]")]
     Lon(f64),
     /// Latitude NaN, infinite or outside [-90, 90].
-    #[error("latitude {0} is not a number in [-90, 90]")]
+    #[error("latitude {0} is not a finite number in [-90, 90]")]
     Lat(f64),
 }
 
