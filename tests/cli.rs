@@ -1,0 +1,191 @@
+//! The `gridmap` binary: import with its checks and exit codes, generations, activate, rollback, on both stores.
+
+mod common;
+
+use common::{gridmap, sample_dir, sample_layer};
+use serde_json::{Value, json};
+
+fn write(dir: &tempfile::TempDir, name: &str, v: &Value) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, v.to_string()).expect("write fixture");
+    p.display().to_string()
+}
+
+fn sample(layer: &str) -> String {
+    sample_dir().join(format!("{layer}.geojson")).display().to_string()
+}
+
+/// Imports the three sample layers, activating them in turn; returns the active generation.
+fn import_sample(db: &str) -> i64 {
+    for layer in ["streets", "communities", "grids"] {
+        let (code, out, err) = gridmap(&["import", "--layer", layer, &sample(layer), "--activate", "--db", db]);
+        assert_eq!(code, 0, "{layer}: {out}{err}");
+        assert!(out.contains("written and activated"), "{out}");
+    }
+    active(db)
+}
+
+fn generations(db: &str) -> Vec<Value> {
+    let (code, out, err) = gridmap(&["generations", "--json", "--db", db]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str::<Vec<Value>>(&out).expect("generations JSON")
+}
+
+fn active(db: &str) -> i64 {
+    generations(db).iter().find(|g| g["status"] == "active").and_then(|g| g["id"].as_i64()).expect("an active generation")
+}
+
+async fn import_activate_and_rollback(db: &str) {
+    let g = import_sample(db);
+    let list = generations(db);
+    assert_eq!(list.len(), 3);
+    let counts: Vec<i64> = list[0]["layers"].as_array().expect("layers").iter().map(|l| l["features"].as_i64().expect("n")).collect();
+    assert_eq!(counts, vec![12, 108, 756]);
+
+    // Stage (no --activate): valid, written, not active.
+    let (code, out, _) = gridmap(&["import", "--layer", "grids", &sample("grids"), "--db", db]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("staged"), "{out}");
+    assert_eq!(active(db), g);
+    let staged = generations(db)[0]["id"].as_i64().expect("id");
+    let (code, out, _) = gridmap(&["activate", &staged.to_string(), "--db", db]);
+    assert_eq!((code, active(db)), (0, staged), "{out}");
+    let (code, _, _) = gridmap(&["rollback", "--db", db]);
+    assert_eq!((code, active(db)), (0, g));
+    let (code, _, err) = gridmap(&["activate", "424242", "--db", db]);
+    assert_eq!(code, 1);
+    assert!(err.contains("424242"), "{err}");
+}
+
+async fn json_report_and_dry_run(db: &str) {
+    import_sample(db);
+    let before = generations(db);
+    let (code, out, _) = gridmap(&["import", "--layer", "grids", &sample("grids"), "--dry-run", "--json", "--db", db]);
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&out).expect("JSON report");
+    assert_eq!((report["valid"].clone(), report["features"].clone(), report["dry_run"].clone()), (json!(true), json!(756), json!(true)));
+    assert_eq!(report["generation"], Value::Null);
+    assert_eq!(generations(db), before, "a dry run writes nothing");
+}
+
+/// Runs an import expected to be rejected; checks exit 1, the message, and that nothing changed.
+fn assert_rejected(db: &str, args: &[&str], expect_in_output: &[&str]) -> Value {
+    let before = generations(db);
+    let mut full = vec!["import"];
+    full.extend_from_slice(args);
+    full.extend_from_slice(&["--json", "--db", db]);
+    let (code, out, err) = gridmap(&full);
+    assert_eq!(code, 1, "expected rejection: {out}{err}");
+    for needle in expect_in_output {
+        assert!(out.contains(needle) || err.contains(needle), "{needle:?} missing from: {out}{err}");
+    }
+    assert_eq!(generations(db), before, "nothing is written on rejection");
+    serde_json::from_str(&out).unwrap_or(Value::Null)
+}
+
+async fn broken_files_are_rejected_naming_the_feature(db: &str) {
+    import_sample(db);
+    let dir = tempfile::tempdir().expect("dir");
+
+    // A ring that is not closed, in feature 3.
+    let mut v = sample_layer("grids");
+    let ring = v["features"][3]["geometry"]["coordinates"][0].as_array_mut().expect("ring");
+    ring.pop();
+    let code3 = v["features"][3]["properties"]["code"].as_str().expect("code").to_owned();
+    let f = write(&dir, "open_ring.geojson", &v);
+    let report = assert_rejected(db, &["--layer", "grids", &f], &["not closed", &code3]);
+    assert_eq!(report["errors"][0]["feature"], 3);
+    assert_eq!(report["errors"][0]["field"], "geometry");
+
+    // A self-intersecting (bow-tie) ring.
+    let mut v = sample_layer("grids");
+    v["features"][5]["geometry"] = json!({"type": "Polygon", "coordinates": [[[118.8, 32.0], [118.81, 32.01], [118.81, 32.0], [118.8, 32.01], [118.8, 32.0]]]});
+    let f = write(&dir, "bowtie.geojson", &v);
+    let report = assert_rejected(db, &["--layer", "grids", &f], &["self-intersection"]);
+    assert_eq!(report["errors"][0]["feature"], 5);
+
+    // A duplicate code: both features named.
+    let mut v = sample_layer("grids");
+    let dup = v["features"][0]["properties"]["code"].clone();
+    v["features"][10]["properties"]["code"] = dup.clone();
+    let f = write(&dir, "dup.geojson", &v);
+    let report = assert_rejected(db, &["--layer", "grids", &f], &["duplicate code", "feature 0"]);
+    assert_eq!((report["errors"][0]["feature"].clone(), report["errors"][0]["code"].clone()), (json!(10), dup));
+
+    // A parent code that does not exist in the parent layer.
+    let mut v = sample_layer("grids");
+    v["features"][7]["properties"]["parent_code"] = json!("999999999999");
+    let f = write(&dir, "orphan.geojson", &v);
+    assert_rejected(db, &["--layer", "grids", &f], &["parent code 999999999999 does not exist in layer communities"]);
+
+    // Empty and non-polygon geometry.
+    let mut v = sample_layer("communities");
+    v["features"][2]["geometry"] = Value::Null;
+    v["features"][4]["geometry"] = json!({"type": "LineString", "coordinates": [[118.8, 32.0], [118.9, 32.1]]});
+    let f = write(&dir, "empty.geojson", &v);
+    let report = assert_rejected(db, &["--layer", "communities", &f], &["geometry is empty", "LineString"]);
+    assert_eq!(report["errors"].as_array().expect("errors").len(), 2);
+
+    // Projected coordinates without --crs.
+    let mut v = sample_layer("streets");
+    v["features"][1]["geometry"]["coordinates"][0][0] = json!([665000.0, 3545000.0]);
+    let f = write(&dir, "projected.geojson", &v);
+    assert_rejected(db, &["--layer", "streets", &f], &["is not a WGS84 longitude/latitude", "--crs"]);
+
+    // Missing code attribute, with a hint about --code-field.
+    let f = write(&dir, "nocode.geojson", &sample_layer("streets"));
+    assert_rejected(db, &["--layer", "streets", &f, "--code-field", "adcode"], &["--code-field", "\"adcode\""]);
+
+    // Not JSON at all.
+    let f = dir.path().join("garbage.geojson");
+    std::fs::write(&f, "{\"type\": \"FeatureCollection\", \"features\": [").expect("write");
+    assert_rejected(db, &["--layer", "streets", &f.display().to_string()], &["garbage.geojson", "not valid GeoJSON"]);
+}
+
+async fn usage_errors_exit_2(db: &str) {
+    let (code, _, err) = gridmap(&["import", "--layer", "roads", &sample("grids"), "--db", db]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown layer"), "{err}");
+    let (code, _, _) = gridmap(&["import", &sample("grids"), "--db", db]);
+    assert_eq!(code, 2, "--layer is required");
+    let (code, _, _) = gridmap(&["frobnicate"]);
+    assert_eq!(code, 2);
+}
+
+async fn staging_several_layers_on_one_base(db: &str) {
+    let g = import_sample(db);
+    // New streets alone would orphan the current communities: a warning, and --base lets the communities follow.
+    let dir = tempfile::tempdir().expect("dir");
+    let mut streets = sample_layer("streets");
+    for f in streets["features"].as_array_mut().expect("features") {
+        let code = f["properties"]["code"].as_str().expect("code").replace("320104", "320199");
+        f["properties"]["code"] = json!(code);
+    }
+    let sf = write(&dir, "streets.geojson", &streets);
+    let (code, out, _) = gridmap(&["import", "--layer", "streets", &sf, "--json", "--db", db]);
+    assert_eq!(code, 0, "{out}");
+    let report: Value = serde_json::from_str(&out).expect("report");
+    assert!(report["warnings"].to_string().contains("108 communities"), "{report}");
+    let staged = report["generation"].as_i64().expect("generation");
+
+    let mut communities = sample_layer("communities");
+    for f in communities["features"].as_array_mut().expect("features") {
+        let p = f["properties"]["parent_code"].as_str().expect("parent").replace("320104", "320199");
+        f["properties"]["parent_code"] = json!(p);
+    }
+    let cf = write(&dir, "communities.geojson", &communities);
+    // Against the active generation the new parent codes do not exist…
+    assert_rejected(db, &["--layer", "communities", &cf], &["does not exist in layer streets"]);
+    // …against the staged streets they do.
+    let (code, out, _) = gridmap(&["import", "--layer", "communities", &cf, "--base", &staged.to_string(), "--activate", "--json", "--db", db]);
+    assert_eq!(code, 0, "{out}");
+    assert_ne!(active(db), g);
+}
+
+both_stores!(
+    import_activate_and_rollback,
+    json_report_and_dry_run,
+    broken_files_are_rejected_naming_the_feature,
+    usage_errors_exit_2,
+    staging_several_layers_on_one_base,
+);
