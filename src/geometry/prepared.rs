@@ -1,17 +1,26 @@
 //! A polygon prepared for fast "does it cover this point?" tests.
 //!
 //! `geo::indexed::IntervalTreeMultiPolygon` answers `contains` (interior only); gridmap needs `covers` (boundary
-//! included, like PostGIS `ST_Covers`), so edges are bucketed into horizontal slabs: a query visits only the edges
-//! whose y-range overlaps the point's slab, tests the boundary exactly with robust orientation, and counts windings.
+//! included, like PostGIS `ST_Covers`), so edges are bucketed into horizontal slabs and a query visits only the
+//! edges whose y-range overlaps the point's slab.
+//!
+//! The side of a point against an edge is computed with the same plain floating-point expression, in the same
+//! operand order and with the edge in its stored direction, as PostGIS's point-in-polygon test (Dan Sunday's winding
+//! number): a point is on the boundary exactly when that expression is 0.0 and the point lies in the edge's bounding
+//! box. So a point that PostGIS `ST_Covers` puts on a shared edge is on it here too, bit for bit, and the lowest-code
+//! rule then picks the same feature on both stores. (A robust predicate would disagree with PostGIS on points within
+//! rounding distance of an edge.)
 
-use geo::{BoundingRect, Coord, MultiPolygon, Rect};
-use robust::{Coord as RCoord, orient2d};
+use geo::winding_order::{Winding, WindingOrder};
+use geo::{BoundingRect, Coord, LineString, MultiPolygon, Rect};
 
-/// One edge, stored as its two ends.
+/// One edge in its stored direction, with the weight that turns its ring's winding into "+1 inside an exterior,
+/// -1 inside a hole" whatever the ring's orientation.
 #[derive(Debug, Clone, Copy)]
 struct Edge {
     a: Coord<f64>,
     b: Coord<f64>,
+    weight: i32,
 }
 
 /// A (Multi)Polygon with its edges bucketed in horizontal slabs.
@@ -30,9 +39,25 @@ impl PreparedArea {
     pub fn new(mp: &MultiPolygon<f64>) -> Option<Self> {
         let bbox = mp.bounding_rect()?;
         let mut all = Vec::new();
+        let mut push_ring = |ring: &LineString<f64>, role: i32| {
+            let orientation = match ring.winding_order() {
+                Some(WindingOrder::Clockwise) => -1,
+                _ => 1,
+            };
+            all.extend(
+                ring.lines()
+                    .filter(|l| {
+                        let (dx, dy) = (l.end.x - l.start.x, l.end.y - l.start.y);
+                        // Zero-length edges carry no side and no crossing.
+                        dx * dx + dy * dy >= 1e-24
+                    })
+                    .map(|l| Edge { a: l.start, b: l.end, weight: orientation * role }),
+            );
+        };
         for polygon in &mp.0 {
-            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-                all.extend(ring.lines().map(|l| Edge { a: l.start, b: l.end }));
+            push_ring(polygon.exterior(), 1);
+            for hole in polygon.interiors() {
+                push_ring(hole, -1);
             }
         }
         let slabs = (all.len() / 2).clamp(1, 1 << 16);
@@ -56,7 +81,7 @@ impl PreparedArea {
         }
         slab_start.push(acc);
         let mut fill = slab_start.clone();
-        let mut edges = vec![Edge { a: Coord::zero(), b: Coord::zero() }; acc as usize];
+        let mut edges = vec![Edge { a: Coord::zero(), b: Coord::zero(), weight: 0 }; acc as usize];
         for e in &all {
             let (lo, hi) = (slab_of(e.a.y.min(e.b.y)), slab_of(e.a.y.max(e.b.y)));
             for f in &mut fill[lo..=hi] {
@@ -84,31 +109,22 @@ impl PreparedArea {
         let mut winding = 0i32;
         for e in &self.edges[range] {
             let (a, b) = (e.a, e.b);
-            let (lo_y, hi_y) = if a.y <= b.y { (a.y, b.y) } else { (b.y, a.y) };
-            if p.y < lo_y || p.y > hi_y {
+            if p.y < a.y.min(b.y) || p.y > a.y.max(b.y) {
                 continue;
             }
-            if p.x > a.x.max(b.x) {
-                // Entirely to the left of p: neither on it nor crossing the ray to the right.
-                continue;
-            }
-            let o = orient2d(rc(a), rc(b), rc(p));
-            if o == 0.0 && p.x >= a.x.min(b.x) {
+            // > 0: p left of a→b; < 0: right; 0: on the line (as PostGIS computes it).
+            let side = (b.x - a.x) * (p.y - a.y) - (p.x - a.x) * (b.y - a.y);
+            if side == 0.0 && p.x >= a.x.min(b.x) && p.x <= a.x.max(b.x) {
                 return true;
             }
-            // Half-open rule: an upward edge counts when it crosses at a.y <= p.y < b.y, a downward one likewise.
-            if a.y <= p.y && b.y > p.y && o > 0.0 {
-                winding += 1;
-            } else if a.y > p.y && b.y <= p.y && o < 0.0 {
-                winding -= 1;
+            if a.y <= p.y && p.y < b.y && side > 0.0 {
+                winding += e.weight;
+            } else if b.y <= p.y && p.y < a.y && side < 0.0 {
+                winding -= e.weight;
             }
         }
         winding != 0
     }
-}
-
-fn rc(c: Coord<f64>) -> RCoord<f64> {
-    RCoord { x: c.x, y: c.y }
 }
 
 #[cfg(test)]
@@ -137,6 +153,16 @@ mod tests {
         assert!(!area.covers(Coord { x: 15.0, y: 5.0 }));
         assert!(!area.covers(Coord { x: 29.0, y: 9.0 }));
         assert!(!area.covers(Coord { x: -0.000001, y: 5.0 }));
+    }
+
+    #[test]
+    fn hole_orientation_does_not_matter() {
+        // Exterior clockwise and hole clockwise too: GeoJSON files in the wild do this.
+        let mp = wkt! { MULTIPOLYGON(((0. 0.,0. 10.,10. 10.,10. 0.,0. 0.),(4. 4.,4. 6.,6. 6.,6. 4.,4. 4.))) };
+        let area = PreparedArea::new(&mp).expect("non-empty");
+        assert!(area.covers(Coord { x: 1.0, y: 1.0 }));
+        assert!(!area.covers(Coord { x: 5.0, y: 5.0 }));
+        assert!(area.covers(Coord { x: 4.0, y: 5.0 }));
     }
 
     #[test]
