@@ -1,1 +1,273 @@
-fn main(){}
+//! Lookup benchmark on the Nanjing city layers (99 streets, 1 188 communities, 9 504 grids), full answer
+//! (street + community + grid): in-process lookups/s on one core, `POST /locate` points/s for a 200 000-point batch
+//! against the real binary over loopback, and — when `GRIDMAP_BENCH_PG` names a PostGIS server — the same points
+//! through PostGIS `ST_Covers` joins with GiST, in the same run. `scripts/bench-locate` runs it all.
+//!
+//! Results are printed and written to `target/bench-locate.json`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gridmap::coord::LonLat;
+use gridmap::import::{ReadOptions, read};
+use gridmap::index::BoundaryIndex;
+use gridmap::layers::Layer;
+use gridmap::locate::{LayerSet, locate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+
+const BBOX: ([f64; 2], [f64; 2]) = ([118.35, 31.22], [119.25, 32.62]);
+const BATCH: usize = 200_000;
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0))
+        })
+        .unwrap_or(0)
+}
+
+fn city_files(out: &Path) -> Option<Vec<PathBuf>> {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/synthetic/nanjing");
+    if !data.is_dir() {
+        return None;
+    }
+    Some(
+        ["streets", "communities", "grids"]
+            .iter()
+            .map(|l| {
+                let mut text = Vec::new();
+                let gz = std::fs::File::open(data.join(format!("{l}.geojson.gz"))).expect("open");
+                flate2::read::GzDecoder::new(gz).read_to_end(&mut text).expect("gunzip");
+                let p = out.join(format!("{l}.geojson"));
+                std::fs::write(&p, text).expect("write");
+                p
+            })
+            .collect(),
+    )
+}
+
+fn random_points(n: usize, seed: u64) -> Vec<LonLat> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            LonLat::new(rng.random_range(BBOX.0[0]..BBOX.1[0]), rng.random_range(BBOX.0[1]..BBOX.1[1])).expect("valid")
+        })
+        .collect()
+}
+
+/// Runs `f` over all points repeatedly for at least `min` and returns lookups per second.
+fn rate(points: &[LonLat], min: Duration, mut f: impl FnMut(LonLat) -> usize) -> f64 {
+    let mut sink = 0usize;
+    let start = Instant::now();
+    let mut done = 0usize;
+    while start.elapsed() < min {
+        for &p in points {
+            sink = sink.wrapping_add(f(p));
+        }
+        done += points.len();
+    }
+    std::hint::black_box(sink);
+    done as f64 / start.elapsed().as_secs_f64()
+}
+
+fn in_process(files: &[PathBuf], results: &mut serde_json::Map<String, Value>) -> Vec<LonLat> {
+    let before = rss_kib(std::process::id());
+    let t = Instant::now();
+    let mut layers = Vec::new();
+    for (layer, file) in Layer::ALL.iter().zip(files) {
+        let bytes = std::fs::read(file).expect("read");
+        layers.push(read(&file.display().to_string(), &bytes, &ReadOptions::new(*layer)).expect("parse").features);
+    }
+    let parse_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let [s, c, g]: [Vec<_>; 3] = layers.try_into().expect("three layers");
+    let index = BoundaryIndex::build(None, [s, c, g]);
+    let build_s = t.elapsed().as_secs_f64();
+    let rss_mib = (rss_kib(std::process::id()).saturating_sub(before)) as f64 / 1024.0;
+    let cache_mib = Layer::ALL.iter().map(|&l| index.layer(l).cell_cache_bytes()).sum::<usize>() as f64 / 1_048_576.0;
+    println!(
+        "index: parse {parse_s:.2} s, build {build_s:.2} s, +{rss_mib:.0} MiB RSS (cell caches {cache_mib:.1} MiB)"
+    );
+
+    let random = random_points(1_000_000, 1);
+    let grids = index.layer(Layer::Grids);
+    let inside: Vec<LonLat> =
+        random_points(3_000_000, 2).into_iter().filter(|p| grids.locate(p.coord()).is_some()).take(1_000_000).collect();
+    let res = h3o::Resolution::Ten;
+    let min = Duration::from_secs(3);
+    let full = |p: LonLat| Layer::ALL.iter().filter_map(|&l| index.layer(l).locate(p.coord())).count();
+    let tree = |p: LonLat| Layer::ALL.iter().filter_map(|&l| index.layer(l).locate_by_tree(p.coord())).count();
+    let with_h3 = |p: LonLat| usize::from(locate(&index, res, p, LayerSet::ALL).grid.is_some());
+    let rows = [
+        ("cells_random", rate(&random, min, full)),
+        ("cells_inside", rate(&inside, min, full)),
+        ("cells_h3_random", rate(&random, min, with_h3)),
+        ("cells_h3_inside", rate(&inside, min, with_h3)),
+        ("rtree_only_random", rate(&random, min, tree)),
+        ("rtree_only_inside", rate(&inside, min, tree)),
+    ];
+    println!("in-process, one thread, street + community + grid:");
+    for (name, r) in rows {
+        println!("  {name:<20} {:>12.0} lookups/s", r);
+        results.insert(format!("in_process_{name}_per_s"), json!(r.round()));
+    }
+    results.insert("index_build_s".into(), json!(build_s));
+    results.insert("index_rss_mib".into(), json!(rss_mib.round()));
+    results.insert("cell_cache_mib".into(), json!(cache_mib));
+    random
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn gridmap(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gridmap")).args(args).output().expect("run gridmap");
+    assert!(out.status.success(), "gridmap {args:?}: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+fn start_server(db: &str) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args(["--log-format", "json", "serve", "--no-sample", "--listen", "127.0.0.1:0", "--db", db])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn server");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited").expect("read log");
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if v["fields"]["message"] == "listening" {
+            break v["fields"]["addr"].as_str().expect("addr").to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (Server(child), format!("http://{addr}"))
+}
+
+async fn http_batch(db: &str, points: &[LonLat], results: &mut serde_json::Map<String, Value>) {
+    let (server, base) = start_server(db);
+    let body = serde_json::to_vec(&json!({"points": points.iter().map(|p| [p.lon(), p.lat()]).collect::<Vec<_>>()}))
+        .expect("body");
+    let client = reqwest::Client::new();
+    let mut times = Vec::new();
+    for _ in 0..6 {
+        let t = Instant::now();
+        let resp = client
+            .post(format!("{base}/api/v1/locate"))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(resp.status(), 200);
+        let v: Value = resp.json().await.expect("JSON");
+        times.push(t.elapsed().as_secs_f64());
+        assert_eq!(v["results"].as_array().expect("results").len(), points.len());
+    }
+    times.remove(0); // warm-up
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let rss = rss_kib(server.0.id()) as f64 / 1024.0;
+    println!(
+        "POST /locate, {} points, JSON both ways (request {:.1} MiB): median {:.3} s = {:.0} points/s; server RSS {rss:.0} MiB",
+        points.len(),
+        body.len() as f64 / 1_048_576.0,
+        median,
+        points.len() as f64 / median
+    );
+    results.insert("http_batch_points_per_s".into(), json!((points.len() as f64 / median).round()));
+    results.insert("http_batch_median_s".into(), json!(median));
+    results.insert("server_rss_mib".into(), json!(rss.round()));
+}
+
+async fn postgis(pg: &str, points: &[LonLat], results: &mut serde_json::Map<String, Value>) {
+    let pool = sqlx::PgPool::connect(pg).await.expect("connect");
+    let active: i64 = sqlx::query_scalar(
+        "SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("active");
+    for layer in ["streets", "communities", "grids"] {
+        for sql in [
+            format!("DROP TABLE IF EXISTS bench_{layer}"),
+            format!(
+                "CREATE TABLE bench_{layer} AS SELECT f.code, f.geom FROM generation_layers gl JOIN features f \
+                 ON f.generation_id = gl.source_generation_id AND f.layer = gl.layer \
+                 WHERE gl.generation_id = {active} AND gl.layer = '{layer}'"
+            ),
+            format!("CREATE INDEX ON bench_{layer} USING gist (geom)"),
+            format!("ANALYZE bench_{layer}"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.expect("set up PostGIS reference tables");
+        }
+    }
+    let xs: Vec<f64> = points.iter().map(|p| p.lon()).collect();
+    let ys: Vec<f64> = points.iter().map(|p| p.lat()).collect();
+    let sql = include_str!("postgis_locate.sql");
+    let t = Instant::now();
+    type Row = (i64, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(sql).bind(&xs).bind(&ys).fetch_all(&pool).await.expect("PostGIS lookup");
+    let s = t.elapsed().as_secs_f64();
+    assert_eq!(rows.len(), points.len());
+    println!(
+        "PostGIS ST_Covers joins (GiST), {} points: {:.2} s = {:.0} points/s",
+        points.len(),
+        s,
+        points.len() as f64 / s
+    );
+    results.insert("postgis_points_per_s".into(), json!((points.len() as f64 / s).round()));
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(files) = city_files(dir.path()) else {
+        eprintln!("../shared/data/synthetic/nanjing is absent: nothing to benchmark");
+        return;
+    };
+    let mut results = serde_json::Map::new();
+    let random = in_process(&files, &mut results);
+    let batch = &random[..BATCH];
+
+    let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let pg = std::env::var("GRIDMAP_BENCH_PG").ok().filter(|s| !s.is_empty());
+    for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
+        for (layer, f) in ["streets", "communities", "grids"].iter().zip(&files) {
+            gridmap(&["import", "--layer", layer, &f.display().to_string(), "--activate", "--db", db]);
+        }
+    }
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        http_batch(&sqlite, batch, &mut results).await;
+        match &pg {
+            Some(pg) => postgis(pg, batch, &mut results).await,
+            None => println!("GRIDMAP_BENCH_PG is not set: PostGIS comparison skipped (scripts/bench-locate sets it)"),
+        }
+    });
+    if let Some(pg_rate) = results.get("postgis_points_per_s").and_then(Value::as_f64) {
+        for key in ["in_process_cells_random_per_s", "in_process_cells_h3_random_per_s", "http_batch_points_per_s"] {
+            let r = results[key].as_f64().unwrap_or(0.0) / pg_rate;
+            println!("  {key} / PostGIS = {r:.0}x");
+            results.insert(format!("{key}_vs_postgis"), json!((r * 10.0).round() / 10.0));
+        }
+    }
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-locate.json");
+    let _ = std::fs::write(&out, serde_json::to_string_pretty(&Value::Object(results)).unwrap_or_default());
+    println!("results written to {}", out.display());
+}

@@ -151,7 +151,11 @@ impl Catalog {
             .collect())
     }
 
-    async fn codes(&self, base: Option<GenerationId>, layer: Layer) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    async fn codes(
+        &self,
+        base: Option<GenerationId>,
+        layer: Layer,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
         match base {
             Some(g) => self.store.layer_codes(g, layer).await,
             None => Ok(Vec::new()),

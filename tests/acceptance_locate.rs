@@ -43,11 +43,7 @@ fn points(grids: &Value) -> Vec<[f64; 2]> {
         let f = &features[rng.random_range(0..features.len())];
         let g = &f["geometry"]["coordinates"];
         let ring = if f["geometry"]["type"] == "MultiPolygon" { &g[0][0] } else { &g[0] };
-        ring.as_array()
-            .expect("ring")
-            .iter()
-            .map(|c| [c[0].as_f64().expect("x"), c[1].as_f64().expect("y")])
-            .collect()
+        ring.as_array().expect("ring").iter().map(|c| [c[0].as_f64().expect("x"), c[1].as_f64().expect("y")]).collect()
     };
     for _ in 0..1000 {
         let r = ring(&mut rng);
@@ -86,7 +82,13 @@ async fn postgis_reference(url: &str, pts: &[[f64; 2]]) -> Vec<[Option<String>; 
         per_layer("communities"),
         per_layer("grids")
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&xs).bind(&ys).bind(active).fetch_all(&pool).await.expect("reference query");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&xs)
+        .bind(&ys)
+        .bind(active)
+        .fetch_all(&pool)
+        .await
+        .expect("reference query");
     rows.iter().map(|r| [r.get(1), r.get(2), r.get(3)]).collect()
 }
 
@@ -102,17 +104,13 @@ async fn located(url: &str, pts: &[[f64; 2]]) -> Vec<[Option<String>; 3]> {
     let body: Value = resp.json().await.expect("JSON");
     let results = body["results"].as_array().expect("results");
     assert_eq!(results.len(), pts.len());
-    results
-        .iter()
-        .map(|r| {
-            ["street", "community", "grid"].map(|k| r[k]["code"].as_str().map(str::to_owned))
-        })
-        .collect()
+    results.iter().map(|r| ["street", "community", "grid"].map(|k| r[k]["code"].as_str().map(str::to_owned))).collect()
 }
 
 fn import_city(db: &str, files: &[std::path::PathBuf]) {
     for (layer, file) in LAYERS.iter().zip(files) {
-        let (code, out, err) = gridmap(&["import", "--layer", layer, &file.display().to_string(), "--activate", "--db", db]);
+        let (code, out, err) =
+            gridmap(&["import", "--layer", layer, &file.display().to_string(), "--activate", "--db", db]);
         assert_eq!(code, 0, "{layer}: {out}{err}");
     }
 }
@@ -124,7 +122,13 @@ fn compare(store: &str, ours: &[[Option<String>; 3]], reference: &[[Option<Strin
             mismatches.push(format!("point {i} {:?}: gridmap {a:?} vs PostGIS {b:?}", pts[i]));
         }
     }
-    assert!(mismatches.is_empty(), "{store}: {} of {} points differ, e.g.\n{}", mismatches.len(), pts.len(), mismatches[..mismatches.len().min(10)].join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{store}: {} of {} points differ, e.g.\n{}",
+        mismatches.len(),
+        pts.len(),
+        mismatches[..mismatches.len().min(10)].join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

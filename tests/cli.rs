@@ -32,14 +32,19 @@ fn generations(db: &str) -> Vec<Value> {
 }
 
 fn active(db: &str) -> i64 {
-    generations(db).iter().find(|g| g["status"] == "active").and_then(|g| g["id"].as_i64()).expect("an active generation")
+    generations(db)
+        .iter()
+        .find(|g| g["status"] == "active")
+        .and_then(|g| g["id"].as_i64())
+        .expect("an active generation")
 }
 
 async fn import_activate_and_rollback(db: &str) {
     let g = import_sample(db);
     let list = generations(db);
     assert_eq!(list.len(), 3);
-    let counts: Vec<i64> = list[0]["layers"].as_array().expect("layers").iter().map(|l| l["features"].as_i64().expect("n")).collect();
+    let counts: Vec<i64> =
+        list[0]["layers"].as_array().expect("layers").iter().map(|l| l["features"].as_i64().expect("n")).collect();
     assert_eq!(counts, vec![12, 108, 756]);
 
     // Stage (no --activate): valid, written, not active.
@@ -63,7 +68,10 @@ async fn json_report_and_dry_run(db: &str) {
     let (code, out, _) = gridmap(&["import", "--layer", "grids", &sample("grids"), "--dry-run", "--json", "--db", db]);
     assert_eq!(code, 0);
     let report: Value = serde_json::from_str(&out).expect("JSON report");
-    assert_eq!((report["valid"].clone(), report["features"].clone(), report["dry_run"].clone()), (json!(true), json!(756), json!(true)));
+    assert_eq!(
+        (report["valid"].clone(), report["features"].clone(), report["dry_run"].clone()),
+        (json!(true), json!(756), json!(true))
+    );
     assert_eq!(report["generation"], Value::Null);
     assert_eq!(generations(db), before, "a dry run writes nothing");
 }
@@ -177,7 +185,18 @@ async fn staging_several_layers_on_one_base(db: &str) {
     // Against the active generation the new parent codes do not exist…
     assert_rejected(db, &["--layer", "communities", &cf], &["does not exist in layer streets"]);
     // …against the staged streets they do.
-    let (code, out, _) = gridmap(&["import", "--layer", "communities", &cf, "--base", &staged.to_string(), "--activate", "--json", "--db", db]);
+    let (code, out, _) = gridmap(&[
+        "import",
+        "--layer",
+        "communities",
+        &cf,
+        "--base",
+        &staged.to_string(),
+        "--activate",
+        "--json",
+        "--db",
+        db,
+    ]);
     assert_eq!(code, 0, "{out}");
     assert_ne!(active(db), g);
 }

@@ -38,7 +38,11 @@ async fn locate_answers_all_three_layers_and_h3(url: &str) {
     assert_eq!(v["street"]["name"], "大光路街道");
     assert_eq!(v["community"]["code"], "320104006005");
     assert_eq!(v["grid"]["code"], "32010400600507");
-    assert_eq!(v["grid"]["code"].as_str().map(|c| &c[..12]), v["community"]["code"].as_str(), "grid nests in community");
+    assert_eq!(
+        v["grid"]["code"].as_str().map(|c| &c[..12]),
+        v["community"]["code"].as_str(),
+        "grid nests in community"
+    );
     let cell: h3o::CellIndex = v["h3"].as_str().expect("h3 string").parse().expect("valid cell");
     assert_eq!(cell.resolution(), h3o::Resolution::Ten);
     assert_eq!(cell, h3o::LatLng::new(INSIDE[1], INSIDE[0]).expect("ll").to_cell(h3o::Resolution::Ten));
@@ -171,7 +175,8 @@ async fn activation_and_rollback_over_http_switch_answers(url: &str) {
     assert_eq!(v["street"]["code"], "320104006", "other layers come from the base generation");
 
     let (_, list) = get(&s.url("/api/v1/generations")).await;
-    let statuses: Vec<&str> = list["generations"].as_array().expect("list").iter().map(|g| g["status"].as_str().expect("s")).collect();
+    let statuses: Vec<&str> =
+        list["generations"].as_array().expect("list").iter().map(|g| g["status"].as_str().expect("s")).collect();
     assert_eq!(statuses, vec!["active", "retired"]);
 
     let (st, _) = post(&s.url("/api/v1/generations/rollback"), "").await;

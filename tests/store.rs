@@ -7,7 +7,8 @@ use gridmap::layers::{Feature, GenerationId, GenerationStatus, Layer};
 use gridmap::store::{self, NewGeneration, StoreError};
 
 fn square(code: &str, parent: Option<&str>, x: f64) -> Feature {
-    let mp: MultiPolygon<f64> = wkt! { MULTIPOLYGON(((0. 0.,1. 0.,1. 1.,0. 1.,0. 0.),(0.2 0.2,0.4 0.2,0.4 0.4,0.2 0.2))) };
+    let mp: MultiPolygon<f64> =
+        wkt! { MULTIPOLYGON(((0. 0.,1. 0.,1. 1.,0. 1.,0. 0.),(0.2 0.2,0.4 0.2,0.4 0.4,0.2 0.2))) };
     let geometry = MultiPolygon(
         mp.0.into_iter()
             .map(|p| {
@@ -18,7 +19,13 @@ fn square(code: &str, parent: Option<&str>, x: f64) -> Feature {
     );
     let mut properties = serde_json::Map::new();
     properties.insert("人口".into(), serde_json::json!(1234));
-    Feature { code: code.into(), name: format!("名称 {code}"), parent_code: parent.map(Into::into), geometry, properties }
+    Feature {
+        code: code.into(),
+        name: format!("名称 {code}"),
+        parent_code: parent.map(Into::into),
+        geometry,
+        properties,
+    }
 }
 
 fn new_gen<'a>(base: Option<GenerationId>, layers: Vec<(Layer, &'a [Feature])>) -> NewGeneration<'a> {
@@ -47,10 +54,10 @@ async fn generations_stack_activate_and_rollback(url: &str) {
     let g2 = store.create_generation(new_gen(Some(g1), vec![(Layer::Streets, &b)])).await.expect("g2");
     assert!(g2 > g1, "ids increase");
     let list = store.generations().await.expect("list");
-    assert_eq!(list.iter().map(|g| (g.id, g.status)).collect::<Vec<_>>(), vec![
-        (g2, GenerationStatus::Staged),
-        (g1, GenerationStatus::Active)
-    ]);
+    assert_eq!(
+        list.iter().map(|g| (g.id, g.status)).collect::<Vec<_>>(),
+        vec![(g2, GenerationStatus::Staged), (g1, GenerationStatus::Active)]
+    );
     store.activate(g2).await.expect("activate g2");
     assert_eq!(store.active_generation().await.expect("active"), Some(g2));
     let list = store.generations().await.expect("list");

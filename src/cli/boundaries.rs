@@ -70,7 +70,8 @@ pub async fn generations(db: &str, json: bool) -> anyhow::Result<ExitCode> {
     }
     println!("{:>5}  {:<8}  {:<25}  {:<30}  description", "id", "status", "created", "features (s/c/g)");
     for g in list {
-        let counts: Vec<String> = g.layers.iter().map(|l| format!("{}:{}", &l.layer.as_str()[..1], l.features)).collect();
+        let counts: Vec<String> =
+            g.layers.iter().map(|l| format!("{}:{}", &l.layer.as_str()[..1], l.features)).collect();
         let status = serde_json::to_value(g.status)?.as_str().unwrap_or_default().to_owned();
         println!("{:>5}  {:<8}  {:<25}  {:<30}  {}", g.id, status, g.created_at, counts.join(" "), g.description);
     }

@@ -53,7 +53,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let limits = HttpLimits { body_limit_bytes: args.body_limit_mb.saturating_mul(1024 * 1024) };
     let router = app(AppState { catalog, locator }, limits);
-    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.context("serving HTTP")?;
     tracing::info!("stopped");

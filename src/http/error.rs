@@ -58,7 +58,9 @@ impl From<CatalogError> for ApiError {
             CatalogError::Store(StoreError::NothingToRollBack) => {
                 ApiError::new(StatusCode::CONFLICT, "nothing_to_roll_back", StoreError::NothingToRollBack.to_string())
             }
-            CatalogError::Import(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable_file", e.to_string()),
+            CatalogError::Import(e) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable_file", e.to_string())
+            }
             CatalogError::LayerTwice(_) => ApiError::bad_request("layer_twice", e.to_string()),
             other => ApiError::internal(&other),
         }

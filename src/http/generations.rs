@@ -21,10 +21,9 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 }
 
 async fn activate(State(state): State<AppState>, Path(generation): Path<String>) -> Result<Json<Value>, ApiError> {
-    let id = generation
-        .parse::<i64>()
-        .map(GenerationId)
-        .map_err(|_| ApiError::bad_request("invalid_generation", format!("generation {generation:?} is not a number")))?;
+    let id = generation.parse::<i64>().map(GenerationId).map_err(|_| {
+        ApiError::bad_request("invalid_generation", format!("generation {generation:?} is not a number"))
+    })?;
     state.catalog.activate(id).await?;
     Ok(Json(json!({"active": id})))
 }

@@ -23,7 +23,9 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 fn parse_crs(crs: Option<&str>) -> Result<Crs, ApiError> {
-    crs.map_or(Ok(Crs::Wgs84), |c| c.parse().map_err(|e: crate::crs::UnknownCrs| ApiError::bad_request("invalid_crs", e.to_string())))
+    crs.map_or(Ok(Crs::Wgs84), |c| {
+        c.parse().map_err(|e: crate::crs::UnknownCrs| ApiError::bad_request("invalid_crs", e.to_string()))
+    })
 }
 
 fn parse_layers(layers: Option<&str>) -> Result<LayerSet, ApiError> {
@@ -50,7 +52,9 @@ async fn locate_one(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let number = |name: &str| -> Result<f64, ApiError> {
-        let raw = q.get(name).ok_or_else(|| ApiError::bad_request("missing_parameter", format!("parameter {name} is required")))?;
+        let raw = q
+            .get(name)
+            .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("parameter {name} is required")))?;
         raw.trim()
             .parse::<f64>()
             .map_err(|_| ApiError::bad_request("invalid_coordinate", format!("{name}={raw:?} is not a number")))
@@ -72,10 +76,17 @@ struct Batch {
     layers: Option<String>,
 }
 
-async fn locate_batch(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+async fn locate_batch(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "request body is larger than the configured limit (--body-limit-mb)")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "request body is larger than the configured limit (--body-limit-mb)",
+            )
         } else {
             ApiError::bad_request("unreadable_body", e.body_text())
         }
@@ -86,12 +97,8 @@ async fn locate_batch(State(state): State<AppState>, body: Result<Bytes, BytesRe
     })?;
     let crs = parse_crs(batch.crs.as_deref())?;
     let layers = parse_layers(batch.layers.as_deref())?;
-    let points = batch
-        .points
-        .iter()
-        .enumerate()
-        .map(|(i, &[x, y])| point(crs, x, y, Some(i)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let points =
+        batch.points.iter().enumerate().map(|(i, &[x, y])| point(crs, x, y, Some(i))).collect::<Result<Vec<_>, _>>()?;
 
     let index = state.locator.current();
     let resolution = state.locator.resolution();

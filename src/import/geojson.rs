@@ -29,7 +29,8 @@ pub(super) fn read(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Pa
 
     let mut report = Report::new(file, options.layer);
     report.features = raw.len();
-    let mut parsed = Parsed { features: Vec::with_capacity(raw.len()), source_index: Vec::with_capacity(raw.len()), report };
+    let mut parsed =
+        Parsed { features: Vec::with_capacity(raw.len()), source_index: Vec::with_capacity(raw.len()), report };
     for (i, f) in raw.into_iter().enumerate() {
         if let Some(feature) = convert(i, f, options, crs, &mut parsed.report) {
             parsed.features.push(feature);
@@ -84,7 +85,10 @@ fn convert(i: usize, f: GjFeature, options: &ReadOptions, crs: Crs, report: &mut
             i,
             c,
             &options.parent_field,
-            format!("no parent code: attribute {:?} is missing or empty; every {} names its parent", options.parent_field, options.layer),
+            format!(
+                "no parent code: attribute {:?} is missing or empty; every {} names its parent",
+                options.parent_field, options.layer
+            ),
         ));
         return None;
     }
@@ -112,7 +116,9 @@ fn multipolygon(g: &Geometry, crs: Crs) -> Result<MultiPolygon<f64>, String> {
     let polygons: Vec<&PolygonType> = match &g.value {
         GeometryValue::Polygon { coordinates } => vec![coordinates],
         GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
-        other => return Err(format!("geometry is a {}; a boundary must be a Polygon or MultiPolygon", other.type_name())),
+        other => {
+            return Err(format!("geometry is a {}; a boundary must be a Polygon or MultiPolygon", other.type_name()));
+        }
     };
     if polygons.is_empty() {
         return Err("geometry is an empty MultiPolygon".into());
@@ -133,7 +139,11 @@ fn multipolygon(g: &Geometry, crs: Crs) -> Result<MultiPolygon<f64>, String> {
                     return Err(format!("{at}, position {k} has fewer than 2 numbers"));
                 };
                 let (lon, lat) = crs.to_wgs84(x, y);
-                if !(lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
+                if !(lon.is_finite()
+                    && lat.is_finite()
+                    && (-180.0..=180.0).contains(&lon)
+                    && (-90.0..=90.0).contains(&lat))
+                {
                     return Err(format!(
                         "{at}, position {k} [{x}, {y}] is not a WGS84 longitude/latitude; if the file is projected, give its --crs"
                     ));

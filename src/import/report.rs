@@ -23,7 +23,12 @@ pub struct Problem {
 impl Problem {
     /// A problem with feature `index` of the file.
     pub fn at(index: usize, code: Option<&str>, field: &str, message: impl Into<String>) -> Self {
-        Self { feature: Some(index), code: code.map(str::to_owned), field: Some(field.to_owned()), message: message.into() }
+        Self {
+            feature: Some(index),
+            code: code.map(str::to_owned),
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
     }
 
     /// A problem with the file as a whole.
@@ -110,7 +115,9 @@ impl Report {
             (false, _, _, _) => format!("rejected: {} error(s), nothing written", self.errors.len()),
             (true, true, _, _) => "valid (dry run, nothing written)".to_owned(),
             (true, _, Some(g), true) => format!("valid: generation {g} written and activated"),
-            (true, _, Some(g), false) => format!("valid: generation {g} staged; `gridmap activate {g}` makes it current"),
+            (true, _, Some(g), false) => {
+                format!("valid: generation {g} staged; `gridmap activate {g}` makes it current")
+            }
             (true, _, None, _) => "valid".to_owned(),
         };
         out.push_str(&verdict);

@@ -33,7 +33,12 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext) {
     let mut dups = Vec::new();
     for (f, &i) in parsed.features.iter().zip(&parsed.source_index) {
         if let Some(&earlier) = first_seen.get(f.code.as_str()) {
-            dups.push(Problem::at(i, Some(&f.code), "code", format!("duplicate code: feature {earlier} has the same code")));
+            dups.push(Problem::at(
+                i,
+                Some(&f.code),
+                "code",
+                format!("duplicate code: feature {earlier} has the same code"),
+            ));
         } else {
             first_seen.insert(&f.code, i);
         }
@@ -53,7 +58,12 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext) {
                 .filter_map(|(f, &i)| {
                     let p = f.parent_code.as_deref()?;
                     (!parents.contains(p)).then(|| {
-                        Problem::at(i, Some(&f.code), "parent_code", format!("parent code {p} does not exist in layer {parent_layer}"))
+                        Problem::at(
+                            i,
+                            Some(&f.code),
+                            "parent_code",
+                            format!("parent code {p} does not exist in layer {parent_layer}"),
+                        )
                     })
                 })
                 .collect();

@@ -42,7 +42,8 @@ impl CellCache {
         }
         let nx = (w / cell) as usize + 1;
         let ny = (h / cell) as usize + 1;
-        let mut cache = Self { min: extent.min(), cell, nx, ny, cells: vec![EMPTY; nx * ny], lists: vec![0], items: Vec::new() };
+        let mut cache =
+            Self { min: extent.min(), cell, nx, ny, cells: vec![EMPTY; nx * ny], lists: vec![0], items: Vec::new() };
 
         let mut touched = vec![false; nx * ny];
         let eps = cell * 1e-6;

@@ -111,11 +111,7 @@ impl LayerIndex {
 
     /// The same answer as [`LayerIndex::locate`], through the R-tree only: bbox search, then exact tests.
     pub fn locate_by_tree(&self, p: Coord<f64>) -> Option<u32> {
-        self.tree
-            .locate_all_at_point(&[p.x, p.y])
-            .map(|b| b.data)
-            .filter(|&i| self.entries[i as usize].covers(p))
-            .min()
+        self.tree.locate_all_at_point(&[p.x, p.y]).map(|b| b.data).filter(|&i| self.entries[i as usize].covers(p)).min()
     }
 
     /// Positions of features whose bounding box intersects `r`, ascending.

@@ -38,8 +38,7 @@ impl PgStore {
     }
 }
 
-const ACTIVE_SQL: &str =
-    "SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1";
+const ACTIVE_SQL: &str = "SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1";
 
 #[async_trait]
 impl BoundaryStore for PgStore {
@@ -204,12 +203,11 @@ impl BoundaryStore for PgStore {
                 }
             })
             .collect();
-        let counts: Vec<(i64, String, i64, i64)> = sqlx::query_as(
-            "SELECT generation_id, layer, source_generation_id, feature_count FROM generation_layers",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_err("list generation layers"))?;
+        let counts: Vec<(i64, String, i64, i64)> =
+            sqlx::query_as("SELECT generation_id, layer, source_generation_id, feature_count FROM generation_layers")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query_err("list generation layers"))?;
         Ok(assemble_generations(rows, counts, self.active_generation().await?))
     }
 

@@ -37,10 +37,11 @@ impl SqliteStore {
     }
 
     async fn active(&self, conn: &mut sqlx::SqliteConnection) -> Result<Option<GenerationId>, StoreError> {
-        let row = sqlx::query("SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1")
-            .fetch_optional(conn)
-            .await
-            .map_err(query_err("read the active generation"))?;
+        let row =
+            sqlx::query("SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1")
+                .fetch_optional(conn)
+                .await
+                .map_err(query_err("read the active generation"))?;
         Ok(row.map(|r| GenerationId(r.get(0))))
     }
 }
@@ -190,12 +191,11 @@ impl BoundaryStore for SqliteStore {
                 }
             })
             .collect();
-        let counts: Vec<(i64, String, i64, i64)> = sqlx::query_as(
-            "SELECT generation_id, layer, source_generation_id, feature_count FROM generation_layers",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_err("list generation layers"))?;
+        let counts: Vec<(i64, String, i64, i64)> =
+            sqlx::query_as("SELECT generation_id, layer, source_generation_id, feature_count FROM generation_layers")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query_err("list generation layers"))?;
         Ok(assemble_generations(rows, counts, self.active_generation().await?))
     }
 

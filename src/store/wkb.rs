@@ -8,7 +8,8 @@ use crate::layers::Layer;
 
 /// Encodes a multipolygon as 2D little-endian WKB (written by hand: geozero's writer needs an owned `Geometry`).
 pub(crate) fn encode(mp: &MultiPolygon<f64>) -> Vec<u8> {
-    let coords: usize = mp.0.iter().map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()).sum();
+    let coords: usize =
+        mp.0.iter().map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()).sum();
     let mut out = Vec::with_capacity(9 + mp.0.len() * 9 + coords * 16 + 64);
     let header = |out: &mut Vec<u8>, kind: u32, n: usize| {
         out.push(1);

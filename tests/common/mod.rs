@@ -64,12 +64,12 @@ impl TestDb {
 
     /// Drops a PostgreSQL test database (SQLite files go with their folder).
     pub async fn cleanup(self) {
-        if let Some((admin, name)) = &self.pg {
-            if let Ok(pool) = sqlx::PgPool::connect(admin).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&pool)
-                    .await;
-            }
+        if let Some((admin, name)) = &self.pg
+            && let Ok(pool) = sqlx::PgPool::connect(admin).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&pool)
+                .await;
         }
     }
 }
@@ -166,6 +166,10 @@ pub fn sample_dir() -> PathBuf {
 /// The shared data folder beside the repository, if present.
 pub fn shared_data() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    assert!(
+        p.is_dir() || std::env::var("GRIDMAP_REQUIRE_SHARED").is_err(),
+        "GRIDMAP_REQUIRE_SHARED is set but ../shared/data is absent"
+    );
     p.is_dir().then_some(p)
 }
 
