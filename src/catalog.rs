@@ -52,6 +52,13 @@ pub struct ImportMode {
     pub base: Option<GenerationId>,
 }
 
+/// Told when the served generation changes (after the index swap), e.g. to re-geocode open items.
+#[async_trait::async_trait]
+pub trait ActivationListener: Send + Sync + std::fmt::Debug {
+    /// The index now served.
+    async fn generation_changed(&self, index: Arc<BoundaryIndex>);
+}
+
 /// Boundary catalogue over a store, optionally keeping a live index current (the server does; the CLI does not).
 #[derive(Debug)]
 pub struct Catalog {
@@ -59,12 +66,30 @@ pub struct Catalog {
     locator: Option<Arc<Locator>>,
     /// Serialises activations, rollbacks and reloads within this process.
     switch: Mutex<()>,
+    listeners: std::sync::RwLock<Vec<Arc<dyn ActivationListener>>>,
 }
 
 impl Catalog {
     /// A catalogue over `store`; with a locator, activations also rebuild and swap its index.
     pub fn new(store: Arc<dyn BoundaryStore>, locator: Option<Arc<Locator>>) -> Self {
-        Self { store, locator, switch: Mutex::new(()) }
+        Self { store, locator, switch: Mutex::new(()), listeners: std::sync::RwLock::new(Vec::new()) }
+    }
+
+    /// Registers a listener for generation changes.
+    pub fn add_listener(&self, listener: Arc<dyn ActivationListener>) {
+        if let Ok(mut l) = self.listeners.write() {
+            l.push(listener);
+        }
+    }
+
+    /// Swaps the served index and tells the listeners.
+    async fn swap(&self, locator: &Locator, index: BoundaryIndex) {
+        locator.swap(index);
+        let current = locator.current();
+        let listeners: Vec<_> = self.listeners.read().map(|l| l.clone()).unwrap_or_default();
+        for l in listeners {
+            l.generation_changed(current.clone()).await;
+        }
     }
 
     /// The store underneath.
@@ -171,7 +196,7 @@ impl Catalog {
         };
         self.store.activate(generation).await?;
         if let (Some(locator), Some(index)) = (&self.locator, index) {
-            locator.swap(index);
+            self.swap(locator, index).await;
             tracing::info!(%generation, "generation activated");
         }
         Ok(())
@@ -182,7 +207,7 @@ impl Catalog {
         let _switching = self.switch.lock().await;
         let generation = self.store.rollback().await?;
         if let Some(locator) = &self.locator {
-            locator.swap(self.build_index(generation).await?);
+            self.swap(locator, self.build_index(generation).await?).await;
             tracing::info!(%generation, "rolled back");
         }
         Ok(generation)
@@ -201,7 +226,7 @@ impl Catalog {
             Some(g) => self.build_index(g).await?,
             None => BoundaryIndex::empty(),
         };
-        locator.swap(index);
+        self.swap(locator, index).await;
         tracing::info!(generation = ?active, "index reloaded from the store");
         Ok(true)
     }

@@ -15,6 +15,8 @@ pub mod geometry;
 pub mod http;
 /// Reading and validating boundary files.
 pub mod import;
+/// Incidents: lifecycle, validation, geocoding.
+pub mod incidents;
 /// In-memory spatial index of the active generation.
 pub mod index;
 /// Layers, features and generations.

@@ -112,6 +112,34 @@ pub fn locate<'a>(index: &'a BoundaryIndex, resolution: Resolution, p: LonLat, l
     }
 }
 
+/// Where an item falls in the boundary hierarchy, fixed when it is written (and refreshed on activation while open).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Geocode {
+    /// Street covering the point.
+    pub street_code: Option<String>,
+    /// Community covering the point.
+    pub community_code: Option<String>,
+    /// Grid covering the point.
+    pub grid_code: Option<String>,
+    /// H3 cell of the point at the service's resolution.
+    pub h3: String,
+    /// Generation the codes come from.
+    pub generation: Option<GenerationId>,
+}
+
+/// The codes and cell of a point, as stored with operational items.
+pub fn geocode(index: &BoundaryIndex, resolution: Resolution, p: LonLat) -> Geocode {
+    let l = locate(index, resolution, p, LayerSet::ALL);
+    let code = |a: Option<AreaRef<'_>>| a.map(|a| a.code.to_owned());
+    Geocode {
+        street_code: code(l.street),
+        community_code: code(l.community),
+        grid_code: code(l.grid),
+        h3: l.h3.to_string(),
+        generation: l.generation,
+    }
+}
+
 /// The H3 cell of a validated point.
 pub fn h3_cell(p: LonLat, resolution: Resolution) -> CellIndex {
     // LonLat is finite and in range, which is all LatLng::new checks.

@@ -9,6 +9,7 @@ use h3o::Resolution;
 use super::ServeArgs;
 use crate::catalog::Catalog;
 use crate::http::{AppState, HttpLimits, app};
+use crate::incidents::{Categories, IncidentService, ServiceArea};
 use crate::index::BoundaryIndex;
 use crate::locate::Locator;
 use crate::store;
@@ -19,7 +20,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(backend = store.backend(), db = %store::redact(&args.db.db), "store open");
     let resolution = Resolution::try_from(args.h3_resolution).context("--h3-resolution")?;
     let locator = Arc::new(Locator::new(BoundaryIndex::empty(), resolution));
-    let catalog = Arc::new(Catalog::new(store, Some(locator.clone())));
+    let catalog = Arc::new(Catalog::new(store.clone(), Some(locator.clone())));
+    let incidents = Arc::new(IncidentService::new(store, locator.clone(), Categories::default(), ServiceArea::Streets));
+    catalog.add_listener(incidents.clone());
     if !args.no_sample {
         catalog.ensure_sample().await.context("loading the bundled sample boundaries")?;
     }
@@ -52,7 +55,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let limits = HttpLimits { body_limit_bytes: args.body_limit_mb.saturating_mul(1024 * 1024) };
-    let router = app(AppState { catalog, locator }, limits);
+    let router = app(AppState { catalog, locator, incidents }, limits);
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");

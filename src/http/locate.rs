@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -22,7 +22,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/locate", get(locate_one).post(locate_batch))
 }
 
-fn parse_crs(crs: Option<&str>) -> Result<Crs, ApiError> {
+pub(super) fn parse_crs(crs: Option<&str>) -> Result<Crs, ApiError> {
     crs.map_or(Ok(Crs::Wgs84), |c| {
         c.parse().map_err(|e: crate::crs::UnknownCrs| ApiError::bad_request("invalid_crs", e.to_string()))
     })
@@ -39,7 +39,7 @@ fn parse_layers(layers: Option<&str>) -> Result<LayerSet, ApiError> {
 }
 
 /// Converts and validates one input point; `index` is its position in a batch.
-fn point(crs: Crs, x: f64, y: f64, index: Option<usize>) -> Result<LonLat, ApiError> {
+pub(super) fn point(crs: Crs, x: f64, y: f64, index: Option<usize>) -> Result<LonLat, ApiError> {
     let (lon, lat) = crs.to_wgs84(x, y);
     LonLat::new(lon, lat).map_err(|e| {
         let at = index.map_or(String::new(), |i| format!("point {i}: "));
@@ -80,21 +80,7 @@ async fn locate_batch(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "request body is larger than the configured limit (--body-limit-mb)",
-            )
-        } else {
-            ApiError::bad_request("unreadable_body", e.body_text())
-        }
-    })?;
-    let batch: Batch = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("request body is not a valid locate batch: {e}"))
-            .with_details(json!({"line": e.line(), "column": e.column()}))
-    })?;
+    let batch: Batch = super::json::parse(body, "locate batch")?;
     let crs = parse_crs(batch.crs.as_deref())?;
     let layers = parse_layers(batch.layers.as_deref())?;
     let points =

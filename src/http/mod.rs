@@ -3,6 +3,8 @@
 mod error;
 mod generations;
 mod health;
+mod incidents;
+mod json;
 mod layers;
 mod locate;
 
@@ -15,6 +17,7 @@ use tower_http::trace::TraceLayer;
 pub use error::ApiError;
 
 use crate::catalog::Catalog;
+use crate::incidents::IncidentService;
 use crate::locate::Locator;
 
 /// Everything handlers need.
@@ -24,6 +27,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Active index (reads).
     pub locator: Arc<Locator>,
+    /// Incidents.
+    pub incidents: Arc<IncidentService>,
 }
 
 /// Limits of the HTTP layer.
@@ -35,7 +40,11 @@ pub struct HttpLimits {
 
 /// The whole application as a router (tests drive it with `oneshot` or over a socket).
 pub fn app(state: AppState, limits: HttpLimits) -> Router {
-    let api = Router::new().merge(locate::router()).merge(layers::router()).merge(generations::router());
+    let api = Router::new()
+        .merge(locate::router())
+        .merge(layers::router())
+        .merge(generations::router())
+        .merge(incidents::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())

@@ -1,5 +1,6 @@
 //! Persistence of boundary generations behind one trait, with an SQLite and a PostGIS backend (sqlx).
 
+pub(crate) mod incidents;
 mod postgres;
 mod sqlite;
 mod wkb;
@@ -9,9 +10,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+pub use incidents::IncidentStore;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+use crate::incidents::{IncidentId, IncidentStatus};
 use crate::layers::{Feature, GenerationId, GenerationInfo, GenerationStatus, Layer, LayerCount};
 
 /// What went wrong in the store; messages name the action.
@@ -45,6 +48,22 @@ pub enum StoreError {
     /// Rollback with no earlier active generation.
     #[error("nothing to roll back to: no generation was active before the current one")]
     NothingToRollBack,
+    /// No incident with that id.
+    #[error("incident {0} does not exist")]
+    NoSuchIncident(IncidentId),
+    /// The incident's stored state does not allow the change (or changed concurrently).
+    #[error("incident {id} cannot go from {} to {}", from.as_str(), to.as_str())]
+    InvalidTransition {
+        /// Incident.
+        id: IncidentId,
+        /// Stored state.
+        from: IncidentStatus,
+        /// Requested state.
+        to: IncidentStatus,
+    },
+    /// A stored value is not what gridmap writes.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
     /// A stored geometry could not be read back.
     #[error("stored geometry of {layer} feature {code} is unreadable: {reason}")]
     Geometry {
@@ -98,8 +117,13 @@ pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
     async fn layer_codes(&self, id: GenerationId, layer: Layer) -> Result<Vec<(String, Option<String>)>, StoreError>;
 }
 
+/// Everything gridmap stores, behind one handle (each backend implements every part).
+pub trait Store: BoundaryStore + IncidentStore {}
+
+impl<T: BoundaryStore + IncidentStore> Store for T {}
+
 /// Opens (creating and migrating as needed) the store behind a URL.
-pub async fn open(url: &str) -> Result<Arc<dyn BoundaryStore>, StoreError> {
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {

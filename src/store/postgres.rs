@@ -245,3 +245,5 @@ impl BoundaryStore for PgStore {
         .map_err(query_err("read a layer's codes"))
     }
 }
+
+super::incidents::incident_store_impl!(PgStore, sqlx::Postgres);

@@ -233,3 +233,5 @@ impl BoundaryStore for SqliteStore {
         .map_err(query_err("read a layer's codes"))
     }
 }
+
+super::incidents::incident_store_impl!(SqliteStore, sqlx::Sqlite);

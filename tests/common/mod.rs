@@ -10,7 +10,8 @@ use gridmap::catalog::Catalog;
 use gridmap::http::{AppState, HttpLimits, app};
 use gridmap::index::BoundaryIndex;
 use gridmap::locate::Locator;
-use gridmap::store::{self, BoundaryStore};
+use gridmap::incidents::{Categories, IncidentService, ServiceArea};
+use gridmap::store::{self, Store};
 
 /// Server for PostGIS tests (`GRIDMAP_TEST_PG`, e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
 pub fn pg_admin_url() -> Option<String> {
@@ -106,7 +107,7 @@ pub struct TestServer {
     pub base: String,
     pub catalog: Arc<Catalog>,
     pub locator: Arc<Locator>,
-    pub store: Arc<dyn BoundaryStore>,
+    pub store: Arc<dyn Store>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -116,12 +117,15 @@ impl TestServer {
         let store = store::open(url).await.expect("open store");
         let locator = Arc::new(Locator::new(BoundaryIndex::empty(), h3o::Resolution::Ten));
         let catalog = Arc::new(Catalog::new(store.clone(), Some(locator.clone())));
+        let incidents =
+            Arc::new(IncidentService::new(store.clone(), locator.clone(), Categories::default(), ServiceArea::Streets));
+        catalog.add_listener(incidents.clone());
         if sample {
             catalog.ensure_sample().await.expect("load sample");
         }
         catalog.reload_if_changed().await.expect("index active generation");
         let router = app(
-            AppState { catalog: catalog.clone(), locator: locator.clone() },
+            AppState { catalog: catalog.clone(), locator: locator.clone(), incidents },
             HttpLimits { body_limit_bytes: 16 * 1024 * 1024 },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");

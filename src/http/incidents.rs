@@ -1,0 +1,176 @@
+//! `/incidents`: report, list, read, and move along the lifecycle.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::locate::{parse_crs, point};
+use super::{ApiError, AppState};
+use crate::incidents::{CreateIncident, IncidentError, IncidentFilter, IncidentId, IncidentStatus};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/incidents", post(create).get(list))
+        .route("/incidents/{id}", get(read))
+        .route("/incidents/{id}/status", post(transition))
+}
+
+impl From<IncidentError> for ApiError {
+    fn from(e: IncidentError) -> Self {
+        let (status, code) = match &e {
+            IncidentError::UnknownCategory { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_category"),
+            IncidentError::Priority(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_priority"),
+            IncidentError::OutsideServiceArea { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "outside_service_area"),
+            IncidentError::NotFound(_) => (StatusCode::NOT_FOUND, "incident_not_found"),
+            IncidentError::InvalidTransition { .. } => (StatusCode::CONFLICT, "invalid_transition"),
+            IncidentError::Store(s) => return ApiError::internal(s),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+fn time_param(name: &str, raw: &str) -> Result<OffsetDateTime, ApiError> {
+    OffsetDateTime::parse(raw, &Rfc3339).map_err(|e| {
+        ApiError::bad_request("invalid_time", format!("{name}={raw:?} is not an RFC 3339 time with offset: {e}"))
+    })
+}
+
+fn id_param(raw: &str) -> Result<IncidentId, ApiError> {
+    raw.parse().map(IncidentId).map_err(|_| ApiError::bad_request("invalid_id", format!("incident id {raw:?} is not a number")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    location: Option<[f64; 2]>,
+    category: Option<String>,
+    #[serde(default)]
+    description: String,
+    priority: Option<i32>,
+    source: Option<String>,
+    address: Option<String>,
+    reported_at: Option<String>,
+    crs: Option<String>,
+    actor: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let b: CreateBody = super::json::parse(body, "incident")?;
+    let missing = |field: &str| ApiError::bad_request("missing_field", format!("field {field} is required"));
+    let [x, y] = b.location.ok_or_else(|| missing("location"))?;
+    let location = point(parse_crs(b.crs.as_deref())?, x, y, None)?;
+    let category = b.category.ok_or_else(|| missing("category"))?;
+    let reported_at = b.reported_at.as_deref().map(|t| time_param("reported_at", t)).transpose()?;
+    let incident = state
+        .incidents
+        .create(CreateIncident {
+            category,
+            description: b.description,
+            priority: b.priority.unwrap_or(3),
+            source: b.source.unwrap_or_else(|| "dispatcher".into()),
+            address: b.address,
+            location,
+            reported_at,
+            actor: b.actor.unwrap_or_else(|| "anonymous".into()),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(incident))))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    bbox: Option<String>,
+    street: Option<String>,
+    community: Option<String>,
+    grid: Option<String>,
+    status: Option<String>,
+    category: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    let bbox = match q.bbox.as_deref() {
+        None => None,
+        Some(raw) => {
+            let n: Vec<f64> = raw.split(',').map(|v| v.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| {
+                ApiError::bad_request("invalid_bbox", format!("bbox={raw:?}: expected min_lon,min_lat,max_lon,max_lat"))
+            })?;
+            match n[..] {
+                [a, b, c, d] if a <= c && b <= d => Some([a, b, c, d]),
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "invalid_bbox",
+                        format!("bbox={raw:?}: expected four numbers min_lon,min_lat,max_lon,max_lat with min ≤ max"),
+                    ));
+                }
+            }
+        }
+    };
+    let status = match q.status.as_deref() {
+        None | Some("") => Vec::new(),
+        Some(raw) => raw
+            .split(',')
+            .map(|s| s.trim().parse::<IncidentStatus>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| ApiError::bad_request("invalid_status", e.to_string()))?,
+    };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_limit", format!("limit={limit}: expected 1 … 1000")));
+    }
+    let filter = IncidentFilter {
+        bbox,
+        street: q.street,
+        community: q.community,
+        grid: q.grid,
+        status,
+        category: q.category,
+        from: q.from.as_deref().map(|t| time_param("from", t)).transpose()?,
+        to: q.to.as_deref().map(|t| time_param("to", t)).transpose()?,
+        before_id: q.cursor.as_deref().map(id_param).transpose()?,
+        limit,
+    };
+    let items = state.incidents.list(&filter).await?;
+    let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|i| i.id.to_string())).flatten();
+    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+}
+
+async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let (incident, history) = state.incidents.get(id_param(&id)?).await?;
+    let mut v = json!(incident);
+    v["history"] = json!(history);
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransitionBody {
+    status: String,
+    actor: Option<String>,
+    note: Option<String>,
+}
+
+async fn transition(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let id = id_param(&id)?;
+    let b: TransitionBody = super::json::parse(body, "status change")?;
+    let to: IncidentStatus = b.status.parse().map_err(|e: crate::incidents::UnknownStatus| ApiError::bad_request("invalid_status", e.to_string()))?;
+    let incident = state.incidents.transition(id, to, b.actor.as_deref().unwrap_or("anonymous"), b.note.as_deref()).await?;
+    Ok(Json(json!(incident)))
+}

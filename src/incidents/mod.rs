@@ -1,0 +1,121 @@
+//! Incidents (事件): what grid workers, the 12345 hotline or video analytics report, tracked from report to close.
+
+mod category;
+mod service;
+mod status;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub use category::{Categories, DEFAULT_CATEGORIES};
+pub use service::{CreateIncident, IncidentError, IncidentService, ServiceArea};
+pub use status::{IncidentStatus, UnknownStatus};
+
+pub use crate::locate::Geocode;
+
+use crate::coord::LonLat;
+
+/// Identifier of a stored incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IncidentId(pub i64);
+
+impl std::fmt::Display for IncidentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A validated incident ready to store.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    /// One of the configured categories.
+    pub category: String,
+    /// Free text.
+    pub description: String,
+    /// 1 (most urgent) … 5.
+    pub priority: i32,
+    /// Who reported it: `grid_worker`, `hotline`, `video`, `citizen`, `dispatcher`, …
+    pub source: String,
+    /// Address text as reported.
+    pub address: Option<String>,
+    /// Location in WGS84.
+    pub location: LonLat,
+    /// When it was reported (defaults to the time of writing).
+    pub reported_at: OffsetDateTime,
+    /// Who created it.
+    pub actor: String,
+    /// Codes and cell at the location.
+    pub geocode: Geocode,
+}
+
+/// A stored incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    /// Id.
+    pub id: IncidentId,
+    /// Category.
+    pub category: String,
+    /// Description.
+    pub description: String,
+    /// Priority 1–5.
+    pub priority: i32,
+    /// Source.
+    pub source: String,
+    /// Address text.
+    pub address: Option<String>,
+    /// `[lon, lat]`.
+    pub location: [f64; 2],
+    /// Lifecycle state.
+    pub status: IncidentStatus,
+    /// Geocoded codes.
+    #[serde(flatten)]
+    pub geocode: Geocode,
+    /// RFC 3339.
+    #[serde(with = "time::serde::rfc3339")]
+    pub reported_at: OffsetDateTime,
+    /// RFC 3339.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// One step of an incident's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentEvent {
+    /// State before (`null` for the report itself).
+    pub from: Option<IncidentStatus>,
+    /// State after.
+    pub to: IncidentStatus,
+    /// RFC 3339.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Who made the change.
+    pub actor: String,
+    /// Why, when given (required to close).
+    pub note: Option<String>,
+}
+
+/// Filters of the incident list; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// `[min_lon, min_lat, max_lon, max_lat]`.
+    pub bbox: Option<[f64; 4]>,
+    /// Street code.
+    pub street: Option<String>,
+    /// Community code.
+    pub community: Option<String>,
+    /// Grid code.
+    pub grid: Option<String>,
+    /// Any of these states.
+    pub status: Vec<IncidentStatus>,
+    /// Category.
+    pub category: Option<String>,
+    /// Reported at or after.
+    pub from: Option<OffsetDateTime>,
+    /// Reported before.
+    pub to: Option<OffsetDateTime>,
+    /// Only ids below this (the cursor of the previous page).
+    pub before_id: Option<IncidentId>,
+    /// Page size.
+    pub limit: u32,
+}

@@ -1,0 +1,197 @@
+//! Creating, listing and moving incidents: validation and geocoding in front of the store.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::{Categories, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, NewIncident};
+use crate::catalog::ActivationListener;
+use crate::coord::LonLat;
+use crate::index::BoundaryIndex;
+use crate::layers::Layer;
+use crate::locate::{Locator, geocode};
+use crate::store::{IncidentStore, StoreError};
+
+/// Where incidents may be reported.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ServiceArea {
+    /// Inside some street of the active generation (the default).
+    Streets,
+    /// Inside `[min_lon, min_lat, max_lon, max_lat]`.
+    Bbox([f64; 4]),
+}
+
+/// Why an incident request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IncidentError {
+    /// Category not configured.
+    #[error("unknown category {given:?}; accepted: {accepted}")]
+    UnknownCategory {
+        /// What was sent.
+        given: String,
+        /// The configured list.
+        accepted: String,
+    },
+    /// Priority out of 1–5.
+    #[error("priority {0} is outside 1 (most urgent) … 5")]
+    Priority(i32),
+    /// Location outside the service area.
+    #[error("location [{lon}, {lat}] is outside the service area ({area})")]
+    OutsideServiceArea {
+        /// Longitude.
+        lon: f64,
+        /// Latitude.
+        lat: f64,
+        /// What the area is.
+        area: &'static str,
+    },
+    /// No such incident.
+    #[error("incident {0} does not exist")]
+    NotFound(IncidentId),
+    /// The lifecycle does not allow the change.
+    #[error("incident {id} cannot go from {from} to {to}; from {from} it can go to: {allowed}")]
+    InvalidTransition {
+        /// Incident.
+        id: IncidentId,
+        /// Current state.
+        from: &'static str,
+        /// Requested state.
+        to: &'static str,
+        /// Allowed next states.
+        allowed: String,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for IncidentError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchIncident(id) => IncidentError::NotFound(id),
+            StoreError::InvalidTransition { id, from, to } => IncidentError::InvalidTransition {
+                id,
+                from: from.as_str(),
+                to: to.as_str(),
+                allowed: from.next().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            },
+            other => IncidentError::Store(other),
+        }
+    }
+}
+
+/// A create request after parsing: what the caller gave.
+#[derive(Debug, Clone)]
+pub struct CreateIncident {
+    /// Category code.
+    pub category: String,
+    /// Free text.
+    pub description: String,
+    /// 1–5.
+    pub priority: i32,
+    /// Reporting channel.
+    pub source: String,
+    /// Address text.
+    pub address: Option<String>,
+    /// Location (already converted to WGS84).
+    pub location: LonLat,
+    /// Report time; now when absent.
+    pub reported_at: Option<OffsetDateTime>,
+    /// Who is creating it.
+    pub actor: String,
+}
+
+/// Incident operations over a store and the live boundary index.
+#[derive(Debug)]
+pub struct IncidentService {
+    store: Arc<dyn IncidentStore>,
+    locator: Arc<Locator>,
+    categories: Categories,
+    area: ServiceArea,
+}
+
+impl IncidentService {
+    /// A service with the given categories and service area.
+    pub fn new(store: Arc<dyn IncidentStore>, locator: Arc<Locator>, categories: Categories, area: ServiceArea) -> Self {
+        Self { store, locator, categories, area }
+    }
+
+    /// Validates, geocodes and stores a new incident.
+    pub async fn create(&self, req: CreateIncident) -> Result<Incident, IncidentError> {
+        if !self.categories.contains(&req.category) {
+            return Err(IncidentError::UnknownCategory { given: req.category, accepted: self.categories.codes().join(", ") });
+        }
+        if !(1..=5).contains(&req.priority) {
+            return Err(IncidentError::Priority(req.priority));
+        }
+        let index = self.locator.current();
+        self.check_area(&index, req.location)?;
+        let new = NewIncident {
+            geocode: geocode(&index, self.locator.resolution(), req.location),
+            category: req.category,
+            description: req.description,
+            priority: req.priority,
+            source: req.source,
+            address: req.address,
+            location: req.location,
+            reported_at: req.reported_at.unwrap_or_else(OffsetDateTime::now_utc),
+            actor: req.actor,
+        };
+        Ok(self.store.create_incident(&new).await?)
+    }
+
+    fn check_area(&self, index: &BoundaryIndex, p: LonLat) -> Result<(), IncidentError> {
+        let (inside, area) = match self.area {
+            ServiceArea::Streets => (index.layer(Layer::Streets).locate(p.coord()).is_some(), "the streets layer"),
+            ServiceArea::Bbox([x0, y0, x1, y1]) => {
+                ((x0..=x1).contains(&p.lon()) && (y0..=y1).contains(&p.lat()), "the configured bbox")
+            }
+        };
+        if inside { Ok(()) } else { Err(IncidentError::OutsideServiceArea { lon: p.lon(), lat: p.lat(), area }) }
+    }
+
+    /// One incident with its history.
+    pub async fn get(&self, id: IncidentId) -> Result<(Incident, Vec<IncidentEvent>), IncidentError> {
+        self.store.incident(id).await?.ok_or(IncidentError::NotFound(id))
+    }
+
+    /// A page of incidents, newest first.
+    pub async fn list(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, IncidentError> {
+        Ok(self.store.list_incidents(filter).await?)
+    }
+
+    /// Moves an incident along its lifecycle.
+    pub async fn transition(
+        &self,
+        id: IncidentId,
+        to: IncidentStatus,
+        actor: &str,
+        note: Option<&str>,
+    ) -> Result<Incident, IncidentError> {
+        Ok(self.store.transition_incident(id, to, actor, note).await?)
+    }
+
+    /// Re-geocodes open incidents against `index`; returns how many changed.
+    pub async fn regeocode(&self, index: &BoundaryIndex) -> Result<usize, IncidentError> {
+        let open = self.store.open_incidents().await?;
+        let changes: Vec<_> = open
+            .into_iter()
+            .filter_map(|(id, p, old)| {
+                let new = geocode(index, self.locator.resolution(), p);
+                (new != old).then_some((id, new))
+            })
+            .collect();
+        self.store.update_incident_geocodes(&changes).await?;
+        Ok(changes.len())
+    }
+}
+
+#[async_trait::async_trait]
+impl ActivationListener for IncidentService {
+    async fn generation_changed(&self, index: Arc<BoundaryIndex>) {
+        match self.regeocode(&index).await {
+            Ok(n) => tracing::info!(generation = ?index.generation(), changed = n, "open incidents re-geocoded"),
+            Err(e) => tracing::error!(error = %e, "re-geocoding open incidents failed"),
+        }
+    }
+}

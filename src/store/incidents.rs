@@ -1,0 +1,268 @@
+//! Incident persistence. The SQL is shared by both backends (`$N` placeholders work in SQLite too), so one
+//! implementation is instantiated for each store by a macro.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::coord::LonLat;
+use crate::incidents::{Geocode, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, NewIncident};
+
+/// Storage of incidents and their history.
+#[async_trait]
+pub trait IncidentStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new incident (status `reported`) with its first history event.
+    async fn create_incident(&self, new: &NewIncident) -> Result<Incident, StoreError>;
+    /// One incident with its history, oldest event first.
+    async fn incident(&self, id: IncidentId) -> Result<Option<(Incident, Vec<IncidentEvent>)>, StoreError>;
+    /// A page of incidents, newest first.
+    async fn list_incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, StoreError>;
+    /// Moves an incident to `to` if its lifecycle allows it from the stored state (checked and written atomically).
+    async fn transition_incident(
+        &self,
+        id: IncidentId,
+        to: IncidentStatus,
+        actor: &str,
+        note: Option<&str>,
+    ) -> Result<Incident, StoreError>;
+    /// Locations and codes of all open incidents, for re-geocoding after a boundary change.
+    async fn open_incidents(&self) -> Result<Vec<(IncidentId, LonLat, Geocode)>, StoreError>;
+    /// Writes new codes for incidents, in one transaction.
+    async fn update_incident_geocodes(&self, changes: &[(IncidentId, Geocode)]) -> Result<(), StoreError>;
+}
+
+pub(crate) const COLUMNS: &str = "id, category, description, priority, source, address, lon, lat, status, \
+     street_code, community_code, grid_code, h3, generation_id, reported_at, updated_at";
+
+/// Implements [`IncidentStore`] for a store type with a `pool` of the given sqlx database.
+macro_rules! incident_store_impl {
+    ($store:ty, $db:ty) => {
+        fn incident_from_row(r: &<$db as sqlx::Database>::Row) -> Result<$crate::incidents::Incident, $crate::store::StoreError> {
+            use sqlx::Row;
+            let status: String = r.get("status");
+            Ok($crate::incidents::Incident {
+                id: $crate::incidents::IncidentId(r.get("id")),
+                category: r.get("category"),
+                description: r.get("description"),
+                priority: r.get("priority"),
+                source: r.get("source"),
+                address: r.get("address"),
+                location: [r.get("lon"), r.get("lat")],
+                status: status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?,
+                geocode: $crate::incidents::Geocode {
+                    street_code: r.get("street_code"),
+                    community_code: r.get("community_code"),
+                    grid_code: r.get("grid_code"),
+                    h3: r.get("h3"),
+                    generation: r.get::<Option<i64>, _>("generation_id").map($crate::layers::GenerationId),
+                },
+                reported_at: r.get("reported_at"),
+                updated_at: r.get("updated_at"),
+            })
+        }
+
+        async fn fetch_incident(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            id: $crate::incidents::IncidentId,
+        ) -> Result<Option<$crate::incidents::Incident>, $crate::store::StoreError> {
+            let sql = format!("SELECT {} FROM incidents WHERE id = $1", $crate::store::incidents::COLUMNS);
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id.0)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err($crate::store::query_err("read an incident"))?;
+            row.as_ref().map(incident_from_row).transpose()
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::incidents::IncidentStore for $store {
+            async fn create_incident(
+                &self,
+                new: &$crate::incidents::NewIncident,
+            ) -> Result<$crate::incidents::Incident, $crate::store::StoreError> {
+                use $crate::store::query_err;
+                let now = time::OffsetDateTime::now_utc();
+                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO incidents (category, description, priority, source, address, lon, lat, status, \
+                     street_code, community_code, grid_code, h3, generation_id, reported_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+                )
+                .bind(&new.category)
+                .bind(&new.description)
+                .bind(new.priority)
+                .bind(&new.source)
+                .bind(&new.address)
+                .bind(new.location.lon())
+                .bind(new.location.lat())
+                .bind($crate::incidents::IncidentStatus::Reported.as_str())
+                .bind(&new.geocode.street_code)
+                .bind(&new.geocode.community_code)
+                .bind(&new.geocode.grid_code)
+                .bind(&new.geocode.h3)
+                .bind(new.geocode.generation.map(|g| g.0))
+                .bind(new.reported_at.to_offset(time::UtcOffset::UTC))
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(query_err("write the incident"))?;
+                sqlx::query("INSERT INTO incident_events (incident_id, from_status, to_status, at, actor, note) VALUES ($1, NULL, $2, $3, $4, NULL)")
+                    .bind(id)
+                    .bind($crate::incidents::IncidentStatus::Reported.as_str())
+                    .bind(now)
+                    .bind(&new.actor)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_err("write the incident's history"))?;
+                let incident = fetch_incident(&mut tx, $crate::incidents::IncidentId(id))
+                    .await?
+                    .ok_or_else(|| $crate::store::StoreError::Corrupt(format!("incident {id} vanished")))?;
+                tx.commit().await.map_err(query_err("commit the incident"))?;
+                Ok(incident)
+            }
+
+            async fn incident(
+                &self,
+                id: $crate::incidents::IncidentId,
+            ) -> Result<Option<($crate::incidents::Incident, Vec<$crate::incidents::IncidentEvent>)>, $crate::store::StoreError> {
+                use sqlx::Row;
+                use $crate::store::query_err;
+                let mut conn = self.pool.acquire().await.map_err(query_err("get a connection"))?;
+                let Some(incident) = fetch_incident(&mut conn, id).await? else { return Ok(None) };
+                let rows = sqlx::query("SELECT from_status, to_status, at, actor, note FROM incident_events WHERE incident_id = $1 ORDER BY id")
+                    .bind(id.0)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(query_err("read an incident's history"))?;
+                let parse = |s: &str| s.parse::<$crate::incidents::IncidentStatus>().map_err(|e| $crate::store::StoreError::Corrupt(e.to_string()));
+                let events = rows
+                    .iter()
+                    .map(|r| {
+                        Ok($crate::incidents::IncidentEvent {
+                            from: r.get::<Option<String>, _>("from_status").as_deref().map(parse).transpose()?,
+                            to: parse(r.get::<&str, _>("to_status"))?,
+                            at: r.get("at"),
+                            actor: r.get("actor"),
+                            note: r.get("note"),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, $crate::store::StoreError>>()?;
+                Ok(Some((incident, events)))
+            }
+
+            async fn list_incidents(
+                &self,
+                f: &$crate::incidents::IncidentFilter,
+            ) -> Result<Vec<$crate::incidents::Incident>, $crate::store::StoreError> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT {} FROM incidents WHERE 1 = 1", $crate::store::incidents::COLUMNS));
+                if let Some([x0, y0, x1, y1]) = f.bbox {
+                    q.push(" AND lon BETWEEN ").push_bind(x0).push(" AND ").push_bind(x1);
+                    q.push(" AND lat BETWEEN ").push_bind(y0).push(" AND ").push_bind(y1);
+                }
+                for (column, value) in [("street_code", &f.street), ("community_code", &f.community), ("grid_code", &f.grid), ("category", &f.category)] {
+                    if let Some(v) = value {
+                        q.push(format!(" AND {column} = ")).push_bind(v.clone());
+                    }
+                }
+                if !f.status.is_empty() {
+                    q.push(" AND status IN (");
+                    let mut list = q.separated(", ");
+                    for s in &f.status {
+                        list.push_bind(s.as_str());
+                    }
+                    q.push(")");
+                }
+                if let Some(from) = f.from {
+                    q.push(" AND reported_at >= ").push_bind(from.to_offset(time::UtcOffset::UTC));
+                }
+                if let Some(to) = f.to {
+                    q.push(" AND reported_at < ").push_bind(to.to_offset(time::UtcOffset::UTC));
+                }
+                if let Some(before) = f.before_id {
+                    q.push(" AND id < ").push_bind(before.0);
+                }
+                q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(f.limit));
+                let rows = q.build().fetch_all(&self.pool).await.map_err($crate::store::query_err("list incidents"))?;
+                rows.iter().map(incident_from_row).collect()
+            }
+
+            async fn transition_incident(
+                &self,
+                id: $crate::incidents::IncidentId,
+                to: $crate::incidents::IncidentStatus,
+                actor: &str,
+                note: Option<&str>,
+            ) -> Result<$crate::incidents::Incident, $crate::store::StoreError> {
+                use $crate::store::{StoreError, query_err};
+                let now = time::OffsetDateTime::now_utc();
+                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+                let current = fetch_incident(&mut tx, id).await?.ok_or(StoreError::NoSuchIncident(id))?;
+                if !current.status.can_move_to(to) {
+                    return Err(StoreError::InvalidTransition { id, from: current.status, to });
+                }
+                // Compare-and-set on the state read above: a concurrent change makes this update miss.
+                let updated = sqlx::query("UPDATE incidents SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+                    .bind(to.as_str())
+                    .bind(now)
+                    .bind(id.0)
+                    .bind(current.status.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_err("change the incident's status"))?;
+                if updated.rows_affected() != 1 {
+                    return Err(StoreError::InvalidTransition { id, from: current.status, to });
+                }
+                sqlx::query("INSERT INTO incident_events (incident_id, from_status, to_status, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(id.0)
+                    .bind(current.status.as_str())
+                    .bind(to.as_str())
+                    .bind(now)
+                    .bind(actor)
+                    .bind(note)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_err("write the incident's history"))?;
+                let incident = fetch_incident(&mut tx, id).await?.ok_or(StoreError::NoSuchIncident(id))?;
+                tx.commit().await.map_err(query_err("commit the status change"))?;
+                Ok(incident)
+            }
+
+            async fn open_incidents(
+                &self,
+            ) -> Result<Vec<($crate::incidents::IncidentId, $crate::coord::LonLat, $crate::incidents::Geocode)>, $crate::store::StoreError> {
+                let sql = format!("SELECT {} FROM incidents WHERE status NOT IN ('closed', 'cancelled')", $crate::store::incidents::COLUMNS);
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err($crate::store::query_err("list open incidents"))?;
+                rows.iter()
+                    .map(|r| {
+                        let i = incident_from_row(r)?;
+                        let p = $crate::coord::LonLat::new(i.location[0], i.location[1])
+                            .map_err(|e| $crate::store::StoreError::Corrupt(format!("incident {}: {e}", i.id)))?;
+                        Ok((i.id, p, i.geocode))
+                    })
+                    .collect()
+            }
+
+            async fn update_incident_geocodes(
+                &self,
+                changes: &[($crate::incidents::IncidentId, $crate::incidents::Geocode)],
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::query_err;
+                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+                for (id, g) in changes {
+                    sqlx::query("UPDATE incidents SET street_code = $1, community_code = $2, grid_code = $3, h3 = $4, generation_id = $5 WHERE id = $6")
+                        .bind(&g.street_code)
+                        .bind(&g.community_code)
+                        .bind(&g.grid_code)
+                        .bind(&g.h3)
+                        .bind(g.generation.map(|g| g.0))
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query_err("re-geocode an incident"))?;
+                }
+                tx.commit().await.map_err(query_err("commit re-geocoding"))
+            }
+        }
+    };
+}
+
+pub(crate) use incident_store_impl;
