@@ -43,7 +43,9 @@ fn time_param(name: &str, raw: &str) -> Result<OffsetDateTime, ApiError> {
 }
 
 fn id_param(raw: &str) -> Result<IncidentId, ApiError> {
-    raw.parse().map(IncidentId).map_err(|_| ApiError::bad_request("invalid_id", format!("incident id {raw:?} is not a number")))
+    raw.parse()
+        .map(IncidentId)
+        .map_err(|_| ApiError::bad_request("invalid_id", format!("incident id {raw:?} is not a number")))
 }
 
 #[derive(Deserialize)]
@@ -105,9 +107,13 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Resu
     let bbox = match q.bbox.as_deref() {
         None => None,
         Some(raw) => {
-            let n: Vec<f64> = raw.split(',').map(|v| v.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| {
-                ApiError::bad_request("invalid_bbox", format!("bbox={raw:?}: expected min_lon,min_lat,max_lon,max_lat"))
-            })?;
+            let n: Vec<f64> =
+                raw.split(',').map(|v| v.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_bbox",
+                        format!("bbox={raw:?}: expected min_lon,min_lat,max_lon,max_lat"),
+                    )
+                })?;
             match n[..] {
                 [a, b, c, d] if a <= c && b <= d => Some([a, b, c, d]),
                 _ => {
@@ -170,7 +176,11 @@ async fn transition(
 ) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id)?;
     let b: TransitionBody = super::json::parse(body, "status change")?;
-    let to: IncidentStatus = b.status.parse().map_err(|e: crate::incidents::UnknownStatus| ApiError::bad_request("invalid_status", e.to_string()))?;
-    let incident = state.incidents.transition(id, to, b.actor.as_deref().unwrap_or("anonymous"), b.note.as_deref()).await?;
+    let to: IncidentStatus = b
+        .status
+        .parse()
+        .map_err(|e: crate::incidents::UnknownStatus| ApiError::bad_request("invalid_status", e.to_string()))?;
+    let incident =
+        state.incidents.transition(id, to, b.actor.as_deref().unwrap_or("anonymous"), b.note.as_deref()).await?;
     Ok(Json(json!(incident)))
 }

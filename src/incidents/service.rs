@@ -112,14 +112,22 @@ pub struct IncidentService {
 
 impl IncidentService {
     /// A service with the given categories and service area.
-    pub fn new(store: Arc<dyn IncidentStore>, locator: Arc<Locator>, categories: Categories, area: ServiceArea) -> Self {
+    pub fn new(
+        store: Arc<dyn IncidentStore>,
+        locator: Arc<Locator>,
+        categories: Categories,
+        area: ServiceArea,
+    ) -> Self {
         Self { store, locator, categories, area }
     }
 
     /// Validates, geocodes and stores a new incident.
     pub async fn create(&self, req: CreateIncident) -> Result<Incident, IncidentError> {
         if !self.categories.contains(&req.category) {
-            return Err(IncidentError::UnknownCategory { given: req.category, accepted: self.categories.codes().join(", ") });
+            return Err(IncidentError::UnknownCategory {
+                given: req.category,
+                accepted: self.categories.codes().join(", "),
+            });
         }
         if !(1..=5).contains(&req.priority) {
             return Err(IncidentError::Priority(req.priority));

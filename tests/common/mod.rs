@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use gridmap::catalog::Catalog;
 use gridmap::http::{AppState, HttpLimits, app};
+use gridmap::incidents::{Categories, IncidentService, ServiceArea};
 use gridmap::index::BoundaryIndex;
 use gridmap::locate::Locator;
-use gridmap::incidents::{Categories, IncidentService, ServiceArea};
 use gridmap::store::{self, Store};
 
 /// Server for PostGIS tests (`GRIDMAP_TEST_PG`, e.g. `postgres://postgres@127.0.0.1:5432/postgres`).

@@ -1,0 +1,237 @@
+//! Incidents over HTTP on both stores: geocoding on write, lifecycle, filters and pages, bad input, re-geocoding
+//! when a new generation is activated.
+
+mod common;
+
+use common::TestServer;
+use serde_json::{Value, json};
+
+const IN_GRID: [f64; 2] = [118.79, 32.02];
+
+async fn send(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, url);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("JSON body"))
+}
+
+async fn post(s: &TestServer, path: &str, body: Value) -> (u16, Value) {
+    send(reqwest::Method::POST, s.url(path), Some(body)).await
+}
+
+async fn get(s: &TestServer, path: &str) -> (u16, Value) {
+    send(reqwest::Method::GET, s.url(path), None).await
+}
+
+async fn create_is_geocoded_like_locate(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let (st, inc) = post(
+        &s,
+        "/api/v1/incidents",
+        json!({"location": IN_GRID, "category": "sanitation", "description": "垃圾堆放"}),
+    )
+    .await;
+    assert_eq!(st, 201, "{inc}");
+    let (_, loc) = get(&s, &format!("/api/v1/locate?lon={}&lat={}", IN_GRID[0], IN_GRID[1])).await;
+    assert_eq!(inc["street_code"], loc["street"]["code"]);
+    assert_eq!(inc["community_code"], loc["community"]["code"]);
+    assert_eq!(inc["grid_code"], loc["grid"]["code"]);
+    assert_eq!(inc["h3"], loc["h3"]);
+    assert_eq!(inc["generation"], loc["generation"]);
+    assert_eq!((inc["status"].clone(), inc["priority"].clone()), (json!("reported"), json!(3)));
+    assert_eq!(inc["location"], json!(IN_GRID));
+
+    // Many points: each incident's codes equal /locate's for its point.
+    for i in 0..20 {
+        let p = [118.77 + f64::from(i) * 0.004, 31.99 + f64::from(i) * 0.002];
+        let (st, inc) = post(&s, "/api/v1/incidents", json!({"location": p, "category": "traffic"})).await;
+        if st == 422 {
+            assert_eq!(inc["error"]["code"], "outside_service_area");
+            continue;
+        }
+        let (_, loc) = get(&s, &format!("/api/v1/locate?lon={}&lat={}", p[0], p[1])).await;
+        assert_eq!(
+            (inc["grid_code"].clone(), inc["street_code"].clone()),
+            (loc["grid"]["code"].clone(), loc["street"]["code"].clone())
+        );
+    }
+    let id = inc_id(&inc);
+    let (st, one) = get(&s, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(st, 200);
+    assert_eq!(one["history"].as_array().map(Vec::len), Some(1));
+    assert_eq!(one["history"][0]["to"], "reported");
+}
+
+fn inc_id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
+}
+
+async fn lifecycle_and_conflicts(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let (_, inc) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire", "priority": 1})).await;
+    let id = inc_id(&inc);
+    let path = format!("/api/v1/incidents/{id}/status");
+    let (st, v) = post(&s, &path, json!({"status": "closed", "actor": "张三"})).await;
+    assert_eq!((st, v["error"]["code"].clone()), (409, json!("invalid_transition")), "{v}");
+    assert!(v["error"]["message"].as_str().expect("message").contains("dispatched"), "names the allowed states: {v}");
+    for (to, actor) in [("dispatched", "调度员"), ("on_scene", "网格员"), ("resolved", "网格员"), ("closed", "督办")]
+    {
+        let (st, v) = post(&s, &path, json!({"status": to, "actor": actor, "note": format!("{to} note")})).await;
+        assert_eq!((st, v["status"].clone()), (200, json!(to)), "{v}");
+    }
+    let (st, _) = post(&s, &path, json!({"status": "reported"})).await;
+    assert_eq!(st, 409, "closed is final");
+    let (_, one) = get(&s, &format!("/api/v1/incidents/{id}")).await;
+    let history: Vec<(Value, Value, Value)> = one["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|e| (e["from"].clone(), e["to"].clone(), e["actor"].clone()))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            (Value::Null, json!("reported"), json!("anonymous")),
+            (json!("reported"), json!("dispatched"), json!("调度员")),
+            (json!("dispatched"), json!("on_scene"), json!("网格员")),
+            (json!("on_scene"), json!("resolved"), json!("网格员")),
+            (json!("resolved"), json!("closed"), json!("督办")),
+        ]
+    );
+    assert_eq!(one["history"][4]["note"], "closed note");
+    let (st, v) = post(&s, &path, json!({"status": "done"})).await;
+    assert_eq!((st, v["error"]["code"].clone()), (400, json!("invalid_status")));
+    let (st, v) = post(&s, "/api/v1/incidents/99999/status", json!({"status": "dispatched"})).await;
+    assert_eq!((st, v["error"]["code"].clone()), (404, json!("incident_not_found")));
+    let (st, _) = get(&s, "/api/v1/incidents/abc").await;
+    assert_eq!(st, 400);
+}
+
+async fn bad_input_is_refused_and_nothing_stored(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let cases = [
+        (json!({"category": "fire"}), 400, "missing_field"),
+        (json!({"location": IN_GRID}), 400, "missing_field"),
+        (json!({"location": IN_GRID, "category": "alien_landing"}), 422, "unknown_category"),
+        (json!({"location": [116.4, 39.9], "category": "fire"}), 422, "outside_service_area"),
+        (json!({"location": [118.79, 95.0], "category": "fire"}), 400, "invalid_coordinate"),
+        (json!({"location": IN_GRID, "category": "fire", "priority": 9}), 422, "invalid_priority"),
+        (json!({"location": IN_GRID, "category": "fire", "reported_at": "yesterday"}), 400, "invalid_time"),
+        (json!({"location": IN_GRID, "category": "fire", "colour": "red"}), 400, "invalid_json"),
+        (json!({"location": [118.79], "category": "fire"}), 400, "invalid_json"),
+    ];
+    for (body, status, code) in cases {
+        let (st, v) = post(&s, "/api/v1/incidents", body.clone()).await;
+        assert_eq!((st, v["error"]["code"].as_str()), (status, Some(code)), "{body} → {v}");
+    }
+    let (_, list) = get(&s, "/api/v1/incidents").await;
+    assert_eq!(list["items"], json!([]), "nothing stored");
+}
+
+async fn filters_and_pages(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let points = [[118.79, 32.02], [118.80, 32.03], [118.81, 32.01], [118.84, 32.00], [118.79, 32.021]];
+    let mut made = Vec::new();
+    for (i, p) in points.iter().cycle().take(25).enumerate() {
+        let category = if i % 2 == 0 { "fire" } else { "traffic" };
+        let at = format!("2026-11-{:02}T08:00:00+08:00", 1 + i);
+        let (st, v) =
+            post(&s, "/api/v1/incidents", json!({"location": p, "category": category, "reported_at": at})).await;
+        assert_eq!(st, 201, "{v}");
+        made.push(v);
+    }
+    let grid = made[0]["grid_code"].as_str().expect("grid").to_owned();
+    let count = |pred: &dyn Fn(&Value) -> bool| made.iter().filter(|v| pred(v)).count();
+
+    let (_, v) = get(&s, &format!("/api/v1/incidents?grid={grid}&limit=1000")).await;
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(count(&|m| m["grid_code"] == grid.as_str())));
+    let (_, v) = get(&s, "/api/v1/incidents?category=fire&limit=1000").await;
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(13));
+    let street = made[3]["street_code"].as_str().expect("street").to_owned();
+    let (_, v) = get(&s, &format!("/api/v1/incidents?street={street}&category=traffic&limit=1000")).await;
+    assert_eq!(
+        v["items"].as_array().map(Vec::len),
+        Some(count(&|m| m["street_code"] == street.as_str() && m["category"] == "traffic"))
+    );
+    // Time range in another offset: [Nov 5 08:00+08, Nov 10 08:00+08) = five reports.
+    let (_, v) = get(&s, "/api/v1/incidents?from=2026-11-05T00:00:00Z&to=2026-11-10T00:00:00Z").await;
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(5), "{v}");
+    let (_, v) = get(&s, "/api/v1/incidents?bbox=118.785,32.015,118.795,32.025").await;
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(10));
+
+    // Move two along; filter by status.
+    for m in &made[..2] {
+        let (st, _) =
+            post(&s, &format!("/api/v1/incidents/{}/status", inc_id(m)), json!({"status": "dispatched"})).await;
+        assert_eq!(st, 200);
+    }
+    let (_, v) = get(&s, "/api/v1/incidents?status=dispatched,on_scene").await;
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(2));
+
+    // Pages of 7, newest first, each incident once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/incidents?limit=7&cursor={c}"),
+            None => "/api/v1/incidents?limit=7".to_owned(),
+        };
+        let (_, v) = get(&s, &path).await;
+        seen.extend(v["items"].as_array().expect("items").iter().map(inc_id));
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let mut expected: Vec<i64> = made.iter().map(inc_id).collect();
+    expected.reverse();
+    assert_eq!(seen, expected);
+
+    for bad in ["bbox=1,2,3", "status=open", "limit=0", "from=2026-11-05", "cursor=x"] {
+        let (st, v) = get(&s, &format!("/api/v1/incidents?{bad}")).await;
+        assert_eq!(st, 400, "{bad}: {v}");
+    }
+}
+
+async fn open_incidents_follow_a_new_generation(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let (_, open) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire"})).await;
+    let (_, closed) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire"})).await;
+    let old_grid = open["grid_code"].as_str().expect("grid").to_owned();
+    let cid = inc_id(&closed);
+    for to in ["resolved", "closed"] {
+        post(&s, &format!("/api/v1/incidents/{cid}/status"), json!({"status": to})).await;
+    }
+    // A new grids generation in which that grid has a new code.
+    let mut grids = common::sample_layer("grids");
+    for f in grids["features"].as_array_mut().expect("features") {
+        if f["properties"]["code"] == old_grid.as_str() {
+            f["properties"]["code"] = json!(format!("{old_grid}X"));
+        }
+    }
+    let files = vec![gridmap::catalog::ImportFile {
+        name: "grids.geojson".into(),
+        bytes: grids.to_string().into_bytes(),
+        options: gridmap::import::ReadOptions::new(gridmap::layers::Layer::Grids),
+    }];
+    let mode = gridmap::catalog::ImportMode { activate: true, ..Default::default() };
+    let reports = s.catalog.import(files, mode).await.expect("import");
+    let generation = reports[0].generation.expect("generation");
+
+    let (_, v) = get(&s, &format!("/api/v1/incidents/{}", inc_id(&open))).await;
+    assert_eq!(v["grid_code"], json!(format!("{old_grid}X")), "the open incident follows the boundary");
+    assert_eq!(v["generation"], json!(generation.0));
+    let (_, v) = get(&s, &format!("/api/v1/incidents/{cid}")).await;
+    assert_eq!(v["grid_code"], json!(old_grid), "a closed incident keeps the codes it was closed with");
+}
+
+both_stores!(
+    create_is_geocoded_like_locate,
+    lifecycle_and_conflicts,
+    bad_input_is_refused_and_nothing_stored,
+    filters_and_pages,
+    open_incidents_follow_a_new_generation,
+);
