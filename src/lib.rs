@@ -9,6 +9,8 @@ pub mod cli;
 pub mod coord;
 /// Coordinate systems at the edges (WGS84, CGCS2000, GCJ-02, BD-09).
 pub mod crs;
+/// Nearest available responders.
+pub mod dispatch;
 /// Geometry helpers (prepared polygons).
 pub mod geometry;
 /// HTTP API.
@@ -23,6 +25,8 @@ pub mod index;
 pub mod layers;
 /// Point lookup answers.
 pub mod locate;
+/// Responders: roster, status, live positions.
+pub mod responders;
 /// The bundled sample boundaries.
 pub mod sample;
 /// Persistence (SQLite and PostGIS).

@@ -8,10 +8,12 @@ use h3o::Resolution;
 
 use super::ServeArgs;
 use crate::catalog::Catalog;
+use crate::dispatch::TravelModel;
 use crate::http::{AppState, HttpLimits, app};
 use crate::incidents::{Categories, IncidentService, ServiceArea};
 use crate::index::BoundaryIndex;
 use crate::locate::Locator;
+use crate::responders::ResponderService;
 use crate::store;
 
 /// Runs the server.
@@ -21,8 +23,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let resolution = Resolution::try_from(args.h3_resolution).context("--h3-resolution")?;
     let locator = Arc::new(Locator::new(BoundaryIndex::empty(), resolution));
     let catalog = Arc::new(Catalog::new(store.clone(), Some(locator.clone())));
-    let incidents = Arc::new(IncidentService::new(store, locator.clone(), Categories::default(), ServiceArea::Streets));
+    let incidents =
+        Arc::new(IncidentService::new(store.clone(), locator.clone(), Categories::default(), ServiceArea::Streets));
     catalog.add_listener(incidents.clone());
+
     if !args.no_sample {
         catalog.ensure_sample().await.context("loading the bundled sample boundaries")?;
     }
@@ -38,6 +42,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "boundaries indexed"
     );
     drop(index);
+    // After the boundaries, so responders' grids are known.
+    let (responders, position_writer) = ResponderService::start(store, locator.clone()).await?;
+    let responders = Arc::new(responders);
 
     if args.reload_interval_s > 0 {
         let catalog = catalog.clone();
@@ -55,11 +62,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let limits = HttpLimits { body_limit_bytes: args.body_limit_mb.saturating_mul(1024 * 1024) };
-    let router = app(AppState { catalog, locator, incidents }, limits);
+    let travel = Arc::new(TravelModel::default());
+    let router = app(AppState { catalog, locator, incidents, responders, travel }, limits);
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.context("serving HTTP")?;
+    // Every request is done and the router dropped: the position writer drains what was queued and ends.
+    if tokio::time::timeout(Duration::from_secs(30), position_writer).await.is_err() {
+        tracing::error!("position writer did not drain within 30 s");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,6 +7,7 @@ mod incidents;
 mod json;
 mod layers;
 mod locate;
+mod responders;
 
 use std::sync::Arc;
 
@@ -17,8 +18,10 @@ use tower_http::trace::TraceLayer;
 pub use error::ApiError;
 
 use crate::catalog::Catalog;
+use crate::dispatch::TravelModel;
 use crate::incidents::IncidentService;
 use crate::locate::Locator;
+use crate::responders::ResponderService;
 
 /// Everything handlers need.
 #[derive(Debug, Clone)]
@@ -29,6 +32,10 @@ pub struct AppState {
     pub locator: Arc<Locator>,
     /// Incidents.
     pub incidents: Arc<IncidentService>,
+    /// Responders and positions.
+    pub responders: Arc<ResponderService>,
+    /// Travel-time estimator for dispatch.
+    pub travel: Arc<TravelModel>,
 }
 
 /// Limits of the HTTP layer.
@@ -44,7 +51,8 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(locate::router())
         .merge(layers::router())
         .merge(generations::router())
-        .merge(incidents::router());
+        .merge(incidents::router())
+        .merge(responders::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())

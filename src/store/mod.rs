@@ -2,6 +2,7 @@
 
 pub(crate) mod incidents;
 mod postgres;
+pub(crate) mod responders;
 mod sqlite;
 mod wkb;
 
@@ -12,10 +13,12 @@ use time::OffsetDateTime;
 
 pub use incidents::IncidentStore;
 pub use postgres::PgStore;
+pub use responders::{NewResponder, ResponderStore};
 pub use sqlite::SqliteStore;
 
 use crate::incidents::{IncidentId, IncidentStatus};
 use crate::layers::{Feature, GenerationId, GenerationInfo, GenerationStatus, Layer, LayerCount};
+use crate::responders::ResponderId;
 
 /// What went wrong in the store; messages name the action.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +64,12 @@ pub enum StoreError {
         /// Requested state.
         to: IncidentStatus,
     },
+    /// No responder with that id.
+    #[error("responder {0} does not exist")]
+    NoSuchResponder(ResponderId),
+    /// A background writer failed or stopped.
+    #[error("background write failed: {0}")]
+    Background(String),
     /// A stored value is not what gridmap writes.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
@@ -118,9 +127,9 @@ pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
 }
 
 /// Everything gridmap stores, behind one handle (each backend implements every part).
-pub trait Store: BoundaryStore + IncidentStore {}
+pub trait Store: BoundaryStore + IncidentStore + ResponderStore {}
 
-impl<T: BoundaryStore + IncidentStore> Store for T {}
+impl<T: BoundaryStore + IncidentStore + ResponderStore> Store for T {}
 
 /// Opens (creating and migrating as needed) the store behind a URL.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {

@@ -235,3 +235,4 @@ impl BoundaryStore for SqliteStore {
 }
 
 super::incidents::incident_store_impl!(SqliteStore, sqlx::Sqlite);
+super::responders::responder_store_impl!(SqliteStore, sqlx::Sqlite);

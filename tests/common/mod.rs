@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use gridmap::catalog::Catalog;
+use gridmap::dispatch::TravelModel;
 use gridmap::http::{AppState, HttpLimits, app};
 use gridmap::incidents::{Categories, IncidentService, ServiceArea};
 use gridmap::index::BoundaryIndex;
 use gridmap::locate::Locator;
+use gridmap::responders::ResponderService;
 use gridmap::store::{self, Store};
 
 /// Server for PostGIS tests (`GRIDMAP_TEST_PG`, e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
@@ -124,8 +126,17 @@ impl TestServer {
             catalog.ensure_sample().await.expect("load sample");
         }
         catalog.reload_if_changed().await.expect("index active generation");
+        let (responders, _writer) =
+            ResponderService::start(store.clone(), locator.clone()).await.expect("start responders");
+        let responders = Arc::new(responders);
         let router = app(
-            AppState { catalog: catalog.clone(), locator: locator.clone(), incidents },
+            AppState {
+                catalog: catalog.clone(),
+                locator: locator.clone(),
+                incidents,
+                responders,
+                travel: Arc::new(TravelModel::default()),
+            },
             HttpLimits { body_limit_bytes: 16 * 1024 * 1024 },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");

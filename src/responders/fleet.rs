@@ -1,0 +1,176 @@
+//! The live fleet in memory: every responder with its latest position and grid, published as immutable snapshots
+//! (an R-tree of positions on the unit sphere) that readers take without waiting for writers.
+//!
+//! Positions are stored as 3-D unit vectors, so the R-tree's Euclidean (chord) distance orders responders exactly as
+//! great-circle distance does; nearest-first iteration is then correct anywhere, not only near the equator.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use geo::{Distance, Haversine, Point};
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+use super::{PositionFix, Responder, ResponderId};
+use crate::coord::LonLat;
+
+/// A responder as the dispatcher sees it now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveResponder {
+    /// The stored responder, with its latest position.
+    pub responder: Responder,
+    /// Grid of the latest position (under the generation served when it was reported).
+    pub grid_code: Option<String>,
+}
+
+type Entry = GeomWithData<[f64; 3], u32>;
+
+/// An immutable view of the fleet.
+#[derive(Debug, Default)]
+pub struct FleetSnapshot {
+    items: Vec<LiveResponder>,
+    by_id: HashMap<ResponderId, u32>,
+    tree: RTree<Entry>,
+}
+
+fn unit_vector(lon: f64, lat: f64) -> [f64; 3] {
+    let (lon, lat) = (lon.to_radians(), lat.to_radians());
+    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+}
+
+impl FleetSnapshot {
+    fn build(items: Vec<LiveResponder>) -> Self {
+        let by_id = items.iter().enumerate().map(|(i, r)| (r.responder.id, i as u32)).collect();
+        let entries = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.responder.location.map(|[x, y]| GeomWithData::new(unit_vector(x, y), i as u32)))
+            .collect();
+        Self { items, by_id, tree: RTree::bulk_load(entries) }
+    }
+
+    /// One responder.
+    pub fn get(&self, id: ResponderId) -> Option<&LiveResponder> {
+        self.by_id.get(&id).map(|&i| &self.items[i as usize])
+    }
+
+    /// All responders, by id.
+    pub fn all(&self) -> &[LiveResponder] {
+        &self.items
+    }
+
+    /// Responders with a position, nearest first, with their great-circle distance in metres (haversine,
+    /// R = 6 371 008.8 m).
+    pub fn nearest(&self, p: LonLat) -> impl Iterator<Item = (&LiveResponder, f64)> + '_ {
+        let q = unit_vector(p.lon(), p.lat());
+        let from = Point::new(p.lon(), p.lat());
+        self.tree.nearest_neighbor_iter(&q).map(move |e| {
+            let r = &self.items[e.data as usize];
+            let [x, y] = r.responder.location.unwrap_or([p.lon(), p.lat()]);
+            (r, Haversine.distance(from, Point::new(x, y)))
+        })
+    }
+}
+
+/// The fleet: a master copy changed under a lock by writers, and the published snapshot readers use.
+#[derive(Debug, Default)]
+pub struct Fleet {
+    master: Mutex<HashMap<ResponderId, LiveResponder>>,
+    snapshot: ArcSwap<FleetSnapshot>,
+}
+
+impl Fleet {
+    /// A fleet holding `responders`.
+    pub fn new(responders: Vec<LiveResponder>) -> Self {
+        let fleet = Fleet::default();
+        fleet.update(|m| {
+            for r in responders {
+                m.insert(r.responder.id, r);
+            }
+        });
+        fleet
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<FleetSnapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Changes the master copy and publishes a new snapshot (bulk-loaded, never mutated in place).
+    pub fn update(&self, change: impl FnOnce(&mut HashMap<ResponderId, LiveResponder>)) {
+        let Ok(mut master) = self.master.lock() else { return };
+        change(&mut master);
+        let mut items: Vec<LiveResponder> = master.values().cloned().collect();
+        items.sort_by_key(|r| r.responder.id);
+        self.snapshot.store(Arc::new(FleetSnapshot::build(items)));
+    }
+
+    /// Applies committed fixes (older than the known position are ignored), with the grid of each new position.
+    pub fn apply_positions(&self, fixes: &[PositionFix], grid_of: impl Fn(LonLat) -> Option<String>) {
+        self.update(|m| {
+            for f in fixes {
+                if let Some(r) = m.get_mut(&f.responder) {
+                    if r.responder.position_at.is_some_and(|t| t > f.at) {
+                        continue;
+                    }
+                    r.responder.location = Some([f.location.lon(), f.location.lat()]);
+                    r.responder.position_at = Some(f.at);
+                    r.grid_code = grid_of(f.location);
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::responders::ResponderStatus;
+
+    fn at(id: i64, lon: f64, lat: f64) -> LiveResponder {
+        LiveResponder {
+            responder: Responder {
+                id: ResponderId(id),
+                name: format!("r{id}"),
+                kind: "grid_worker".into(),
+                skills: vec![],
+                team: None,
+                home_grid: None,
+                status: ResponderStatus::Available,
+                location: Some([lon, lat]),
+                position_at: None,
+            },
+            grid_code: None,
+        }
+    }
+
+    #[test]
+    fn nearest_is_great_circle_order_even_far_north() {
+        // At 80°N a degree of longitude is ~19 km and a degree of latitude ~111 km: lon/lat Euclid would pick 2.
+        let fleet = Fleet::new(vec![at(1, 10.0, 80.1), at(2, 10.5, 80.0), at(3, 9.0, 80.0)]);
+        let snap = fleet.snapshot();
+        let order: Vec<i64> =
+            snap.nearest(LonLat::new(10.0, 80.0).expect("valid")).map(|(r, _)| r.responder.id.0).collect();
+        let d = |lon: f64, lat: f64| Haversine.distance(Point::new(10.0, 80.0), Point::new(lon, lat));
+        let mut expected = [(1, d(10.0, 80.1)), (2, d(10.5, 80.0)), (3, d(9.0, 80.0))];
+        expected.sort_by(|a, b| a.1.total_cmp(&b.1));
+        assert_eq!(order, expected.iter().map(|e| e.0).collect::<Vec<_>>());
+        let first = snap.nearest(LonLat::new(10.0, 80.0).expect("valid")).next().expect("one");
+        assert!((first.1 - expected[0].1).abs() < 1e-6);
+    }
+
+    #[test]
+    fn older_fixes_do_not_move_a_responder_back() {
+        let fleet = Fleet::new(vec![at(1, 118.0, 32.0)]);
+        let t = time::OffsetDateTime::now_utc();
+        let fix = |lon: f64, at: time::OffsetDateTime| PositionFix {
+            responder: ResponderId(1),
+            location: LonLat::new(lon, 32.0).expect("valid"),
+            at,
+        };
+        fleet.apply_positions(&[fix(118.1, t)], |_| None);
+        fleet.apply_positions(&[fix(118.2, t - time::Duration::seconds(5))], |_| None);
+        assert_eq!(fleet.snapshot().get(ResponderId(1)).and_then(|r| r.responder.location), Some([118.1, 32.0]));
+    }
+}

@@ -1,0 +1,105 @@
+//! Responders (grid workers, enforcement teams, vehicles): who they are, their status and live position.
+
+mod fleet;
+mod service;
+mod writer;
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub use fleet::{Fleet, FleetSnapshot, LiveResponder};
+pub use service::{NewResponderRequest, ResponderError, ResponderService};
+pub use writer::PositionWriter;
+
+pub use crate::store::NewResponder;
+
+use crate::coord::LonLat;
+
+/// Identifier of a responder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ResponderId(pub i64);
+
+impl std::fmt::Display for ResponderId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Whether a responder can take a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponderStatus {
+    /// On duty and free.
+    Available,
+    /// On a job.
+    Busy,
+    /// Not on duty.
+    OffDuty,
+}
+
+/// A status name that is not `available`, `busy` or `off_duty`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown responder status {0:?}: expected available, busy or off_duty")]
+pub struct UnknownResponderStatus(pub String);
+
+impl ResponderStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponderStatus::Available => "available",
+            ResponderStatus::Busy => "busy",
+            ResponderStatus::OffDuty => "off_duty",
+        }
+    }
+}
+
+impl FromStr for ResponderStatus {
+    type Err = UnknownResponderStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "available" => Ok(ResponderStatus::Available),
+            "busy" => Ok(ResponderStatus::Busy),
+            "off_duty" => Ok(ResponderStatus::OffDuty),
+            other => Err(UnknownResponderStatus(other.to_owned())),
+        }
+    }
+}
+
+/// A responder as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Responder {
+    /// Id.
+    pub id: ResponderId,
+    /// Display name.
+    pub name: String,
+    /// `grid_worker`, `enforcement`, `vehicle`, …
+    pub kind: String,
+    /// What they can handle (matched against a request's skill).
+    pub skills: Vec<String>,
+    /// Team.
+    pub team: Option<String>,
+    /// The grid they are responsible for.
+    pub home_grid: Option<String>,
+    /// Availability.
+    pub status: ResponderStatus,
+    /// Latest position `[lon, lat]`.
+    pub location: Option<[f64; 2]>,
+    /// Time of the latest position.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub position_at: Option<OffsetDateTime>,
+}
+
+/// One position report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PositionFix {
+    /// Whose.
+    pub responder: ResponderId,
+    /// Where.
+    pub location: LonLat,
+    /// When it was taken.
+    pub at: OffsetDateTime,
+}

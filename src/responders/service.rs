@@ -1,0 +1,175 @@
+//! Responder operations: roster changes and position reports, kept in step between the store and the live fleet.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::{Fleet, LiveResponder, NewResponder, PositionFix, PositionWriter, Responder, ResponderId, ResponderStatus};
+use crate::coord::LonLat;
+use crate::layers::Layer;
+use crate::locate::Locator;
+use crate::store::{ResponderStore, StoreError};
+
+/// Why a responder request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ResponderError {
+    /// A required text field is empty.
+    #[error("field {0} must not be empty")]
+    Empty(&'static str),
+    /// No such responder.
+    #[error("responder {0} does not exist")]
+    NotFound(ResponderId),
+    /// A batch names a responder that does not exist.
+    #[error("position {index}: responder {id} does not exist; nothing in this batch was stored")]
+    UnknownInBatch {
+        /// Position in the batch.
+        index: usize,
+        /// The unknown id.
+        id: ResponderId,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ResponderError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchResponder(id) => ResponderError::NotFound(id),
+            other => ResponderError::Store(other),
+        }
+    }
+}
+
+/// A create request after parsing.
+#[derive(Debug, Clone)]
+pub struct NewResponderRequest {
+    /// Display name.
+    pub name: String,
+    /// Kind (`grid_worker`, `enforcement`, `vehicle`, …).
+    pub kind: String,
+    /// Skills.
+    pub skills: Vec<String>,
+    /// Team.
+    pub team: Option<String>,
+    /// Home grid.
+    pub home_grid: Option<String>,
+    /// Status.
+    pub status: ResponderStatus,
+    /// Initial position.
+    pub location: Option<LonLat>,
+    /// Time of the initial position (now when absent).
+    pub at: Option<OffsetDateTime>,
+}
+
+/// Responders over a store, the live fleet and the position writer.
+#[derive(Debug)]
+pub struct ResponderService {
+    store: Arc<dyn ResponderStore>,
+    fleet: Arc<Fleet>,
+    writer: PositionWriter,
+    locator: Arc<Locator>,
+}
+
+fn grid_of(locator: &Locator, p: LonLat) -> Option<String> {
+    let index = locator.current();
+    let grids = index.layer(Layer::Grids);
+    grids.locate(p.coord()).map(|i| grids.entry(i).feature.code.clone())
+}
+
+impl ResponderService {
+    /// Loads the roster into the fleet and starts the position writer; the handle ends once the service (and every
+    /// clone of its writer) is dropped and the queue is drained.
+    pub async fn start(
+        store: Arc<dyn ResponderStore>,
+        locator: Arc<Locator>,
+    ) -> Result<(Self, tokio::task::JoinHandle<()>), ResponderError> {
+        let roster = store.responders().await?;
+        let fleet = Arc::new(Fleet::new(
+            roster
+                .into_iter()
+                .map(|responder| {
+                    let grid_code =
+                        responder.location.and_then(|[x, y]| LonLat::new(x, y).ok()).and_then(|p| grid_of(&locator, p));
+                    LiveResponder { responder, grid_code }
+                })
+                .collect(),
+        ));
+        let (fleet_w, locator_w) = (fleet.clone(), locator.clone());
+        let (writer, task) = PositionWriter::spawn(store.clone(), move |fixes| {
+            fleet_w.apply_positions(fixes, |p| grid_of(&locator_w, p))
+        });
+        Ok((Self { store, fleet, writer, locator }, task))
+    }
+
+    /// The live fleet.
+    pub fn fleet(&self) -> &Arc<Fleet> {
+        &self.fleet
+    }
+
+    /// Adds a responder.
+    pub async fn create(&self, req: NewResponderRequest) -> Result<Responder, ResponderError> {
+        if req.name.trim().is_empty() {
+            return Err(ResponderError::Empty("name"));
+        }
+        if req.kind.trim().is_empty() {
+            return Err(ResponderError::Empty("kind"));
+        }
+        let position = req.location.map(|location| PositionFix {
+            responder: ResponderId(0),
+            location,
+            at: req.at.unwrap_or_else(OffsetDateTime::now_utc),
+        });
+        let new = NewResponder {
+            name: req.name,
+            kind: req.kind,
+            skills: req.skills,
+            team: req.team,
+            home_grid: req.home_grid,
+            status: req.status,
+            position,
+        };
+        let responder = self.store.create_responder(&new).await?;
+        let grid_code = req.location.and_then(|p| grid_of(&self.locator, p));
+        let live = LiveResponder { responder: responder.clone(), grid_code };
+        self.fleet.update(|m| {
+            m.insert(live.responder.id, live);
+        });
+        Ok(responder)
+    }
+
+    /// Changes availability.
+    pub async fn set_status(&self, id: ResponderId, status: ResponderStatus) -> Result<Responder, ResponderError> {
+        let updated = self.store.set_responder_status(id, status).await?;
+        self.fleet.update(|m| {
+            if let Some(r) = m.get_mut(&id) {
+                r.responder.status = status;
+            }
+        });
+        Ok(updated)
+    }
+
+    /// Stores position reports (all or nothing) and returns once they are committed.
+    pub async fn report_positions(&self, fixes: Vec<PositionFix>) -> Result<usize, ResponderError> {
+        let snapshot = self.fleet.snapshot();
+        if let Some((index, f)) = fixes.iter().enumerate().find(|(_, f)| snapshot.get(f.responder).is_none()) {
+            return Err(ResponderError::UnknownInBatch { index, id: f.responder });
+        }
+        let n = fixes.len();
+        self.writer.write(fixes).await?;
+        Ok(n)
+    }
+
+    /// Stored position history of one responder.
+    pub async fn history(
+        &self,
+        id: ResponderId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<PositionFix>, ResponderError> {
+        if self.fleet.snapshot().get(id).is_none() {
+            return Err(ResponderError::NotFound(id));
+        }
+        Ok(self.store.position_history(id, from, to).await?)
+    }
+}

@@ -1,0 +1,78 @@
+//! Group commit for position reports: requests hand their fixes to one writer task, which writes everything that
+//! has queued up in one transaction and only then acknowledges each request. Throughput comes from batching, not
+//! from skipping the disk: an acknowledged fix is stored. On shutdown the task drains its queue before it ends.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::PositionFix;
+use crate::store::{ResponderStore, StoreError};
+
+/// Most fixes written in one transaction.
+const MAX_BATCH: usize = 50_000;
+
+struct Job {
+    fixes: Vec<PositionFix>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// Handle to the writer task.
+#[derive(Debug, Clone)]
+pub struct PositionWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Job({} fixes)", self.fixes.len())
+    }
+}
+
+impl PositionWriter {
+    /// Starts the writer; `committed` runs after each successful transaction with the fixes it wrote.
+    pub fn spawn(
+        store: Arc<dyn ResponderStore>,
+        committed: impl Fn(&[PositionFix]) + Send + 'static,
+    ) -> (Self, JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<Job>(1024);
+        let task = tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut jobs = vec![first];
+                let mut n = jobs[0].fixes.len();
+                while n < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => {
+                            n += job.fixes.len();
+                            jobs.push(job);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let all: Vec<PositionFix> = jobs.iter().flat_map(|j| j.fixes.iter().copied()).collect();
+                let result = store.record_positions(&all).await;
+                if result.is_ok() {
+                    committed(&all);
+                }
+                let outcome = result.map_err(|e| e.to_string());
+                if let Err(e) = &outcome {
+                    tracing::error!(error = %e, fixes = all.len(), "writing positions failed");
+                }
+                for job in jobs {
+                    let _ = job.done.send(outcome.clone());
+                }
+            }
+            tracing::debug!("position writer drained and stopped");
+        });
+        (Self { jobs: tx }, task)
+    }
+
+    /// Queues fixes and waits until they are committed.
+    pub async fn write(&self, fixes: Vec<PositionFix>) -> Result<(), StoreError> {
+        let (done, ack) = oneshot::channel();
+        let closed = || StoreError::Background("the position writer has stopped".into());
+        self.jobs.send(Job { fixes, done }).await.map_err(|_| closed())?;
+        ack.await.map_err(|_| closed())?.map_err(StoreError::Background)
+    }
+}

@@ -1,0 +1,209 @@
+//! Responder persistence: the roster with each responder's latest position, and the position history. One SQL
+//! text for both backends, instantiated per store by a macro (see `incidents.rs`).
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::responders::{PositionFix, Responder, ResponderId, ResponderStatus};
+
+/// A responder to create.
+#[derive(Debug, Clone)]
+pub struct NewResponder {
+    /// Display name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Skills.
+    pub skills: Vec<String>,
+    /// Team.
+    pub team: Option<String>,
+    /// Home grid code.
+    pub home_grid: Option<String>,
+    /// Initial status.
+    pub status: ResponderStatus,
+    /// Initial position.
+    pub position: Option<PositionFix>,
+}
+
+/// Storage of responders and positions.
+#[async_trait]
+pub trait ResponderStore: Send + Sync + std::fmt::Debug {
+    /// Stores a responder (and its initial position, if any).
+    async fn create_responder(&self, new: &NewResponder) -> Result<Responder, StoreError>;
+    /// Every responder.
+    async fn responders(&self) -> Result<Vec<Responder>, StoreError>;
+    /// Changes a responder's status.
+    async fn set_responder_status(&self, id: ResponderId, status: ResponderStatus) -> Result<Responder, StoreError>;
+    /// Appends fixes to the history and moves each responder's latest position forward (never backward), in one
+    /// transaction.
+    async fn record_positions(&self, fixes: &[PositionFix]) -> Result<(), StoreError>;
+    /// A responder's position history in a time range, oldest first.
+    async fn position_history(
+        &self,
+        id: ResponderId,
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
+    ) -> Result<Vec<PositionFix>, StoreError>;
+}
+
+/// Rows per multi-row statement (4 values each, well under SQLite's and PostgreSQL's bind limits).
+pub(crate) const POSITION_CHUNK: usize = 2000;
+
+pub(crate) const RESPONDER_COLUMNS: &str = "id, name, kind, skills, team, home_grid, status, lon, lat, position_at";
+
+macro_rules! responder_store_impl {
+    ($store:ty, $db:ty) => {
+        fn responder_from_row(
+            r: &<$db as sqlx::Database>::Row,
+        ) -> Result<$crate::responders::Responder, $crate::store::StoreError> {
+            use sqlx::Row;
+            use $crate::store::StoreError;
+            let skills: String = r.get("skills");
+            let status: String = r.get("status");
+            let lon: Option<f64> = r.get("lon");
+            let lat: Option<f64> = r.get("lat");
+            Ok($crate::responders::Responder {
+                id: $crate::responders::ResponderId(r.get("id")),
+                name: r.get("name"),
+                kind: r.get("kind"),
+                skills: serde_json::from_str(&skills).map_err(|e| StoreError::Corrupt(format!("skills: {e}")))?,
+                team: r.get("team"),
+                home_grid: r.get("home_grid"),
+                status: status.parse().map_err(|e: $crate::responders::UnknownResponderStatus| StoreError::Corrupt(e.to_string()))?,
+                location: lon.zip(lat).map(|(x, y)| [x, y]),
+                position_at: r.get("position_at"),
+            })
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::responders::ResponderStore for $store {
+            async fn create_responder(
+                &self,
+                new: &$crate::store::responders::NewResponder,
+            ) -> Result<$crate::responders::Responder, $crate::store::StoreError> {
+                use $crate::store::query_err;
+                let now = time::OffsetDateTime::now_utc();
+                let sql = format!(
+                    "INSERT INTO responders (name, kind, skills, team, home_grid, status, lon, lat, position_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {}",
+                    $crate::store::responders::RESPONDER_COLUMNS
+                );
+                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(&new.name)
+                    .bind(&new.kind)
+                    .bind(serde_json::to_string(&new.skills).unwrap_or_else(|_| "[]".into()))
+                    .bind(&new.team)
+                    .bind(&new.home_grid)
+                    .bind(new.status.as_str())
+                    .bind(new.position.map(|p| p.location.lon()))
+                    .bind(new.position.map(|p| p.location.lat()))
+                    .bind(new.position.map(|p| p.at.to_offset(time::UtcOffset::UTC)))
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(query_err("write the responder"))?;
+                let responder = responder_from_row(&row)?;
+                if let Some(p) = new.position {
+                    sqlx::query("INSERT INTO responder_positions (responder_id, lon, lat, at) VALUES ($1, $2, $3, $4)")
+                        .bind(responder.id.0)
+                        .bind(p.location.lon())
+                        .bind(p.location.lat())
+                        .bind(p.at.to_offset(time::UtcOffset::UTC))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query_err("write the responder's first position"))?;
+                }
+                tx.commit().await.map_err(query_err("commit the responder"))?;
+                Ok(responder)
+            }
+
+            async fn responders(&self) -> Result<Vec<$crate::responders::Responder>, $crate::store::StoreError> {
+                let sql = format!("SELECT {} FROM responders ORDER BY id", $crate::store::responders::RESPONDER_COLUMNS);
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::query_err("read responders"))?;
+                rows.iter().map(responder_from_row).collect()
+            }
+
+            async fn set_responder_status(
+                &self,
+                id: $crate::responders::ResponderId,
+                status: $crate::responders::ResponderStatus,
+            ) -> Result<$crate::responders::Responder, $crate::store::StoreError> {
+                let sql = format!(
+                    "UPDATE responders SET status = $1, updated_at = $2 WHERE id = $3 RETURNING {}",
+                    $crate::store::responders::RESPONDER_COLUMNS
+                );
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(status.as_str())
+                    .bind(time::OffsetDateTime::now_utc())
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::query_err("change a responder's status"))?;
+                row.as_ref().map(responder_from_row).transpose()?.ok_or($crate::store::StoreError::NoSuchResponder(id))
+            }
+
+            async fn record_positions(
+                &self,
+                fixes: &[$crate::responders::PositionFix],
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::query_err;
+                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+                for chunk in fixes.chunks($crate::store::responders::POSITION_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO responder_positions (responder_id, lon, lat, at) ");
+                    q.push_values(chunk, |mut b, f| {
+                        b.push_bind(f.responder.0)
+                            .push_bind(f.location.lon())
+                            .push_bind(f.location.lat())
+                            .push_bind(f.at.to_offset(time::UtcOffset::UTC));
+                    });
+                    q.build().execute(&mut *tx).await.map_err(query_err("append position history"))?;
+
+                    let mut q = sqlx::QueryBuilder::<$db>::new("WITH v (id, lon, lat, at) AS (");
+                    q.push_values(chunk, |mut b, f| {
+                        b.push_bind(f.responder.0)
+                            .push_bind(f.location.lon())
+                            .push_bind(f.location.lat())
+                            .push_bind(f.at.to_offset(time::UtcOffset::UTC));
+                    });
+                    // Several fixes of one responder in a chunk: the newest wins; older fixes never overwrite newer.
+                    q.push(
+                        ") UPDATE responders SET lon = v.lon, lat = v.lat, position_at = v.at FROM v \
+                         WHERE responders.id = v.id AND (responders.position_at IS NULL OR responders.position_at <= v.at) \
+                         AND v.at = (SELECT max(w.at) FROM v AS w WHERE w.id = v.id)",
+                    );
+                    q.build().execute(&mut *tx).await.map_err(query_err("move latest positions"))?;
+                }
+                tx.commit().await.map_err(query_err("commit positions"))
+            }
+
+            async fn position_history(
+                &self,
+                id: $crate::responders::ResponderId,
+                from: time::OffsetDateTime,
+                to: time::OffsetDateTime,
+            ) -> Result<Vec<$crate::responders::PositionFix>, $crate::store::StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query("SELECT lon, lat, at FROM responder_positions WHERE responder_id = $1 AND at >= $2 AND at < $3 ORDER BY at, id")
+                    .bind(id.0)
+                    .bind(from.to_offset(time::UtcOffset::UTC))
+                    .bind(to.to_offset(time::UtcOffset::UTC))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::query_err("read position history"))?;
+                rows.iter()
+                    .map(|r| {
+                        let location = $crate::coord::LonLat::new(r.get("lon"), r.get("lat"))
+                            .map_err(|e| $crate::store::StoreError::Corrupt(e.to_string()))?;
+                        Ok($crate::responders::PositionFix { responder: id, location, at: r.get("at") })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+pub(crate) use responder_store_impl;

@@ -1,0 +1,197 @@
+//! Responders, positions and nearest-responder dispatch over HTTP on both stores.
+
+mod common;
+
+use common::TestServer;
+use geo::{Distance, Haversine, Point};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+
+async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, url);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("JSON body"))
+}
+
+async fn create(s: &TestServer, body: Value) -> Value {
+    let (st, v) = call(reqwest::Method::POST, s.url("/api/v1/responders"), Some(body)).await;
+    assert_eq!(st, 201, "{v}");
+    v
+}
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap_or_else(|| panic!("no id: {v}"))
+}
+
+async fn roster_status_and_positions(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let r = create(&s, json!({"name": "王网格", "kind": "grid_worker", "skills": ["patrol", "fire"], "location": [118.79, 32.02], "at": "2026-11-01T00:00:00Z"})).await;
+    let rid = id(&r);
+    assert_eq!(r["status"], "available");
+    let (_, one) = call(reqwest::Method::GET, s.url(&format!("/api/v1/responders/{rid}")), None).await;
+    assert_eq!(one["grid_code"], "32010400600507", "geocoded position: {one}");
+
+    let (st, v) =
+        call(reqwest::Method::PUT, s.url(&format!("/api/v1/responders/{rid}/status")), Some(json!({"status": "busy"})))
+            .await;
+    assert_eq!((st, v["status"].clone()), (200, json!("busy")));
+    let (st, _) = call(
+        reqwest::Method::PUT,
+        s.url(&format!("/api/v1/responders/{rid}/status")),
+        Some(json!({"status": "asleep"})),
+    )
+    .await;
+    assert_eq!(st, 400);
+    let (st, _) =
+        call(reqwest::Method::PUT, s.url("/api/v1/responders/999/status"), Some(json!({"status": "busy"}))).await;
+    assert_eq!(st, 404);
+
+    // Acknowledged means stored and visible.
+    let (st, v) = call(
+        reqwest::Method::PUT,
+        s.url(&format!("/api/v1/responders/{rid}/position")),
+        Some(json!({"location": [118.80, 32.03], "at": "2026-11-28T10:00:00+08:00"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let (_, one) = call(reqwest::Method::GET, s.url(&format!("/api/v1/responders/{rid}")), None).await;
+    assert_eq!(one["location"], json!([118.80, 32.03]));
+    // An older fix joins the history but does not move the responder back.
+    let (st, _) = call(
+        reqwest::Method::PUT,
+        s.url(&format!("/api/v1/responders/{rid}/position")),
+        Some(json!({"location": [118.81, 32.01], "at": "2026-11-28T09:59:00+08:00"})),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (_, one) = call(reqwest::Method::GET, s.url(&format!("/api/v1/responders/{rid}")), None).await;
+    assert_eq!(one["location"], json!([118.80, 32.03]));
+    let (_, h) = call(
+        reqwest::Method::GET,
+        s.url(&format!("/api/v1/responders/{rid}/positions?from=2026-11-28T00:00:00Z")),
+        None,
+    )
+    .await;
+    let hist: Vec<Value> =
+        h["positions"].as_array().expect("positions").iter().map(|p| p["location"].clone()).collect();
+    assert_eq!(hist, vec![json!([118.81, 32.01]), json!([118.80, 32.03])], "oldest first");
+
+    let (st, v) =
+        call(reqwest::Method::PUT, s.url("/api/v1/responders/999/position"), Some(json!({"location": [118.8, 32.0]})))
+            .await;
+    assert_eq!((st, v["error"]["code"].clone()), (404, json!("responder_not_found")));
+    let (st, _) = call(
+        reqwest::Method::PUT,
+        s.url(&format!("/api/v1/responders/{rid}/position")),
+        Some(json!({"location": [118.8, 99.0]})),
+    )
+    .await;
+    assert_eq!(st, 400);
+    let (st, _) =
+        call(reqwest::Method::POST, s.url("/api/v1/responders"), Some(json!({"name": "", "kind": "vehicle"}))).await;
+    assert_eq!(st, 422);
+}
+
+async fn batches_are_all_or_nothing_and_survive_restart(url: &str) {
+    let ids: Vec<i64> = {
+        let s = TestServer::start(url, true).await;
+        let mut ids = Vec::new();
+        for i in 0..20 {
+            ids.push(id(&create(&s, json!({"name": format!("r{i}"), "kind": "grid_worker"})).await));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let batch: Vec<Value> = (0..2000)
+            .map(|i| {
+                json!({"responder_id": ids[i % ids.len()], "location": [rng.random_range(118.76..118.87), rng.random_range(31.98..32.04)],
+                       "at": format!("2026-11-28T08:{:02}:{:02}Z", i / 60 % 60, i % 60)})
+            })
+            .collect();
+        let (st, v) = call(reqwest::Method::POST, s.url("/api/v1/positions"), Some(json!({"positions": batch}))).await;
+        assert_eq!((st, v["stored"].clone()), (200, json!(2000)), "{v}");
+
+        // One unknown responder: the whole batch is refused, naming the position.
+        let bad = json!({"positions": [{"responder_id": ids[0], "location": [118.8, 32.0]}, {"responder_id": 424242, "location": [118.8, 32.0]}]});
+        let (st, v) = call(reqwest::Method::POST, s.url("/api/v1/positions"), Some(bad)).await;
+        assert_eq!((st, v["error"]["details"]["index"].clone()), (422, json!(1)), "{v}");
+        let (_, h) = call(reqwest::Method::GET, s.url(&format!("/api/v1/responders/{}/positions", ids[0])), None).await;
+        assert_eq!(h["positions"].as_array().map(Vec::len), Some(100), "nothing of the refused batch was stored");
+        let bad = json!({"positions": [{"responder_id": ids[0], "location": [218.8, 32.0]}]});
+        let (st, v) = call(reqwest::Method::POST, s.url("/api/v1/positions"), Some(bad)).await;
+        assert_eq!((st, v["error"]["code"].clone()), (400, json!("invalid_coordinate")));
+        ids
+    };
+    // A new server on the same database: roster and latest positions come back.
+    let s = TestServer::start(url, false).await;
+    let (_, list) = call(reqwest::Method::GET, s.url("/api/v1/responders"), None).await;
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(items.len(), ids.len());
+    assert!(
+        items.iter().all(|r| r["location"].is_array()
+            && r["position_at"].as_str().is_some_and(|t| t.starts_with("2026-11-28T08:33"))),
+        "{list}"
+    );
+}
+
+async fn nearest_filters_before_k(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let mut rng = ChaCha8Rng::seed_from_u64(99);
+    let mut roster = Vec::new();
+    for i in 0..60 {
+        let status = ["available", "available", "busy", "off_duty"][i % 4];
+        let skills = if i % 3 == 0 { vec!["fire"] } else { vec!["patrol"] };
+        let kind = if i % 5 == 0 { "vehicle" } else { "grid_worker" };
+        let loc = [rng.random_range(118.76..118.87), rng.random_range(31.98..32.04)];
+        let v = create(
+            &s,
+            json!({"name": format!("r{i}"), "kind": kind, "skills": skills, "status": status, "location": loc}),
+        )
+        .await;
+        roster.push((id(&v), status, skills, loc));
+    }
+    for _ in 0..30 {
+        let q = [rng.random_range(118.77..118.86), rng.random_range(31.99..32.03)];
+        for (skill, max_m, k) in [(None, None, 5usize), (Some("fire"), None, 3), (Some("patrol"), Some(2000.0), 10)] {
+            let mut url = format!("/api/v1/dispatch/nearest?lon={}&lat={}&k={k}", q[0], q[1]);
+            if let Some(sk) = skill {
+                url.push_str(&format!("&skill={sk}"));
+            }
+            if let Some(m) = max_m {
+                url.push_str(&format!("&max_distance_m={m}"));
+            }
+            let (st, v) = call(reqwest::Method::GET, s.url(&url), None).await;
+            assert_eq!(st, 200, "{v}");
+            let got: Vec<i64> = v["candidates"]
+                .as_array()
+                .expect("candidates")
+                .iter()
+                .map(|c| c["responder_id"].as_i64().expect("id"))
+                .collect();
+            // Brute force: available, skilled, within range, by haversine distance.
+            let mut expected: Vec<(i64, f64)> = roster
+                .iter()
+                .filter(|(_, st, sk, _)| *st == "available" && skill.is_none_or(|w| sk.contains(&w)))
+                .map(|(i, _, _, l)| (*i, Haversine.distance(Point::new(q[0], q[1]), Point::new(l[0], l[1]))))
+                .filter(|(_, d)| max_m.is_none_or(|m| *d <= m))
+                .collect();
+            expected.sort_by(|a, b| a.1.total_cmp(&b.1));
+            expected.truncate(k);
+            assert_eq!(got, expected.iter().map(|e| e.0).collect::<Vec<_>>(), "query {q:?} skill {skill:?}");
+            for (c, e) in v["candidates"].as_array().expect("c").iter().zip(&expected) {
+                assert!((c["distance_m"].as_f64().expect("d") - e.1).abs() < 1e-6);
+                assert!(c["eta_s"].as_f64().expect("eta") >= e.1 / 8.0);
+                assert_eq!(c["status"], "available");
+            }
+        }
+    }
+    let (st, _) = call(reqwest::Method::GET, s.url("/api/v1/dispatch/nearest?lon=118.8&lat=32.0&k=0"), None).await;
+    assert_eq!(st, 400);
+    let (st, _) = call(reqwest::Method::GET, s.url("/api/v1/dispatch/nearest?lat=32.0"), None).await;
+    assert_eq!(st, 400);
+}
+
+both_stores!(roster_status_and_positions, batches_are_all_or_nothing_and_survive_restart, nearest_filters_before_k);
