@@ -5,9 +5,8 @@
 //!
 //! Results are printed and written to `target/bench-locate.json`.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use gridmap::coord::LonLat;
@@ -19,19 +18,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
+mod support;
+
+use support::{gridmap, rss_kib, start_server};
+
 const BBOX: ([f64; 2], [f64; 2]) = ([118.35, 31.22], [119.25, 32.62]);
 const BATCH: usize = 200_000;
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0))
-        })
-        .unwrap_or(0)
-}
 
 fn city_files(out: &Path) -> Option<Vec<PathBuf>> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/synthetic/nanjing");
@@ -124,41 +116,8 @@ fn in_process(files: &[PathBuf], results: &mut serde_json::Map<String, Value>) -
     random
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn gridmap(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_gridmap")).args(args).output().expect("run gridmap");
-    assert!(out.status.success(), "gridmap {args:?}: {}", String::from_utf8_lossy(&out.stdout));
-}
-
-fn start_server(db: &str) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gridmap"))
-        .args(["--log-format", "json", "serve", "--no-sample", "--listen", "127.0.0.1:0", "--db", db])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn server");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines.next().expect("server exited").expect("read log");
-        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-        if v["fields"]["message"] == "listening" {
-            break v["fields"]["addr"].as_str().expect("addr").to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Server(child), format!("http://{addr}"))
-}
-
 async fn http_batch(db: &str, points: &[LonLat], results: &mut serde_json::Map<String, Value>) {
-    let (server, base) = start_server(db);
+    let (server, base) = start_server(db, false);
     let body = serde_json::to_vec(&json!({"points": points.iter().map(|p| [p.lon(), p.lat()]).collect::<Vec<_>>()}))
         .expect("body");
     let client = reqwest::Client::new();

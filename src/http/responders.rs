@@ -108,7 +108,7 @@ fn live_json(r: &crate::responders::LiveResponder) -> Value {
 
 async fn list(State(state): State<AppState>) -> Json<Value> {
     let fleet = state.responders.fleet().snapshot();
-    Json(json!({"items": fleet.all().iter().map(live_json).collect::<Vec<_>>()}))
+    Json(json!({"items": fleet.all().map(live_json).collect::<Vec<_>>()}))
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {

@@ -4,7 +4,7 @@
 //! Positions are stored as 3-D unit vectors, so the R-tree's Euclidean (chord) distance orders responders exactly as
 //! great-circle distance does; nearest-first iteration is then correct anywhere, not only near the equator.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -26,11 +26,12 @@ pub struct LiveResponder {
 
 type Entry = GeomWithData<[f64; 3], u32>;
 
-/// An immutable view of the fleet.
+/// An immutable view of the fleet. Responders are shared with the master copy (`Arc`), so publishing a snapshot
+/// costs a vector of pointers and an R-tree bulk load, not a copy of the roster.
 #[derive(Debug, Default)]
 pub struct FleetSnapshot {
-    items: Vec<LiveResponder>,
-    by_id: HashMap<ResponderId, u32>,
+    /// Sorted by id.
+    items: Vec<Arc<LiveResponder>>,
     tree: RTree<Entry>,
 }
 
@@ -40,24 +41,23 @@ fn unit_vector(lon: f64, lat: f64) -> [f64; 3] {
 }
 
 impl FleetSnapshot {
-    fn build(items: Vec<LiveResponder>) -> Self {
-        let by_id = items.iter().enumerate().map(|(i, r)| (r.responder.id, i as u32)).collect();
+    fn build(items: Vec<Arc<LiveResponder>>) -> Self {
         let entries = items
             .iter()
             .enumerate()
             .filter_map(|(i, r)| r.responder.location.map(|[x, y]| GeomWithData::new(unit_vector(x, y), i as u32)))
             .collect();
-        Self { items, by_id, tree: RTree::bulk_load(entries) }
+        Self { items, tree: RTree::bulk_load(entries) }
     }
 
     /// One responder.
     pub fn get(&self, id: ResponderId) -> Option<&LiveResponder> {
-        self.by_id.get(&id).map(|&i| &self.items[i as usize])
+        self.items.binary_search_by_key(&id, |r| r.responder.id).ok().map(|i| &*self.items[i])
     }
 
     /// All responders, by id.
-    pub fn all(&self) -> &[LiveResponder] {
-        &self.items
+    pub fn all(&self) -> impl ExactSizeIterator<Item = &LiveResponder> {
+        self.items.iter().map(|r| &**r)
     }
 
     /// Responders with a position, nearest first, with their great-circle distance in metres (haversine,
@@ -66,7 +66,7 @@ impl FleetSnapshot {
         let q = unit_vector(p.lon(), p.lat());
         let from = Point::new(p.lon(), p.lat());
         self.tree.nearest_neighbor_iter(&q).map(move |e| {
-            let r = &self.items[e.data as usize];
+            let r = &*self.items[e.data as usize];
             let [x, y] = r.responder.location.unwrap_or([p.lon(), p.lat()]);
             (r, Haversine.distance(from, Point::new(x, y)))
         })
@@ -76,7 +76,7 @@ impl FleetSnapshot {
 /// The fleet: a master copy changed under a lock by writers, and the published snapshot readers use.
 #[derive(Debug, Default)]
 pub struct Fleet {
-    master: Mutex<HashMap<ResponderId, LiveResponder>>,
+    master: Mutex<BTreeMap<ResponderId, Arc<LiveResponder>>>,
     snapshot: ArcSwap<FleetSnapshot>,
 }
 
@@ -86,7 +86,7 @@ impl Fleet {
         let fleet = Fleet::default();
         fleet.update(|m| {
             for r in responders {
-                m.insert(r.responder.id, r);
+                m.insert(r.responder.id, Arc::new(r));
             }
         });
         fleet
@@ -98,11 +98,11 @@ impl Fleet {
     }
 
     /// Changes the master copy and publishes a new snapshot (bulk-loaded, never mutated in place).
-    pub fn update(&self, change: impl FnOnce(&mut HashMap<ResponderId, LiveResponder>)) {
+    pub fn update(&self, change: impl FnOnce(&mut BTreeMap<ResponderId, Arc<LiveResponder>>)) {
         let Ok(mut master) = self.master.lock() else { return };
         change(&mut master);
-        let mut items: Vec<LiveResponder> = master.values().cloned().collect();
-        items.sort_by_key(|r| r.responder.id);
+        // BTreeMap iterates in id order: the snapshot is sorted for binary search.
+        let items: Vec<Arc<LiveResponder>> = master.values().cloned().collect();
         self.snapshot.store(Arc::new(FleetSnapshot::build(items)));
     }
 
@@ -114,6 +114,7 @@ impl Fleet {
                     if r.responder.position_at.is_some_and(|t| t > f.at) {
                         continue;
                     }
+                    let r = Arc::make_mut(r);
                     r.responder.location = Some([f.location.lon(), f.location.lat()]);
                     r.responder.position_at = Some(f.at);
                     r.grid_code = grid_of(f.location);

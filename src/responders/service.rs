@@ -133,7 +133,7 @@ impl ResponderService {
         let grid_code = req.location.and_then(|p| grid_of(&self.locator, p));
         let live = LiveResponder { responder: responder.clone(), grid_code };
         self.fleet.update(|m| {
-            m.insert(live.responder.id, live);
+            m.insert(live.responder.id, Arc::new(live));
         });
         Ok(responder)
     }
@@ -143,7 +143,7 @@ impl ResponderService {
         let updated = self.store.set_responder_status(id, status).await?;
         self.fleet.update(|m| {
             if let Some(r) = m.get_mut(&id) {
-                r.responder.status = status;
+                Arc::make_mut(r).responder.status = status;
             }
         });
         Ok(updated)

@@ -162,6 +162,18 @@ macro_rules! responder_store_impl {
                     });
                     q.build().execute(&mut *tx).await.map_err(query_err("append position history"))?;
 
+                }
+                // The newest fix of each responder in this batch moves its latest position, unless a newer one is
+                // already stored.
+                let mut newest: std::collections::BTreeMap<i64, &$crate::responders::PositionFix> = std::collections::BTreeMap::new();
+                for f in fixes {
+                    let e = newest.entry(f.responder.0).or_insert(f);
+                    if f.at > e.at {
+                        *e = f;
+                    }
+                }
+                let newest: Vec<&$crate::responders::PositionFix> = newest.into_values().collect();
+                for chunk in newest.chunks($crate::store::responders::POSITION_CHUNK) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("WITH v (id, lon, lat, at) AS (");
                     q.push_values(chunk, |mut b, f| {
                         b.push_bind(f.responder.0)
@@ -169,11 +181,9 @@ macro_rules! responder_store_impl {
                             .push_bind(f.location.lat())
                             .push_bind(f.at.to_offset(time::UtcOffset::UTC));
                     });
-                    // Several fixes of one responder in a chunk: the newest wins; older fixes never overwrite newer.
                     q.push(
                         ") UPDATE responders SET lon = v.lon, lat = v.lat, position_at = v.at FROM v \
-                         WHERE responders.id = v.id AND (responders.position_at IS NULL OR responders.position_at <= v.at) \
-                         AND v.at = (SELECT max(w.at) FROM v AS w WHERE w.id = v.id)",
+                         WHERE responders.id = v.id AND (responders.position_at IS NULL OR responders.position_at <= v.at)",
                     );
                     q.build().execute(&mut *tx).await.map_err(query_err("move latest positions"))?;
                 }
