@@ -190,6 +190,10 @@ impl Catalog {
     /// Makes a generation current: builds its index first, then commits the switch, then swaps the index in.
     pub async fn activate(&self, generation: GenerationId) -> Result<(), CatalogError> {
         let _switching = self.switch.lock().await;
+        let served = self.locator.as_ref().map(|l| l.current().generation());
+        if self.store.active_generation().await? == Some(generation) && served.is_none_or(|g| g == Some(generation)) {
+            return Ok(());
+        }
         let index = match &self.locator {
             Some(_) => Some(self.build_index(generation).await?),
             None => None,

@@ -11,6 +11,8 @@ pub mod coord;
 pub mod crs;
 /// Nearest available responders.
 pub mod dispatch;
+/// Live events (WebSocket fan-out).
+pub mod events;
 /// Geometry helpers (prepared polygons).
 pub mod geometry;
 /// HTTP API.

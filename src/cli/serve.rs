@@ -9,6 +9,7 @@ use h3o::Resolution;
 use super::ServeArgs;
 use crate::catalog::Catalog;
 use crate::dispatch::TravelModel;
+use crate::events::Events;
 use crate::http::{AppState, HttpLimits, app};
 use crate::incidents::{Categories, IncidentService, ServiceArea};
 use crate::index::BoundaryIndex;
@@ -23,9 +24,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let resolution = Resolution::try_from(args.h3_resolution).context("--h3-resolution")?;
     let locator = Arc::new(Locator::new(BoundaryIndex::empty(), resolution));
     let catalog = Arc::new(Catalog::new(store.clone(), Some(locator.clone())));
-    let incidents =
-        Arc::new(IncidentService::new(store.clone(), locator.clone(), Categories::default(), ServiceArea::Streets));
+    let events = Events::default();
+    let incidents = Arc::new(IncidentService::new(
+        store.clone(),
+        locator.clone(),
+        Categories::default(),
+        ServiceArea::Streets,
+        events.clone(),
+    ));
     catalog.add_listener(incidents.clone());
+    catalog.add_listener(Arc::new(events.clone()));
 
     if !args.no_sample {
         catalog.ensure_sample().await.context("loading the bundled sample boundaries")?;
@@ -43,7 +51,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     drop(index);
     // After the boundaries, so responders' grids are known.
-    let (responders, position_writer) = ResponderService::start(store, locator.clone()).await?;
+    let (responders, position_writer) = ResponderService::start(store, locator.clone(), events.clone()).await?;
     let responders = Arc::new(responders);
 
     if args.reload_interval_s > 0 {
@@ -63,7 +71,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let limits = HttpLimits { body_limit_bytes: args.body_limit_mb.saturating_mul(1024 * 1024) };
     let travel = Arc::new(TravelModel::default());
-    let router = app(AppState { catalog, locator, incidents, responders, travel }, limits);
+    let router = app(AppState { catalog, locator, incidents, responders, travel, events }, limits);
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");

@@ -6,6 +6,7 @@ mod health;
 mod incidents;
 mod json;
 mod layers;
+mod live;
 mod locate;
 mod responders;
 
@@ -19,6 +20,7 @@ pub use error::ApiError;
 
 use crate::catalog::Catalog;
 use crate::dispatch::TravelModel;
+use crate::events::Events;
 use crate::incidents::IncidentService;
 use crate::locate::Locator;
 use crate::responders::ResponderService;
@@ -36,6 +38,8 @@ pub struct AppState {
     pub responders: Arc<ResponderService>,
     /// Travel-time estimator for dispatch.
     pub travel: Arc<TravelModel>,
+    /// Live events.
+    pub events: Events,
 }
 
 /// Limits of the HTTP layer.
@@ -52,7 +56,8 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(layers::router())
         .merge(generations::router())
         .merge(incidents::router())
-        .merge(responders::router());
+        .merge(responders::router())
+        .merge(live::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())

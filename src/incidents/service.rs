@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use super::{Categories, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, NewIncident};
 use crate::catalog::ActivationListener;
 use crate::coord::LonLat;
+use crate::events::Events;
 use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::{Locator, geocode};
@@ -108,6 +109,7 @@ pub struct IncidentService {
     locator: Arc<Locator>,
     categories: Categories,
     area: ServiceArea,
+    events: Events,
 }
 
 impl IncidentService {
@@ -117,8 +119,9 @@ impl IncidentService {
         locator: Arc<Locator>,
         categories: Categories,
         area: ServiceArea,
+        events: Events,
     ) -> Self {
-        Self { store, locator, categories, area }
+        Self { store, locator, categories, area, events }
     }
 
     /// Validates, geocodes and stores a new incident.
@@ -145,7 +148,9 @@ impl IncidentService {
             reported_at: req.reported_at.unwrap_or_else(OffsetDateTime::now_utc),
             actor: req.actor,
         };
-        Ok(self.store.create_incident(&new).await?)
+        let incident = self.store.create_incident(&new).await?;
+        self.events.publish("incident.created", &incident);
+        Ok(incident)
     }
 
     fn check_area(&self, index: &BoundaryIndex, p: LonLat) -> Result<(), IncidentError> {
@@ -176,7 +181,9 @@ impl IncidentService {
         actor: &str,
         note: Option<&str>,
     ) -> Result<Incident, IncidentError> {
-        Ok(self.store.transition_incident(id, to, actor, note).await?)
+        let incident = self.store.transition_incident(id, to, actor, note).await?;
+        self.events.publish("incident.updated", &incident);
+        Ok(incident)
     }
 
     /// Re-geocodes open incidents against `index`; returns how many changed.
@@ -190,6 +197,10 @@ impl IncidentService {
             })
             .collect();
         self.store.update_incident_geocodes(&changes).await?;
+        if !changes.is_empty() {
+            let moved: Vec<_> = changes.iter().map(|(id, g)| serde_json::json!({"id": id, "geocode": g})).collect();
+            self.events.publish("incident.regeocoded", &moved);
+        }
         Ok(changes.len())
     }
 }

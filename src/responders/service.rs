@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::{Fleet, LiveResponder, NewResponder, PositionFix, PositionWriter, Responder, ResponderId, ResponderStatus};
 use crate::coord::LonLat;
+use crate::events::Events;
 use crate::layers::Layer;
 use crate::locate::Locator;
 use crate::store::{ResponderStore, StoreError};
@@ -69,6 +70,23 @@ pub struct ResponderService {
     fleet: Arc<Fleet>,
     writer: PositionWriter,
     locator: Arc<Locator>,
+    events: Events,
+}
+
+/// One `responder.moved` event per responder in a committed batch, with where it is now.
+fn publish_moves(events: &Events, fleet: &Fleet, fixes: &[PositionFix]) {
+    let snapshot = fleet.snapshot();
+    let mut ids: Vec<ResponderId> = fixes.iter().map(|f| f.responder).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        if let Some(r) = snapshot.get(id) {
+            events.publish(
+                "responder.moved",
+                &serde_json::json!({"id": id, "location": r.responder.location, "at": r.responder.position_at.map(crate::store::rfc3339), "grid_code": r.grid_code}),
+            );
+        }
+    }
 }
 
 fn grid_of(locator: &Locator, p: LonLat) -> Option<String> {
@@ -83,6 +101,7 @@ impl ResponderService {
     pub async fn start(
         store: Arc<dyn ResponderStore>,
         locator: Arc<Locator>,
+        events: Events,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), ResponderError> {
         let roster = store.responders().await?;
         let fleet = Arc::new(Fleet::new(
@@ -95,11 +114,12 @@ impl ResponderService {
                 })
                 .collect(),
         ));
-        let (fleet_w, locator_w) = (fleet.clone(), locator.clone());
+        let (fleet_w, locator_w, events_w) = (fleet.clone(), locator.clone(), events.clone());
         let (writer, task) = PositionWriter::spawn(store.clone(), move |fixes| {
-            fleet_w.apply_positions(fixes, |p| grid_of(&locator_w, p))
+            fleet_w.apply_positions(fixes, |p| grid_of(&locator_w, p));
+            publish_moves(&events_w, &fleet_w, fixes);
         });
-        Ok((Self { store, fleet, writer, locator }, task))
+        Ok((Self { store, fleet, writer, locator, events }, task))
     }
 
     /// The live fleet.
@@ -135,6 +155,7 @@ impl ResponderService {
         self.fleet.update(|m| {
             m.insert(live.responder.id, Arc::new(live));
         });
+        self.events.publish("responder.created", &responder);
         Ok(responder)
     }
 
@@ -146,6 +167,7 @@ impl ResponderService {
                 Arc::make_mut(r).responder.status = status;
             }
         });
+        self.events.publish("responder.updated", &updated);
         Ok(updated)
     }
 

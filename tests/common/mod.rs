@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use gridmap::catalog::Catalog;
 use gridmap::dispatch::TravelModel;
+use gridmap::events::Events;
 use gridmap::http::{AppState, HttpLimits, app};
 use gridmap::incidents::{Categories, IncidentService, ServiceArea};
 use gridmap::index::BoundaryIndex;
@@ -110,6 +111,7 @@ pub struct TestServer {
     pub catalog: Arc<Catalog>,
     pub locator: Arc<Locator>,
     pub store: Arc<dyn Store>,
+    pub events: Events,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -119,15 +121,22 @@ impl TestServer {
         let store = store::open(url).await.expect("open store");
         let locator = Arc::new(Locator::new(BoundaryIndex::empty(), h3o::Resolution::Ten));
         let catalog = Arc::new(Catalog::new(store.clone(), Some(locator.clone())));
-        let incidents =
-            Arc::new(IncidentService::new(store.clone(), locator.clone(), Categories::default(), ServiceArea::Streets));
+        let events = Events::default();
+        let incidents = Arc::new(IncidentService::new(
+            store.clone(),
+            locator.clone(),
+            Categories::default(),
+            ServiceArea::Streets,
+            events.clone(),
+        ));
         catalog.add_listener(incidents.clone());
+        catalog.add_listener(Arc::new(events.clone()));
         if sample {
             catalog.ensure_sample().await.expect("load sample");
         }
         catalog.reload_if_changed().await.expect("index active generation");
         let (responders, _writer) =
-            ResponderService::start(store.clone(), locator.clone()).await.expect("start responders");
+            ResponderService::start(store.clone(), locator.clone(), events.clone()).await.expect("start responders");
         let responders = Arc::new(responders);
         let router = app(
             AppState {
@@ -136,6 +145,7 @@ impl TestServer {
                 incidents,
                 responders,
                 travel: Arc::new(TravelModel::default()),
+                events: events.clone(),
             },
             HttpLimits { body_limit_bytes: 16 * 1024 * 1024 },
         );
@@ -144,7 +154,7 @@ impl TestServer {
         let task = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");
         });
-        Self { base, catalog, locator, store, task }
+        Self { base, catalog, locator, store, events, task }
     }
 
     pub fn url(&self, path: &str) -> String {
