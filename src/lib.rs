@@ -31,5 +31,7 @@ pub mod locate;
 pub mod responders;
 /// The bundled sample boundaries.
 pub mod sample;
+/// Start-up wiring of the services over one store.
+pub mod service;
 /// Persistence (SQLite and PostGIS).
 pub mod store;

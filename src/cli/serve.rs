@@ -1,46 +1,23 @@
 //! `gridmap serve`: open the store, load boundaries, serve HTTP until SIGINT/SIGTERM.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use h3o::Resolution;
 
 use super::ServeArgs;
-use crate::catalog::Catalog;
-use crate::dispatch::TravelModel;
-use crate::events::Events;
-use crate::http::{AppState, HttpLimits, app};
-use crate::incidents::{Categories, IncidentService, ServiceArea};
-use crate::index::BoundaryIndex;
-use crate::locate::Locator;
-use crate::responders::ResponderService;
-use crate::store;
+use crate::http::{HttpLimits, app};
+use crate::{service, store};
 
 /// Runs the server.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = store::open(&args.db.db).await.with_context(|| format!("opening {}", store::redact(&args.db.db)))?;
     tracing::info!(backend = store.backend(), db = %store::redact(&args.db.db), "store open");
     let resolution = Resolution::try_from(args.h3_resolution).context("--h3-resolution")?;
-    let locator = Arc::new(Locator::new(BoundaryIndex::empty(), resolution));
-    let catalog = Arc::new(Catalog::new(store.clone(), Some(locator.clone())));
-    let events = Events::default();
-    let incidents = Arc::new(IncidentService::new(
-        store.clone(),
-        locator.clone(),
-        Categories::default(),
-        ServiceArea::Streets,
-        events.clone(),
-    ));
-    catalog.add_listener(incidents.clone());
-    catalog.add_listener(Arc::new(events.clone()));
-
-    if !args.no_sample {
-        catalog.ensure_sample().await.context("loading the bundled sample boundaries")?;
-    }
     let started = std::time::Instant::now();
-    catalog.reload_if_changed().await.context("loading the active generation")?;
-    let index = locator.current();
+    let service::Started { state, position_writer } =
+        service::start(store, service::Options { resolution, sample: !args.no_sample }).await?;
+    let index = state.locator.current();
     tracing::info!(
         generation = ?index.generation(),
         streets = index.layer(crate::layers::Layer::Streets).len(),
@@ -50,12 +27,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "boundaries indexed"
     );
     drop(index);
-    // After the boundaries, so responders' grids are known.
-    let (responders, position_writer) = ResponderService::start(store, locator.clone(), events.clone()).await?;
-    let responders = Arc::new(responders);
-
     if args.reload_interval_s > 0 {
-        let catalog = catalog.clone();
+        let catalog = state.catalog.clone();
         let every = Duration::from_secs(args.reload_interval_s);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -70,8 +43,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let limits = HttpLimits { body_limit_bytes: args.body_limit_mb.saturating_mul(1024 * 1024) };
-    let travel = Arc::new(TravelModel::default());
-    let router = app(AppState { catalog, locator, incidents, responders, travel, events }, limits);
+    let router = app(state, limits);
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");

@@ -7,13 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use gridmap::catalog::Catalog;
-use gridmap::dispatch::TravelModel;
 use gridmap::events::Events;
-use gridmap::http::{AppState, HttpLimits, app};
-use gridmap::incidents::{Categories, IncidentService, ServiceArea};
-use gridmap::index::BoundaryIndex;
+use gridmap::http::{HttpLimits, app};
 use gridmap::locate::Locator;
-use gridmap::responders::ResponderService;
 use gridmap::store::{self, Store};
 
 /// Server for PostGIS tests (`GRIDMAP_TEST_PG`, e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
@@ -119,36 +115,11 @@ impl TestServer {
     /// Opens the store, loads the bundled sample when `sample`, indexes the active generation and serves.
     pub async fn start(url: &str, sample: bool) -> Self {
         let store = store::open(url).await.expect("open store");
-        let locator = Arc::new(Locator::new(BoundaryIndex::empty(), h3o::Resolution::Ten));
-        let catalog = Arc::new(Catalog::new(store.clone(), Some(locator.clone())));
-        let events = Events::default();
-        let incidents = Arc::new(IncidentService::new(
-            store.clone(),
-            locator.clone(),
-            Categories::default(),
-            ServiceArea::Streets,
-            events.clone(),
-        ));
-        catalog.add_listener(incidents.clone());
-        catalog.add_listener(Arc::new(events.clone()));
-        if sample {
-            catalog.ensure_sample().await.expect("load sample");
-        }
-        catalog.reload_if_changed().await.expect("index active generation");
-        let (responders, _writer) =
-            ResponderService::start(store.clone(), locator.clone(), events.clone()).await.expect("start responders");
-        let responders = Arc::new(responders);
-        let router = app(
-            AppState {
-                catalog: catalog.clone(),
-                locator: locator.clone(),
-                incidents,
-                responders,
-                travel: Arc::new(TravelModel::default()),
-                events: events.clone(),
-            },
-            HttpLimits { body_limit_bytes: 16 * 1024 * 1024 },
-        );
+        let options = gridmap::service::Options { resolution: h3o::Resolution::Ten, sample };
+        let started = gridmap::service::start(store.clone(), options).await.expect("start services");
+        let state = started.state;
+        let (catalog, locator, events) = (state.catalog.clone(), state.locator.clone(), state.events.clone());
+        let router = app(state, HttpLimits { body_limit_bytes: 16 * 1024 * 1024 });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let task = tokio::spawn(async move {

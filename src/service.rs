@@ -1,0 +1,77 @@
+//! Wiring: the services of one gridmap process over one store, in start-up order. Used by `gridmap serve` and by
+//! the tests, so both run the same assembly.
+
+use std::sync::Arc;
+
+use h3o::Resolution;
+use tokio::task::JoinHandle;
+
+use crate::catalog::{Catalog, CatalogError};
+use crate::dispatch::TravelModel;
+use crate::events::Events;
+use crate::http::AppState;
+use crate::incidents::{Categories, IncidentService, ServiceArea};
+use crate::index::BoundaryIndex;
+use crate::locate::Locator;
+use crate::responders::{ResponderError, ResponderService};
+use crate::store::Store;
+
+/// Why the services could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Loading boundaries failed.
+    #[error("loading boundaries: {0}")]
+    Boundaries(#[from] CatalogError),
+    /// Loading the responder roster failed.
+    #[error("loading responders: {0}")]
+    Responders(#[from] ResponderError),
+}
+
+/// Start-up choices.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// H3 resolution of answers and stored items.
+    pub resolution: Resolution,
+    /// Load the bundled sample into an empty database.
+    pub sample: bool,
+}
+
+/// A started process: the handlers' state and the position writer to await after the server stops.
+#[derive(Debug)]
+pub struct Started {
+    /// Shared by every handler.
+    pub state: AppState,
+    /// Ends once every handle to the responder service is dropped and its queue is written.
+    pub position_writer: JoinHandle<()>,
+}
+
+/// Builds the services: boundaries first (sample, then the active generation), then the responder roster, so
+/// responders' grids are known.
+pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, StartError> {
+    let locator = Arc::new(Locator::new(BoundaryIndex::empty(), options.resolution));
+    let catalog = Arc::new(Catalog::new(store.clone(), Some(locator.clone())));
+    let events = Events::default();
+    let incidents = Arc::new(IncidentService::new(
+        store.clone(),
+        locator.clone(),
+        Categories::default(),
+        ServiceArea::Streets,
+        events.clone(),
+    ));
+    catalog.add_listener(incidents.clone());
+    catalog.add_listener(Arc::new(events.clone()));
+    if options.sample {
+        catalog.ensure_sample().await?;
+    }
+    catalog.reload_if_changed().await?;
+    let (responders, position_writer) = ResponderService::start(store, locator.clone(), events.clone()).await?;
+    let state = AppState {
+        catalog,
+        locator,
+        incidents,
+        responders: Arc::new(responders),
+        travel: Arc::new(TravelModel::default()),
+        events,
+    };
+    Ok(Started { state, position_writer })
+}
