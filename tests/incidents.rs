@@ -3,27 +3,17 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TestServer, call};
 use serde_json::{Value, json};
 
 const IN_GRID: [f64; 2] = [118.79, 32.02];
 
-async fn send(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, url);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.expect("JSON body"))
-}
-
 async fn post(s: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    send(reqwest::Method::POST, s.url(path), Some(body)).await
+    call(reqwest::Method::POST, s.url(path), Some(body)).await
 }
 
 async fn get(s: &TestServer, path: &str) -> (u16, Value) {
-    send(reqwest::Method::GET, s.url(path), None).await
+    call(reqwest::Method::GET, s.url(path), None).await
 }
 
 async fn create_is_geocoded_like_locate(url: &str) {

@@ -2,21 +2,11 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TestServer, call};
 use geo::{Distance, Haversine, Point};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
-
-async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, url);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.expect("JSON body"))
-}
 
 async fn create(s: &TestServer, body: Value) -> Value {
     let (st, v) = call(reqwest::Method::POST, s.url("/api/v1/responders"), Some(body)).await;

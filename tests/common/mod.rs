@@ -174,3 +174,14 @@ pub fn sample_layer(layer: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(sample_dir().join(format!("{layer}.geojson"))).expect("read sample");
     serde_json::from_str(&text).expect("sample is JSON")
 }
+
+/// One HTTP request with an optional JSON body; returns the status and the JSON answer.
+pub async fn call(method: reqwest::Method, url: String, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    let mut req = reqwest::Client::new().request(method, url);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("JSON body"))
+}
