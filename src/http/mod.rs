@@ -3,6 +3,7 @@
 mod error;
 mod generations;
 mod health;
+mod imports;
 mod layers;
 mod locate;
 
@@ -36,6 +37,7 @@ pub struct HttpLimits {
 /// The whole application as a router (tests drive it with `oneshot` or over a socket).
 pub fn app(state: AppState, limits: HttpLimits) -> Router {
     let api = Router::new().merge(locate::router()).merge(layers::router()).merge(generations::router());
+    let api = api.merge(imports::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())
