@@ -130,6 +130,30 @@ async fn gcj02_shapefile_lands_on_the_wgs84_outlines(db: &str) {
     assert!(median_raw > 100.0, "read as WGS84 the file should be hundreds of metres off, median {median_raw:.1} m");
 }
 
+/// 秦淮区 in CGCS2000 3° Gauss-Krüger CM 120°E with an ESRI `.prj` (`Gauss_Kruger`, `D_China_2000`), as GDAL writes
+/// it; read back it lands on the WGS84 outline it was made from. Then the same without its `.shx`.
+async fn cgcs2000_gauss_kruger_prj_and_missing_shx(db: &str) {
+    let fields = ["--code-field", "district_a", "--name-field", "district_n"];
+    let file = fixture("qinhuai_gk/qinhuai_cgcs2000_gk120.shp");
+    let r = import_ok(db, &file, &fields);
+    assert_eq!(r["features"].as_u64(), Some(1), "{r}");
+    let f = streets(db, &r).await;
+    assert_eq!(find(&f, "320104").name, "秦淮区");
+    // First vertex of 320104 in nanjing_districts_wgs84.geojson (and ogr2ogr's reading of the GK file back to 4326).
+    assert_vertex(&f, "320104", [118.875608, 32.017034], 1.0);
+
+    let dir = tempfile::tempdir().expect("tmp");
+    for ext in ["shp", "dbf", "prj", "cpg"] {
+        std::fs::copy(
+            fixture(&format!("qinhuai_gk/qinhuai_cgcs2000_gk120.{ext}")),
+            dir.path().join(format!("q.{ext}")),
+        )
+        .expect("copy");
+    }
+    let r = import_ok(db, &dir.path().join("q.shp").display().to_string(), &fields);
+    assert_vertex(&streets(db, &r).await, "320104", [118.875608, 32.017034], 1.0);
+}
+
 async fn zipped_state_plane_feet(db: &str) {
     let r = import_ok(db, &fixture("nybb/nybb_16a.zip"), &["--code-field", "BoroCode", "--name-field", "BoroName"]);
     assert_eq!(r["features"].as_u64(), Some(5), "{r}");
@@ -386,6 +410,7 @@ async fn http_import_endpoint(db: &str) {
 
 both_stores!(
     gbk_shapefile_with_cpg,
+    cgcs2000_gauss_kruger_prj_and_missing_shx,
     gcj02_shapefile_lands_on_the_wgs84_outlines,
     zipped_state_plane_feet,
     zip_sub_folder_several_layers_and_member,
