@@ -246,6 +246,47 @@ async fn nad27_shapefile_and_geopackage(db: &str) {
     }
 }
 
+/// A GeoPackage with a second feature table (a subset of nc, added with plain SQL) needs `--member`.
+async fn geopackage_with_two_tables(db: &str) {
+    use sqlx::ConnectOptions;
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("two.gpkg");
+    std::fs::copy(fixture("nc/nc.gpkg"), &path).expect("copy");
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).connect().await.expect("open gpkg");
+    for sql in [
+        r#"CREATE TABLE "north" AS SELECT * FROM "nc.gpkg" WHERE FIPS < '37050'"#,
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES ('north', 'features', 'north', 4267)",
+        "INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m) \
+         VALUES ('north', 'geom', 'MULTIPOLYGON', 4267, 0, 0)",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.expect("edit gpkg");
+    }
+    drop(conn);
+    let file = path.display().to_string();
+    let fields = ["--code-field", "FIPS", "--name-field", "NAME"];
+    import_rejected(db, &file, &fields, &["two.gpkg", "--member", "\"nc.gpkg\"", "\"north\""]);
+    let r = import_ok(db, &file, &[&fields[..], &["--member", "north"]].concat());
+    let n = r["features"].as_u64().expect("count");
+    assert!(n > 0 && n < 100, "{r}");
+    assert_vertex(&streets(db, &r).await, "37009", [-81.472579526, 36.234442086], 1.0);
+}
+
+/// An old-style GeoJSON `crs` member naming an EPSG code other than 4326/4490 is honoured.
+async fn geojson_crs_member_epsg(db: &str) {
+    let dir = tempfile::tempdir().expect("tmp");
+    // A 1 km square in UTM 18N with its south-west corner at (430 000, 4 675 000).
+    let (x, y) = (430_000.0, 4_675_000.0);
+    let doc = serde_json::json!({"type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32618"}},
+        "features": [{"type": "Feature", "properties": {"code": "sq"},
+            "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 1000.0, y], [x + 1000.0, y + 1000.0], [x, y + 1000.0], [x, y]]]}}]});
+    let file = dir.path().join("utm.geojson");
+    std::fs::write(&file, doc.to_string()).expect("write");
+    let r = import_ok(db, &file.display().to_string(), &[]);
+    // `echo 430000 4675000 | cs2cs -d 9 EPSG:32618 EPSG:4326` (PROJ 9.1.1) → 42.224041463 -75.848209526.
+    assert_vertex(&streets(db, &r).await, "sq", [-75.848209526, 42.224041463], 1.0);
+}
+
 async fn kml_placemarks(db: &str) {
     // nc5.kml: `ogr2ogr -f KML -limit 5 nc5.kml nc.gpkg` (GDAL shifted NAD27 to WGS84 as it wrote it).
     let r = import_ok(db, &fixture("nc/nc5.kml"), &["--code-field", "FIPS"]);
@@ -416,6 +457,8 @@ both_stores!(
     zip_sub_folder_several_layers_and_member,
     utm_shapefile,
     nad27_shapefile_and_geopackage,
+    geopackage_with_two_tables,
+    geojson_crs_member_epsg,
     kml_placemarks,
     shapefile_without_prj,
     latin1_cpg,
