@@ -78,6 +78,10 @@ fn stem_of(name: &str) -> Option<(&str, String)> {
 
 /// Extracts one Shapefile layer (its `.shp` and sidecars) from a zip.
 pub(super) fn shapefile_set(file: &str, bytes: &[u8], member: Option<&str>) -> Result<FileSet, ZipError> {
+    extract(file, bytes, member, MAX_UNCOMPRESSED_BYTES)
+}
+
+fn extract(file: &str, bytes: &[u8], member: Option<&str>, limit: u64) -> Result<FileSet, ZipError> {
     let corrupt = |e: zip::result::ZipError| ZipError::Corrupt { file: file.to_owned(), reason: e.to_string() };
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
     let mut names = Vec::new();
@@ -111,7 +115,7 @@ pub(super) fn shapefile_set(file: &str, bytes: &[u8], member: Option<&str>) -> R
     };
 
     let mut parts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut budget = MAX_UNCOMPRESSED_BYTES;
+    let mut budget = limit;
     for name in &names {
         let Some((stem, ext)) = stem_of(name) else { continue };
         if !stem.eq_ignore_ascii_case(&layer) || !["shp", "shx", "dbf", "prj", "cpg"].contains(&ext.as_str()) {
@@ -123,9 +127,7 @@ pub(super) fn shapefile_set(file: &str, bytes: &[u8], member: Option<&str>) -> R
             .take(budget + 1)
             .read_to_end(&mut buf)
             .map_err(|e| ZipError::Corrupt { file: file.to_owned(), reason: format!("{name}: {e}") })?;
-        budget = budget
-            .checked_sub(buf.len() as u64)
-            .ok_or(ZipError::TooLarge { file: file.to_owned(), limit: MAX_UNCOMPRESSED_BYTES })?;
+        budget = budget.checked_sub(buf.len() as u64).ok_or(ZipError::TooLarge { file: file.to_owned(), limit })?;
         parts.insert(ext, buf);
     }
     let shp = parts.remove("shp").unwrap_or_default();
@@ -150,5 +152,28 @@ mod tests {
         assert!(unsafe_path("a/../../x.shp"));
         assert!(unsafe_path("C:\\x.shp"));
         assert!(!unsafe_path("nybb_16a/nybb.shp"));
+    }
+
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            w.start_file(*name, opts).expect("start");
+            w.write_all(data).expect("write");
+        }
+        w.finish().expect("finish").into_inner()
+    }
+
+    #[test]
+    fn inflated_size_is_capped_while_reading() {
+        let big = vec![0_u8; 100_000];
+        let z = zip_of(&[("d/a.shp", &big), ("d/a.dbf", b"x")]);
+        assert!(z.len() < 2_000, "deflated {} bytes", z.len());
+        let e = extract("bomb.zip", &z, None, 50_000).expect_err("capped");
+        assert!(matches!(e, ZipError::TooLarge { limit: 50_000, .. }), "{e}");
+        assert!(e.to_string().contains("bomb.zip"), "{e}");
+        let set = extract("ok.zip", &z, None, 200_000).expect("under the cap");
+        assert_eq!((set.name.as_str(), set.shp.len()), ("ok.zip/d/a.shp", 100_000));
     }
 }
