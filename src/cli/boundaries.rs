@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use super::{EXIT_REJECTED, ImportArgs};
 use crate::catalog::{Catalog, CatalogError, ImportFile, ImportMode};
-use crate::import::ReadOptions;
+use crate::import::{ReadOptions, Sidecars};
 use crate::layers::GenerationId;
 use crate::store::{self, StoreError};
 
@@ -25,12 +25,27 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_REJECTED));
         }
     };
+    let is_shp = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp"));
+    let sidecars = if is_shp {
+        match Sidecars::beside(&args.file) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot read the files beside {name}: {e}");
+                return Ok(ExitCode::from(EXIT_REJECTED));
+            }
+        }
+    } else {
+        Sidecars::default()
+    };
     let options = ReadOptions {
         layer: args.layer,
         code_field: args.code_field,
         name_field: args.name_field,
         parent_field: args.parent_field,
         crs: args.crs,
+        encoding: args.encoding,
+        member: args.member,
+        sidecars,
     };
     let mode = ImportMode { dry_run: args.dry_run, activate: args.activate, base: args.base.map(GenerationId) };
     let catalog = catalog(&args.db.db).await?;

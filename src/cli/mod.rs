@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::crs::Crs;
+use crate::crs::ImportCrs;
 use crate::layers::Layer;
 
 /// Exit code: the input was rejected (a report was printed).
@@ -102,11 +102,18 @@ pub struct ImportArgs {
     /// Target layer: streets, communities or grids.
     #[arg(long)]
     pub layer: Layer,
-    /// The boundary file (.geojson / .json).
+    /// The boundary file: .geojson/.json, .shp (sidecars beside it), .zip (zipped Shapefile), .kml or .gpkg.
     pub file: PathBuf,
-    /// Coordinate system of the file when it does not say: wgs84, cgcs2000, gcj02, bd09.
+    /// Coordinate system of the file when it does not say (or to override its .prj / crs member):
+    /// wgs84, cgcs2000, gcj02, bd09 or EPSG:NNNN.
     #[arg(long)]
-    pub crs: Option<Crs>,
+    pub crs: Option<ImportCrs>,
+    /// Text encoding of Shapefile attributes (utf-8, gbk, gb18030, latin1, …); overrides .cpg and the DBF code page.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Which layer of a zip with several Shapefiles, or which table of a GeoPackage.
+    #[arg(long)]
+    pub member: Option<String>,
     /// Attribute holding the feature code.
     #[arg(long, default_value = "code")]
     pub code_field: String,

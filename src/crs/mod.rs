@@ -1,10 +1,14 @@
 //! Coordinate systems accepted at the edges (API `crs` parameter, imports), converted to WGS84 once on the way in.
+//! [`Crs`] is what the API accepts; imports also take EPSG codes and `.prj` WKT ([`ImportCrs`], via proj4rs).
 
 mod chinese;
+mod proj;
+mod wkt;
 
 use std::str::FromStr;
 
 pub use chinese::{bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, wgs84_to_gcj02};
+pub use proj::{ImportCrs, ImportCrsError, Reprojector};
 
 /// A coordinate system gridmap converts to and from WGS84.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

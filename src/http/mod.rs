@@ -3,6 +3,7 @@
 mod error;
 mod generations;
 mod health;
+mod imports;
 mod incidents;
 mod json;
 mod layers;
@@ -57,7 +58,8 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(generations::router())
         .merge(incidents::router())
         .merge(responders::router())
-        .merge(live::router());
+        .merge(live::router())
+        .merge(imports::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())

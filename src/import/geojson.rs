@@ -4,8 +4,9 @@ use ::geojson::{Feature as GjFeature, GeoJson, Geometry, GeometryValue, JsonObje
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
+use super::feature::keys;
 use super::{ImportError, Parsed, Problem, ReadOptions, Report};
-use crate::crs::Crs;
+use crate::crs::{ImportCrs, Reprojector};
 use crate::layers::Feature;
 
 pub(super) fn read(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Parsed, ImportError> {
@@ -22,17 +23,18 @@ pub(super) fn read(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Pa
             (vec![GjFeature { geometry: Some(g), properties, ..GjFeature::default() }], None)
         }
     };
-    let crs = match options.crs {
-        Some(c) => c,
+    let crs = match &options.crs {
+        Some(c) => c.clone(),
         None => declared_crs(foreign.as_ref()).map_err(|reason| ImportError::Crs { file: file.to_owned(), reason })?,
     };
+    let reprojector = crs.reprojector().map_err(|e| ImportError::crs(file, e))?;
 
     let mut report = Report::new(file, options.layer);
     report.features = raw.len();
     let mut parsed =
         Parsed { features: Vec::with_capacity(raw.len()), source_index: Vec::with_capacity(raw.len()), report };
     for (i, f) in raw.into_iter().enumerate() {
-        if let Some(feature) = convert(i, f, options, crs, &mut parsed.report) {
+        if let Some(feature) = convert(i, f, options, &reprojector, &mut parsed.report) {
             parsed.features.push(feature);
             parsed.source_index.push(i);
         }
@@ -41,57 +43,19 @@ pub(super) fn read(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Pa
 }
 
 /// The coordinate system named by an old-style (GeoJSON 2008) `crs` member; RFC 7946 files have none: WGS84.
-fn declared_crs(foreign: Option<&JsonObject>) -> Result<Crs, String> {
+fn declared_crs(foreign: Option<&JsonObject>) -> Result<ImportCrs, String> {
     let Some(crs) = foreign.and_then(|m| m.get("crs")) else {
-        return Ok(Crs::Wgs84);
+        return Ok(ImportCrs::Named(crate::crs::Crs::Wgs84));
     };
     let name = crs.pointer("/properties/name").and_then(Value::as_str).unwrap_or_default();
-    Crs::from_urn(name).ok_or_else(|| {
-        format!("the file's crs member names {name:?}, which gridmap cannot convert yet; pass --crs to override")
+    ImportCrs::from_urn(name).map_err(|e| {
+        format!("the file's crs member names {name:?}, which gridmap cannot convert ({e}); pass --crs to override")
     })
 }
 
-/// Text of an attribute: strings as they are, numbers printed, null/missing as `None`.
-fn text(props: Option<&JsonObject>, field: &str) -> Option<String> {
-    match props?.get(field)? {
-        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn convert(i: usize, f: GjFeature, options: &ReadOptions, crs: Crs, report: &mut Report) -> Option<Feature> {
-    let props = f.properties.as_ref();
-    let code = text(props, &options.code_field);
-    let c = code.as_deref();
-    let Some(code) = code.clone() else {
-        let keys: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
-        report.error(Problem::at(
-            i,
-            None,
-            &options.code_field,
-            format!("no code: attribute {:?} is missing or empty (attributes present: {keys:?}); choose another with --code-field", options.code_field),
-        ));
-        return None;
-    };
-    let name = text(props, &options.name_field).unwrap_or_else(|| {
-        report.warn(Problem::at(i, c, &options.name_field, "no name; the code is used as name"));
-        code.clone()
-    });
-    let parent_code = text(props, &options.parent_field);
-    if parent_code.is_none() && options.layer.parent().is_some() {
-        report.error(Problem::at(
-            i,
-            c,
-            &options.parent_field,
-            format!(
-                "no parent code: attribute {:?} is missing or empty; every {} names its parent",
-                options.parent_field, options.layer
-            ),
-        ));
-        return None;
-    }
+fn convert(i: usize, f: GjFeature, options: &ReadOptions, crs: &Reprojector, report: &mut Report) -> Option<Feature> {
+    let (code, name, parent_code) = keys(i, f.properties.as_ref(), options, report)?;
+    let c = Some(code.as_str());
     let geometry = match f.geometry {
         None => {
             report.error(Problem::at(i, c, "geometry", "geometry is empty (null)"));
@@ -112,7 +76,7 @@ fn convert(i: usize, f: GjFeature, options: &ReadOptions, crs: Crs, report: &mut
     Some(Feature { code, name, parent_code, geometry, properties })
 }
 
-fn multipolygon(g: &Geometry, crs: Crs) -> Result<MultiPolygon<f64>, String> {
+fn multipolygon(g: &Geometry, crs: &Reprojector) -> Result<MultiPolygon<f64>, String> {
     let polygons: Vec<&PolygonType> = match &g.value {
         GeometryValue::Polygon { coordinates } => vec![coordinates],
         GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
@@ -138,16 +102,7 @@ fn multipolygon(g: &Geometry, crs: Crs) -> Result<MultiPolygon<f64>, String> {
                 let &[x, y, ..] = p.as_slice() else {
                     return Err(format!("{at}, position {k} has fewer than 2 numbers"));
                 };
-                let (lon, lat) = crs.to_wgs84(x, y);
-                if !(lon.is_finite()
-                    && lat.is_finite()
-                    && (-180.0..=180.0).contains(&lon)
-                    && (-90.0..=90.0).contains(&lat))
-                {
-                    return Err(format!(
-                        "{at}, position {k} [{x}, {y}] is not a WGS84 longitude/latitude; if the file is projected, give its --crs"
-                    ));
-                }
+                let (lon, lat) = crs.to_wgs84(x, y).map_err(|m| format!("{at}, position {k}: {m}"))?;
                 coords.push(Coord { x: lon, y: lat });
             }
             if coords.first() != coords.last() {

@@ -1,20 +1,36 @@
 //! Reading boundary files into features and validating them, producing the report shown to GIS staff.
+//! One module per format (GeoJSON, Shapefile and zipped Shapefile, KML, GeoPackage); `feature` holds what they share.
 
+mod encoding;
+mod feature;
 mod geojson;
+mod gpkg;
+mod kml;
 mod report;
+mod shapefile;
 mod validate;
+mod zipped;
 
+use std::collections::BTreeMap;
+
+pub use encoding::EncodingError;
+pub use gpkg::GpkgError;
+pub use kml::KmlError;
 pub use report::{Problem, Report};
+pub use shapefile::ShapefileError;
 pub use validate::{HierarchyContext, validate};
+pub use zipped::{MAX_UNCOMPRESSED_BYTES, ZipError};
 
-use crate::crs::Crs;
+use crate::crs::{ImportCrs, ImportCrsError};
 use crate::layers::{Feature, Layer};
 
 /// A file that could not be read at all (per-feature problems go into the [`Report`] instead).
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The file's extension names a format this build does not read.
-    #[error("{file}: unsupported file type; gridmap reads GeoJSON (.geojson, .json)")]
+    #[error(
+        "{file}: unsupported file type; gridmap reads GeoJSON (.geojson, .json), Shapefile (.shp, or a .zip), KML (.kml) and GeoPackage (.gpkg)"
+    )]
     UnsupportedFormat {
         /// File name.
         file: String,
@@ -27,7 +43,7 @@ pub enum ImportError {
         /// Parser message with line and column.
         reason: String,
     },
-    /// A `crs` member names a coordinate system gridmap cannot convert.
+    /// The declared (or given) coordinate system cannot be used.
     #[error("{file}: {reason}")]
     Crs {
         /// File name.
@@ -35,6 +51,57 @@ pub enum ImportError {
         /// What is wrong.
         reason: String,
     },
+    /// A Shapefile (or one of its sidecars) could not be read.
+    #[error(transparent)]
+    Shapefile(#[from] ShapefileError),
+    /// Attribute text could not be decoded.
+    #[error(transparent)]
+    Encoding(#[from] EncodingError),
+    /// A zip archive could not be used.
+    #[error(transparent)]
+    Zip(#[from] ZipError),
+    /// A KML file could not be read.
+    #[error(transparent)]
+    Kml(#[from] KmlError),
+    /// A GeoPackage could not be read.
+    #[error(transparent)]
+    Gpkg(#[from] GpkgError),
+}
+
+impl ImportError {
+    pub(crate) fn crs(file: &str, e: ImportCrsError) -> Self {
+        ImportError::Crs { file: file.to_owned(), reason: e.to_string() }
+    }
+}
+
+/// Files that travel with the main one (a Shapefile's `.shx`, `.dbf`, `.prj`, `.cpg`), keyed by lower-case extension.
+#[derive(Clone, Default)]
+pub struct Sidecars(pub BTreeMap<String, Vec<u8>>);
+
+impl std::fmt::Debug for Sidecars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.0.iter().map(|(k, v)| (k, v.len()))).finish()
+    }
+}
+
+impl Sidecars {
+    /// Reads the sidecars of `path` (same directory, same stem, any case of extension) that exist.
+    pub fn beside(path: &std::path::Path) -> std::io::Result<Self> {
+        let mut out = BTreeMap::new();
+        let (Some(dir), Some(stem)) = (path.parent(), path.file_stem()) else { return Ok(Self(out)) };
+        let dir = if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir };
+        for entry in std::fs::read_dir(dir)? {
+            let p = entry?.path();
+            if p == path || p.file_stem() != Some(stem) {
+                continue;
+            }
+            let Some(ext) = p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) else { continue };
+            if ["shx", "dbf", "prj", "cpg"].contains(&ext.as_str()) {
+                out.insert(ext, std::fs::read(&p)?);
+            }
+        }
+        Ok(Self(out))
+    }
 }
 
 /// How to read a file: the target layer and which attributes hold code, name and parent code.
@@ -49,7 +116,13 @@ pub struct ReadOptions {
     /// Attribute holding the parent code.
     pub parent_field: String,
     /// Coordinate system of the file when it does not say (or to override what it says).
-    pub crs: Option<Crs>,
+    pub crs: Option<ImportCrs>,
+    /// Text encoding of DBF attributes (overrides `.cpg` and the code-page byte).
+    pub encoding: Option<String>,
+    /// Which layer of a multi-layer source (zip with several Shapefiles, GeoPackage with several tables).
+    pub member: Option<String>,
+    /// Sidecar files of a `.shp` given on its own.
+    pub sidecars: Sidecars,
 }
 
 impl ReadOptions {
@@ -61,6 +134,9 @@ impl ReadOptions {
             name_field: "name".into(),
             parent_field: "parent_code".into(),
             crs: None,
+            encoding: None,
+            member: None,
+            sidecars: Sidecars::default(),
         }
     }
 }
@@ -70,6 +146,16 @@ pub fn read(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Parsed, I
     let lower = file.to_ascii_lowercase();
     if lower.ends_with(".geojson") || lower.ends_with(".json") {
         geojson::read(file, bytes, options)
+    } else if lower.ends_with(".shp") {
+        let set = shapefile::FileSet::from_sidecars(file, bytes.to_vec(), &options.sidecars);
+        shapefile::read(&set, options)
+    } else if lower.ends_with(".zip") {
+        let set = zipped::shapefile_set(file, bytes, options.member.as_deref())?;
+        shapefile::read(&set, options)
+    } else if lower.ends_with(".kml") {
+        kml::read(file, bytes, options)
+    } else if lower.ends_with(".gpkg") {
+        gpkg::read(file, bytes, options)
     } else {
         Err(ImportError::UnsupportedFormat { file: file.to_owned() })
     }
