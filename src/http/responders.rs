@@ -15,7 +15,7 @@ use super::locate::{parse_crs, point};
 use super::{ApiError, AppState};
 use crate::dispatch::{NearestQuery, nearest};
 use crate::layers::Layer;
-use crate::responders::{NewResponderRequest, PositionFix, ResponderError, ResponderId, ResponderStatus};
+use crate::responders::{NewResponder, PositionFix, ResponderError, ResponderId, ResponderStatus};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -84,17 +84,17 @@ async fn create(
     let b: CreateBody = super::json::parse(body, "responder")?;
     let crs = parse_crs(b.crs.as_deref())?;
     let location = b.location.map(|[x, y]| point(crs, x, y, None)).transpose()?;
+    let at = time_field("at", b.at.as_deref())?;
     let responder = state
         .responders
-        .create(NewResponderRequest {
+        .create(NewResponder {
             name: b.name,
             kind: b.kind,
             skills: b.skills,
             team: b.team,
             home_grid: b.home_grid,
             status: b.status.as_deref().map(status_field).transpose()?.unwrap_or(ResponderStatus::Available),
-            location,
-            at: time_field("at", b.at.as_deref())?,
+            position: location.map(|p| (p, at.unwrap_or_else(OffsetDateTime::now_utc))),
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(responder))))

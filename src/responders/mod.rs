@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use fleet::{Fleet, FleetSnapshot, LiveResponder};
-pub use service::{NewResponderRequest, ResponderError, ResponderService};
+pub use service::{ResponderError, ResponderService};
 pub use writer::PositionWriter;
 
 pub use crate::store::NewResponder;

@@ -42,27 +42,6 @@ impl From<StoreError> for ResponderError {
     }
 }
 
-/// A create request after parsing.
-#[derive(Debug, Clone)]
-pub struct NewResponderRequest {
-    /// Display name.
-    pub name: String,
-    /// Kind (`grid_worker`, `enforcement`, `vehicle`, …).
-    pub kind: String,
-    /// Skills.
-    pub skills: Vec<String>,
-    /// Team.
-    pub team: Option<String>,
-    /// Home grid.
-    pub home_grid: Option<String>,
-    /// Status.
-    pub status: ResponderStatus,
-    /// Initial position.
-    pub location: Option<LonLat>,
-    /// Time of the initial position (now when absent).
-    pub at: Option<OffsetDateTime>,
-}
-
 /// Responders over a store, the live fleet and the position writer.
 #[derive(Debug)]
 pub struct ResponderService {
@@ -128,29 +107,15 @@ impl ResponderService {
     }
 
     /// Adds a responder.
-    pub async fn create(&self, req: NewResponderRequest) -> Result<Responder, ResponderError> {
-        if req.name.trim().is_empty() {
+    pub async fn create(&self, new: NewResponder) -> Result<Responder, ResponderError> {
+        if new.name.trim().is_empty() {
             return Err(ResponderError::Empty("name"));
         }
-        if req.kind.trim().is_empty() {
+        if new.kind.trim().is_empty() {
             return Err(ResponderError::Empty("kind"));
         }
-        let position = req.location.map(|location| PositionFix {
-            responder: ResponderId(0),
-            location,
-            at: req.at.unwrap_or_else(OffsetDateTime::now_utc),
-        });
-        let new = NewResponder {
-            name: req.name,
-            kind: req.kind,
-            skills: req.skills,
-            team: req.team,
-            home_grid: req.home_grid,
-            status: req.status,
-            position,
-        };
         let responder = self.store.create_responder(&new).await?;
-        let grid_code = req.location.and_then(|p| grid_of(&self.locator, p));
+        let grid_code = new.position.and_then(|(p, _)| grid_of(&self.locator, p));
         let live = LiveResponder { responder: responder.clone(), grid_code };
         self.fleet.update(|m| {
             m.insert(live.responder.id, Arc::new(live));

@@ -3,7 +3,10 @@
 
 use async_trait::async_trait;
 
+use time::OffsetDateTime;
+
 use super::StoreError;
+use crate::coord::LonLat;
 use crate::responders::{PositionFix, Responder, ResponderId, ResponderStatus};
 
 /// A responder to create.
@@ -21,8 +24,8 @@ pub struct NewResponder {
     pub home_grid: Option<String>,
     /// Initial status.
     pub status: ResponderStatus,
-    /// Initial position.
-    pub position: Option<PositionFix>,
+    /// Initial position and when it was taken.
+    pub position: Option<(LonLat, OffsetDateTime)>,
 }
 
 /// Storage of responders and positions.
@@ -96,20 +99,20 @@ macro_rules! responder_store_impl {
                     .bind(&new.team)
                     .bind(&new.home_grid)
                     .bind(new.status.as_str())
-                    .bind(new.position.map(|p| p.location.lon()))
-                    .bind(new.position.map(|p| p.location.lat()))
-                    .bind(new.position.map(|p| p.at.to_offset(time::UtcOffset::UTC)))
+                    .bind(new.position.map(|(p, _)| p.lon()))
+                    .bind(new.position.map(|(p, _)| p.lat()))
+                    .bind(new.position.map(|(_, at)| at.to_offset(time::UtcOffset::UTC)))
                     .bind(now)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(query_err("write the responder"))?;
                 let responder = responder_from_row(&row)?;
-                if let Some(p) = new.position {
+                if let Some((location, at)) = new.position {
                     sqlx::query("INSERT INTO responder_positions (responder_id, lon, lat, at) VALUES ($1, $2, $3, $4)")
                         .bind(responder.id.0)
-                        .bind(p.location.lon())
-                        .bind(p.location.lat())
-                        .bind(p.at.to_offset(time::UtcOffset::UTC))
+                        .bind(location.lon())
+                        .bind(location.lat())
+                        .bind(at.to_offset(time::UtcOffset::UTC))
                         .execute(&mut *tx)
                         .await
                         .map_err(query_err("write the responder's first position"))?;
