@@ -90,17 +90,19 @@ async fn locate_batch(
     let resolution = state.locator.resolution();
     let body = tokio::task::spawn_blocking(move || answer_batch(&index, resolution, &points, layers))
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or_else(|| ApiError::internal(&"a locate worker thread panicked"))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Locates and serialises a batch on all cores: each thread writes the JSON of its slice, then the slices are joined.
+/// `None` when a worker thread panicked (never a silently short answer).
 fn answer_batch(
     index: &crate::index::BoundaryIndex,
     resolution: h3o::Resolution,
     points: &[LonLat],
     layers: LayerSet,
-) -> Vec<u8> {
+) -> Option<Vec<u8>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = points.len().div_ceil(threads).max(1024);
     let parts: Vec<Vec<u8>> = std::thread::scope(|s| {
@@ -120,8 +122,8 @@ fn answer_batch(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-    });
+        handles.into_iter().map(|h| h.join().ok()).collect::<Option<Vec<_>>>()
+    })?;
     let mut body = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + parts.len() + 16);
     body.extend_from_slice(b"{\"results\":[");
     for (i, part) in parts.iter().filter(|p| !p.is_empty()).enumerate() {
@@ -131,5 +133,5 @@ fn answer_batch(
         body.extend_from_slice(part);
     }
     body.extend_from_slice(b"]}");
-    body
+    Some(body)
 }

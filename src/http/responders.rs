@@ -254,9 +254,7 @@ async fn dispatch_nearest(
     if q.max_distance_m.is_some_and(|d| !(d.is_finite() && d >= 0.0)) {
         return Err(ApiError::bad_request("invalid_distance", "max_distance_m must be a non-negative number"));
     }
-    let index = state.locator.current();
-    let grids = index.layer(Layer::Grids);
-    let grid_code = grids.locate(p.coord()).map(|i| grids.entry(i).feature.code.clone());
+    let grid_code = state.locator.current().layer(Layer::Grids).code_at(p.coord()).map(str::to_owned);
     let query =
         NearestQuery { point: p, k, skill: q.skill, max_distance_m: q.max_distance_m, grid_code: grid_code.clone() };
     let candidates = nearest(&state.responders.fleet().snapshot(), &query, &state.travel);

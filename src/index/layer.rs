@@ -109,6 +109,11 @@ impl LayerIndex {
         }
     }
 
+    /// Code of the feature [`LayerIndex::locate`] finds.
+    pub fn code_at(&self, p: Coord<f64>) -> Option<&str> {
+        self.locate(p).map(|i| self.entries[i as usize].feature.code.as_str())
+    }
+
     /// The same answer as [`LayerIndex::locate`], through the R-tree only: bbox search, then exact tests.
     pub fn locate_by_tree(&self, p: Coord<f64>) -> Option<u32> {
         self.tree.locate_all_at_point(&[p.x, p.y]).map(|b| b.data).filter(|&i| self.entries[i as usize].covers(p)).min()

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use super::{Fleet, LiveResponder, NewResponder, PositionFix, PositionWriter, Responder, ResponderId, ResponderStatus};
 use crate::coord::LonLat;
 use crate::events::Events;
+use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::Locator;
 use crate::store::{ResponderStore, StoreError};
@@ -68,10 +69,8 @@ fn publish_moves(events: &Events, fleet: &Fleet, fixes: &[PositionFix]) {
     }
 }
 
-fn grid_of(locator: &Locator, p: LonLat) -> Option<String> {
-    let index = locator.current();
-    let grids = index.layer(Layer::Grids);
-    grids.locate(p.coord()).map(|i| grids.entry(i).feature.code.clone())
+fn grid_of(index: &BoundaryIndex, p: LonLat) -> Option<String> {
+    index.layer(Layer::Grids).code_at(p.coord()).map(str::to_owned)
 }
 
 impl ResponderService {
@@ -83,19 +82,22 @@ impl ResponderService {
         events: Events,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), ResponderError> {
         let roster = store.responders().await?;
+        let index = locator.current();
         let fleet = Arc::new(Fleet::new(
             roster
                 .into_iter()
                 .map(|responder| {
                     let grid_code =
-                        responder.location.and_then(|[x, y]| LonLat::new(x, y).ok()).and_then(|p| grid_of(&locator, p));
+                        responder.location.and_then(|[x, y]| LonLat::new(x, y).ok()).and_then(|p| grid_of(&index, p));
                     LiveResponder { responder, grid_code }
                 })
                 .collect(),
         ));
         let (fleet_w, locator_w, events_w) = (fleet.clone(), locator.clone(), events.clone());
         let (writer, task) = PositionWriter::spawn(store.clone(), move |fixes| {
-            fleet_w.apply_positions(fixes, |p| grid_of(&locator_w, p));
+            // One index snapshot per committed batch.
+            let index = locator_w.current();
+            fleet_w.apply_positions(fixes, |p| grid_of(&index, p));
             publish_moves(&events_w, &fleet_w, fixes);
         });
         Ok((Self { store, fleet, writer, locator, events }, task))
@@ -115,7 +117,7 @@ impl ResponderService {
             return Err(ResponderError::Empty("kind"));
         }
         let responder = self.store.create_responder(&new).await?;
-        let grid_code = new.position.and_then(|(p, _)| grid_of(&self.locator, p));
+        let grid_code = new.position.and_then(|(p, _)| grid_of(&self.locator.current(), p));
         let live = LiveResponder { responder: responder.clone(), grid_code };
         self.fleet.update(|m| {
             m.insert(live.responder.id, Arc::new(live));
