@@ -5,7 +5,6 @@
 //!
 //! Results are printed and written to `target/bench-locate.json`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -20,30 +19,10 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{gridmap, rss_kib, start_server};
+use support::{city_files, gridmap, rss_kib, start_server};
 
 const BBOX: ([f64; 2], [f64; 2]) = ([118.35, 31.22], [119.25, 32.62]);
 const BATCH: usize = 200_000;
-
-fn city_files(out: &Path) -> Option<Vec<PathBuf>> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/synthetic/nanjing");
-    if !data.is_dir() {
-        return None;
-    }
-    Some(
-        ["streets", "communities", "grids"]
-            .iter()
-            .map(|l| {
-                let mut text = Vec::new();
-                let gz = std::fs::File::open(data.join(format!("{l}.geojson.gz"))).expect("open");
-                flate2::read::GzDecoder::new(gz).read_to_end(&mut text).expect("gunzip");
-                let p = out.join(format!("{l}.geojson"));
-                std::fs::write(&p, text).expect("write");
-                p
-            })
-            .collect(),
-    )
-}
 
 fn random_points(n: usize, seed: u64) -> Vec<LonLat> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -255,7 +255,12 @@ impl Catalog {
             self.store.layer_features(generation, Layer::Grids),
         )?;
         let features: LayerFeatures = [s, c, g];
-        blocking(move || BoundaryIndex::build(Some(generation), features)).await
+        let info = self.store.generations().await?.into_iter().find(|i| i.id == generation);
+        let mut sources = [Some(generation); 3];
+        for count in info.iter().flat_map(|i| &i.layers) {
+            sources[count.layer.index()] = Some(count.source);
+        }
+        blocking(move || BoundaryIndex::build(Some(generation), features).with_sources(sources)).await
     }
 }
 

@@ -15,6 +15,8 @@ pub mod dispatch;
 pub mod events;
 /// Geometry helpers (prepared polygons).
 pub mod geometry;
+/// H3 heatmaps of incidents.
+pub mod heatmap;
 /// HTTP API.
 pub mod http;
 /// Reading and validating boundary files.
@@ -35,3 +37,5 @@ pub mod sample;
 pub mod service;
 /// Persistence (SQLite and PostGIS).
 pub mod store;
+/// Vector tiles cut from memory, cached by data version.
+pub mod tiles;

@@ -15,6 +15,7 @@ use crate::index::BoundaryIndex;
 use crate::locate::Locator;
 use crate::responders::{ResponderError, ResponderService};
 use crate::store::Store;
+use crate::tiles::TileService;
 
 /// Why the services could not start.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,8 @@ pub struct Options {
     pub resolution: Resolution,
     /// Load the bundled sample into an empty database.
     pub sample: bool,
+    /// Bytes of encoded tiles kept in memory.
+    pub tile_cache_bytes: u64,
 }
 
 /// A started process: the handlers' state and the position writer to await after the server stops.
@@ -65,13 +68,10 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     }
     catalog.reload_if_changed().await?;
     let (responders, position_writer) = ResponderService::start(store, locator.clone(), events.clone()).await?;
-    let state = AppState {
-        catalog,
-        locator,
-        incidents,
-        responders: Arc::new(responders),
-        travel: Arc::new(TravelModel::default()),
-        events,
-    };
+    let responders = Arc::new(responders);
+    let tiles =
+        Arc::new(TileService::new(locator.clone(), incidents.clone(), responders.clone(), options.tile_cache_bytes));
+    let state =
+        AppState { catalog, locator, incidents, responders, travel: Arc::new(TravelModel::default()), events, tiles };
     Ok(Started { state, position_writer })
 }

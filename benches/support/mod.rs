@@ -2,7 +2,8 @@
 
 #![allow(dead_code, reason = "each benchmark uses a different part")]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
@@ -35,12 +36,39 @@ pub fn gridmap(args: &[&str]) {
     assert!(out.status.success(), "gridmap {args:?}: {}", String::from_utf8_lossy(&out.stdout));
 }
 
+/// Decompresses the Nanjing city layers (streets, communities, grids) into `out`; `None` without ../shared/data.
+pub fn city_files(out: &Path) -> Option<Vec<PathBuf>> {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/synthetic/nanjing");
+    if !data.is_dir() {
+        return None;
+    }
+    Some(
+        ["streets", "communities", "grids"]
+            .iter()
+            .map(|l| {
+                let mut text = Vec::new();
+                let gz = std::fs::File::open(data.join(format!("{l}.geojson.gz"))).expect("open");
+                flate2::read::GzDecoder::new(gz).read_to_end(&mut text).expect("gunzip");
+                let p = out.join(format!("{l}.geojson"));
+                std::fs::write(&p, text).expect("write");
+                p
+            })
+            .collect(),
+    )
+}
+
 /// Starts `gridmap serve` on a free loopback port (with the bundled sample when `sample`); returns its base URL.
 pub fn start_server(db: &str, sample: bool) -> (Server, String) {
+    start_server_with(db, sample, &[])
+}
+
+/// [`start_server`] with more `serve` flags.
+pub fn start_server_with(db: &str, sample: bool, extra: &[&str]) -> (Server, String) {
     let mut args = vec!["--log-format", "json", "serve", "--listen", "127.0.0.1:0", "--db", db];
     if !sample {
         args.push("--no-sample");
     }
+    args.extend_from_slice(extra);
     let mut child =
         Command::new(env!("CARGO_BIN_EXE_gridmap")).args(args).stderr(Stdio::piped()).spawn().expect("spawn server");
     let stderr = child.stderr.take().expect("stderr");

@@ -94,6 +94,9 @@ pub struct ServeArgs {
     /// Do not load the bundled sample boundaries into an empty database.
     #[arg(long)]
     pub no_sample: bool,
+    /// MiB of encoded vector tiles kept in memory (least recently used beyond that are dropped).
+    #[arg(long, default_value_t = 256)]
+    pub tile_cache_mb: u64,
 }
 
 /// `gridmap import`.

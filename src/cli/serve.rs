@@ -15,8 +15,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(backend = store.backend(), db = %store::redact(&args.db.db), "store open");
     let resolution = Resolution::try_from(args.h3_resolution).context("--h3-resolution")?;
     let started = std::time::Instant::now();
-    let service::Started { state, position_writer } =
-        service::start(store, service::Options { resolution, sample: !args.no_sample }).await?;
+    let service::Started { state, position_writer } = service::start(
+        store,
+        service::Options {
+            resolution,
+            sample: !args.no_sample,
+            tile_cache_bytes: args.tile_cache_mb.saturating_mul(1024 * 1024),
+        },
+    )
+    .await?;
     let index = state.locator.current();
     tracing::info!(
         generation = ?index.generation(),

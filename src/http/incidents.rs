@@ -8,10 +8,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::locate::{parse_crs, point};
+use super::params::{bbox_param, statuses_param, time_param};
 use super::{ApiError, AppState};
 use crate::incidents::{CreateIncident, IncidentError, IncidentFilter, IncidentId, IncidentStatus};
 
@@ -34,12 +33,6 @@ impl From<IncidentError> for ApiError {
         };
         ApiError::new(status, code, e.to_string())
     }
-}
-
-fn time_param(name: &str, raw: &str) -> Result<OffsetDateTime, ApiError> {
-    OffsetDateTime::parse(raw, &Rfc3339).map_err(|e| {
-        ApiError::bad_request("invalid_time", format!("{name}={raw:?} is not an RFC 3339 time with offset: {e}"))
-    })
 }
 
 fn id_param(raw: &str) -> Result<IncidentId, ApiError> {
@@ -104,35 +97,8 @@ struct ListQuery {
 }
 
 async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
-    let bbox = match q.bbox.as_deref() {
-        None => None,
-        Some(raw) => {
-            let n: Vec<f64> =
-                raw.split(',').map(|v| v.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| {
-                    ApiError::bad_request(
-                        "invalid_bbox",
-                        format!("bbox={raw:?}: expected min_lon,min_lat,max_lon,max_lat"),
-                    )
-                })?;
-            match n[..] {
-                [a, b, c, d] if a <= c && b <= d => Some([a, b, c, d]),
-                _ => {
-                    return Err(ApiError::bad_request(
-                        "invalid_bbox",
-                        format!("bbox={raw:?}: expected four numbers min_lon,min_lat,max_lon,max_lat with min ≤ max"),
-                    ));
-                }
-            }
-        }
-    };
-    let status = match q.status.as_deref() {
-        None | Some("") => Vec::new(),
-        Some(raw) => raw
-            .split(',')
-            .map(|s| s.trim().parse::<IncidentStatus>())
-            .collect::<Result<_, _>>()
-            .map_err(|e| ApiError::bad_request("invalid_status", e.to_string()))?,
-    };
+    let bbox = q.bbox.as_deref().map(bbox_param).transpose()?;
+    let status = statuses_param(q.status.as_deref())?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("invalid_limit", format!("limit={limit}: expected 1 … 1000")));

@@ -3,13 +3,16 @@
 mod error;
 mod generations;
 mod health;
+mod heatmap;
 mod imports;
 mod incidents;
 mod json;
 mod layers;
 mod live;
 mod locate;
+mod params;
 mod responders;
+mod tiles;
 
 use std::sync::Arc;
 
@@ -25,6 +28,7 @@ use crate::events::Events;
 use crate::incidents::IncidentService;
 use crate::locate::Locator;
 use crate::responders::ResponderService;
+use crate::tiles::TileService;
 
 /// Everything handlers need.
 #[derive(Debug, Clone)]
@@ -41,6 +45,8 @@ pub struct AppState {
     pub travel: Arc<TravelModel>,
     /// Live events.
     pub events: Events,
+    /// Vector tiles.
+    pub tiles: Arc<TileService>,
 }
 
 /// Limits of the HTTP layer.
@@ -59,10 +65,12 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(incidents::router())
         .merge(responders::router())
         .merge(live::router())
-        .merge(imports::router());
+        .merge(imports::router())
+        .merge(heatmap::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())
+        .merge(tiles::router())
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

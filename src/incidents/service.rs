@@ -1,6 +1,7 @@
 //! Creating, listing and moving incidents: validation and geocoding in front of the store.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use time::OffsetDateTime;
 
@@ -110,6 +111,8 @@ pub struct IncidentService {
     categories: Categories,
     area: ServiceArea,
     events: Events,
+    /// Bumped after every write, so tiles and caches cut from older data are never served.
+    version: AtomicU64,
 }
 
 impl IncidentService {
@@ -121,7 +124,7 @@ impl IncidentService {
         area: ServiceArea,
         events: Events,
     ) -> Self {
-        Self { store, locator, categories, area, events }
+        Self { store, locator, categories, area, events, version: AtomicU64::new(1) }
     }
 
     /// Validates, geocodes and stores a new incident.
@@ -149,6 +152,7 @@ impl IncidentService {
             actor: req.actor,
         };
         let incident = self.store.create_incident(&new).await?;
+        self.changed();
         self.events.publish("incident.created", &incident);
         Ok(incident)
     }
@@ -168,6 +172,20 @@ impl IncidentService {
         self.store.incident(id).await?.ok_or(IncidentError::NotFound(id))
     }
 
+    /// Changes with every write through this service.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Incidents matching `filter` counted per stored H3 cell.
+    pub async fn cell_counts(&self, filter: &IncidentFilter) -> Result<Vec<(String, i64)>, IncidentError> {
+        Ok(self.store.incident_cell_counts(filter).await?)
+    }
+
     /// A page of incidents, newest first.
     pub async fn list(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, IncidentError> {
         Ok(self.store.list_incidents(filter).await?)
@@ -182,6 +200,7 @@ impl IncidentService {
         note: Option<&str>,
     ) -> Result<Incident, IncidentError> {
         let incident = self.store.transition_incident(id, to, actor, note).await?;
+        self.changed();
         self.events.publish("incident.updated", &incident);
         Ok(incident)
     }
@@ -197,6 +216,9 @@ impl IncidentService {
             })
             .collect();
         self.store.update_incident_geocodes(&changes).await?;
+        if !changes.is_empty() {
+            self.changed();
+        }
         if !changes.is_empty() {
             let moved: Vec<_> = changes.iter().map(|(id, g)| serde_json::json!({"id": id, "geocode": g})).collect();
             self.events.publish("incident.regeocoded", &moved);

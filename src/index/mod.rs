@@ -18,6 +18,7 @@ use crate::layers::{Feature, GenerationId, Layer};
 #[derive(Debug)]
 pub struct BoundaryIndex {
     generation: Option<GenerationId>,
+    sources: [Option<GenerationId>; 3],
     layers: [LayerIndex; 3],
 }
 
@@ -35,6 +36,7 @@ impl BoundaryIndex {
         let [s, c, g] = features;
         Self {
             generation,
+            sources: [generation; 3],
             layers: [
                 LayerIndex::build(Layer::Streets, s),
                 LayerIndex::build(Layer::Communities, c),
@@ -46,6 +48,18 @@ impl BoundaryIndex {
     /// The generation these indexes were built from.
     pub fn generation(&self) -> Option<GenerationId> {
         self.generation
+    }
+
+    /// Records which generation wrote each layer's features (a generation shares unchanged layers with its base),
+    /// so a layer's tiles stay valid across activations that did not touch it.
+    pub fn with_sources(mut self, sources: [Option<GenerationId>; 3]) -> Self {
+        self.sources = sources;
+        self
+    }
+
+    /// The generation that wrote this layer's features (the index's own generation when not recorded).
+    pub fn source(&self, layer: Layer) -> Option<GenerationId> {
+        self.sources[layer.index()]
     }
 
     /// The index of one layer.

@@ -16,6 +16,8 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
     async fn incident(&self, id: IncidentId) -> Result<Option<(Incident, Vec<IncidentEvent>)>, StoreError>;
     /// A page of incidents, newest first.
     async fn list_incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, StoreError>;
+    /// Incidents matching `filter` counted per stored H3 cell (`limit` and `before_id` are ignored).
+    async fn incident_cell_counts(&self, filter: &IncidentFilter) -> Result<Vec<(String, i64)>, StoreError>;
     /// Moves an incident to `to` if its lifecycle allows it from the stored state (checked and written atomically).
     async fn transition_incident(
         &self,
@@ -36,6 +38,33 @@ pub(crate) const COLUMNS: &str = "id, category, description, priority, source, a
 /// Implements [`IncidentStore`] for a store type with a `pool` of the given sqlx database.
 macro_rules! incident_store_impl {
     ($store:ty, $db:ty) => {
+        /// Appends the WHERE terms of an incident filter (bbox, codes, category, status, time range).
+        fn push_incident_filter(q: &mut sqlx::QueryBuilder<$db>, f: &$crate::incidents::IncidentFilter) {
+            if let Some([x0, y0, x1, y1]) = f.bbox {
+                q.push(" AND lon BETWEEN ").push_bind(x0).push(" AND ").push_bind(x1);
+                q.push(" AND lat BETWEEN ").push_bind(y0).push(" AND ").push_bind(y1);
+            }
+            for (column, value) in [("street_code", &f.street), ("community_code", &f.community), ("grid_code", &f.grid), ("category", &f.category)] {
+                if let Some(v) = value {
+                    q.push(format!(" AND {column} = ")).push_bind(v.clone());
+                }
+            }
+            if !f.status.is_empty() {
+                q.push(" AND status IN (");
+                let mut list = q.separated(", ");
+                for s in &f.status {
+                    list.push_bind(s.as_str());
+                }
+                q.push(")");
+            }
+            if let Some(from) = f.from {
+                q.push(" AND reported_at >= ").push_bind(from.to_offset(time::UtcOffset::UTC));
+            }
+            if let Some(to) = f.to {
+                q.push(" AND reported_at < ").push_bind(to.to_offset(time::UtcOffset::UTC));
+            }
+        }
+
         fn incident_from_row(r: &<$db as sqlx::Database>::Row) -> Result<$crate::incidents::Incident, $crate::store::StoreError> {
             use sqlx::Row;
             let status: String = r.get("status");
@@ -154,35 +183,25 @@ macro_rules! incident_store_impl {
                 f: &$crate::incidents::IncidentFilter,
             ) -> Result<Vec<$crate::incidents::Incident>, $crate::store::StoreError> {
                 let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT {} FROM incidents WHERE 1 = 1", $crate::store::incidents::COLUMNS));
-                if let Some([x0, y0, x1, y1]) = f.bbox {
-                    q.push(" AND lon BETWEEN ").push_bind(x0).push(" AND ").push_bind(x1);
-                    q.push(" AND lat BETWEEN ").push_bind(y0).push(" AND ").push_bind(y1);
-                }
-                for (column, value) in [("street_code", &f.street), ("community_code", &f.community), ("grid_code", &f.grid), ("category", &f.category)] {
-                    if let Some(v) = value {
-                        q.push(format!(" AND {column} = ")).push_bind(v.clone());
-                    }
-                }
-                if !f.status.is_empty() {
-                    q.push(" AND status IN (");
-                    let mut list = q.separated(", ");
-                    for s in &f.status {
-                        list.push_bind(s.as_str());
-                    }
-                    q.push(")");
-                }
-                if let Some(from) = f.from {
-                    q.push(" AND reported_at >= ").push_bind(from.to_offset(time::UtcOffset::UTC));
-                }
-                if let Some(to) = f.to {
-                    q.push(" AND reported_at < ").push_bind(to.to_offset(time::UtcOffset::UTC));
-                }
+                push_incident_filter(&mut q, f);
                 if let Some(before) = f.before_id {
                     q.push(" AND id < ").push_bind(before.0);
                 }
                 q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(f.limit));
                 let rows = q.build().fetch_all(&self.pool).await.map_err($crate::store::query_err("list incidents"))?;
                 rows.iter().map(incident_from_row).collect()
+            }
+
+            async fn incident_cell_counts(
+                &self,
+                f: &$crate::incidents::IncidentFilter,
+            ) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
+                use sqlx::Row;
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT h3, COUNT(*) AS n FROM incidents WHERE 1 = 1");
+                push_incident_filter(&mut q, f);
+                q.push(" GROUP BY h3");
+                let rows = q.build().fetch_all(&self.pool).await.map_err($crate::store::query_err("count incidents per cell"))?;
+                Ok(rows.iter().map(|r| (r.get("h3"), r.get("n"))).collect())
             }
 
             async fn transition_incident(

@@ -1,0 +1,368 @@
+//! Vector tile and heatmap benchmark on the Nanjing city layers (99 streets, 1 188 communities, 9 504 grids):
+//! - per layer and zoom 10–16: first-tile preparation, cold tile latency (cache off) p50/p99, cached latency, tile
+//!   sizes (median and largest), over HTTP on loopback against the release binary on SQLite;
+//! - tiles/s with 4 concurrent clients (like `wrk -c4`) for grids at z14 and z10, cold and cached;
+//! - the same tiles from PostGIS `ST_AsMVT(ST_AsMVTGeom(...))` over a GiST-indexed table (what martin runs per
+//!   uncached tile), sequential and with 4 connections, when `GRIDMAP_BENCH_PG` is set;
+//! - `GET /heatmap` over 1 000 000 stored incidents on both stores, and PostGIS `GROUP BY h3` on the same rows.
+//!
+//! `scripts/bench-tiles` runs it; results are printed and written to `target/bench-tiles.json`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+
+mod support;
+
+use support::{city_files, gridmap, start_server_with};
+
+const CITY: [f64; 4] = [118.35, 31.22, 119.25, 32.62];
+/// The dense urban core (Xuanwu, Qinhuai, Gulou, Jianye).
+const CORE: [f64; 4] = [118.70, 31.95, 118.90, 32.12];
+const INCIDENTS: usize = 1_000_000;
+const LOAD_S: u64 = 8;
+
+type Tile = (u8, u32, u32);
+
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let lat = lat.to_radians();
+    (
+        ((lon + 180.0) / 360.0 * n) as u32,
+        ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32,
+    )
+}
+
+/// All tiles over the core at z10–12; 60 seeded random core tiles at z13–16.
+fn tile_set(z: u8) -> Vec<Tile> {
+    let (x0, y0) = tile_of(CORE[0], CORE[3], z);
+    let (x1, y1) = tile_of(CORE[2], CORE[1], z);
+    let all: Vec<Tile> = (x0..=x1).flat_map(|x| (y0..=y1).map(move |y| (z, x, y))).collect();
+    if all.len() <= 60 {
+        return all;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(u64::from(z));
+    (0..60).map(|_| all[rng.random_range(0..all.len())]).collect()
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> (Duration, usize) {
+    let t = Instant::now();
+    let resp = client.get(url).send().await.expect("GET");
+    let status = resp.status().as_u16();
+    let n = resp.bytes().await.expect("body").len();
+    assert!(status == 200 || status == 204, "{url}: {status}");
+    (t.elapsed(), n)
+}
+
+/// Sequential latencies and sizes of the tiles of one layer and zoom.
+async fn measure(client: &reqwest::Client, base: &str, layer: &str, tiles: &[Tile]) -> (Vec<f64>, Vec<usize>) {
+    let mut lat = Vec::new();
+    let mut sizes = Vec::new();
+    for &(z, x, y) in tiles {
+        let (d, n) = get(client, &format!("{base}/tiles/{layer}/{z}/{x}/{y}.mvt")).await;
+        lat.push(ms(d));
+        sizes.push(n);
+    }
+    lat.sort_by(f64::total_cmp);
+    sizes.sort_unstable();
+    (lat, sizes)
+}
+
+/// Runs `clients` loops over `urls` for `secs`; returns requests per second.
+async fn load(clients: usize, secs: u64, urls: Arc<Vec<String>>) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let (done, urls) = (done.clone(), urls.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut i = c * 7;
+                while Instant::now() < deadline {
+                    get(&client, &urls[i % urls.len()]).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("client");
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn gridmap_tiles(db: &str, out: &mut serde_json::Map<String, Value>) {
+    let client = reqwest::Client::new();
+    let (cold_server, cold) = start_server_with(db, false, &["--tile-cache-mb", "0"]);
+    let (warm_server, warm) = start_server_with(db, false, &["--tile-cache-mb", "1024"]);
+    println!("layer        z  prep_ms  cold_p50  cold_p99  cached_p50  cached_p99  median_B  largest_B  tiles");
+    for layer in ["streets", "communities", "grids"] {
+        for z in 10..=16u8 {
+            let tiles = tile_set(z);
+            // The first tile of a zoom prepares the layer's shapes for that zoom (once per generation).
+            let (first, _) =
+                get(&client, &format!("{cold}/tiles/{layer}/{}/{}/{}.mvt", tiles[0].0, tiles[0].1, tiles[0].2)).await;
+            let (cold_lat, sizes) = measure(&client, &cold, layer, &tiles).await;
+            measure(&client, &warm, layer, &tiles).await;
+            let (cached_lat, _) = measure(&client, &warm, layer, &tiles).await;
+            let row = json!({
+                "prep_ms": ms(first), "cold_p50_ms": pct(&cold_lat, 0.5), "cold_p99_ms": pct(&cold_lat, 0.99),
+                "cached_p50_ms": pct(&cached_lat, 0.5), "cached_p99_ms": pct(&cached_lat, 0.99),
+                "median_bytes": sizes[sizes.len() / 2], "largest_bytes": sizes[sizes.len() - 1], "tiles": tiles.len(),
+            });
+            println!(
+                "{layer:<12} {z:>2} {:>8.1} {:>9.2} {:>9.2} {:>11.3} {:>11.3} {:>9} {:>10} {:>6}",
+                ms(first),
+                pct(&cold_lat, 0.5),
+                pct(&cold_lat, 0.99),
+                pct(&cached_lat, 0.5),
+                pct(&cached_lat, 0.99),
+                sizes[sizes.len() / 2],
+                sizes[sizes.len() - 1],
+                tiles.len()
+            );
+            out.insert(format!("{layer}_z{z}"), row);
+        }
+    }
+    for z in [10u8, 14] {
+        let urls: Arc<Vec<String>> =
+            Arc::new(tile_set(z).iter().map(|(z, x, y)| format!("/tiles/grids/{z}/{x}/{y}.mvt")).collect());
+        let with = |base: &str| Arc::new(urls.iter().map(|u| format!("{base}{u}")).collect::<Vec<_>>());
+        let cold_rate = load(4, LOAD_S, with(&cold)).await;
+        let cached_rate = load(4, LOAD_S, with(&warm)).await;
+        println!("grids z{z}, 4 clients: cold {cold_rate:.0} tiles/s, cached {cached_rate:.0} tiles/s");
+        out.insert(format!("grids_z{z}_cold_tiles_per_s"), json!(cold_rate.round()));
+        out.insert(format!("grids_z{z}_cached_tiles_per_s"), json!(cached_rate.round()));
+    }
+    drop((cold_server, warm_server));
+}
+
+const ST_ASMVT: &str = "SELECT ST_AsMVT(q, 'grids', 4096, 'geom') FROM (SELECT code, name, parent_code, \
+     ST_AsMVTGeom(geom, ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom FROM bench_tile_grids \
+     WHERE geom && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096)) q";
+
+async fn postgis_tiles(pool: &sqlx::PgPool, grids: &std::path::Path, out: &mut serde_json::Map<String, Value>) {
+    sqlx::query("DROP TABLE IF EXISTS bench_tile_grids").execute(pool).await.expect("drop");
+    sqlx::query(
+        "CREATE TABLE bench_tile_grids (code text, name text, parent_code text, geom geometry(MultiPolygon, 3857))",
+    )
+    .execute(pool)
+    .await
+    .expect("create");
+    let fc: Value = serde_json::from_slice(&std::fs::read(grids).expect("read grids")).expect("GeoJSON");
+    for f in fc["features"].as_array().expect("features") {
+        sqlx::query("INSERT INTO bench_tile_grids VALUES ($1, $2, $3, ST_Transform(ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($4), 4326)), 3857))")
+            .bind(f["properties"]["code"].as_str())
+            .bind(f["properties"]["name"].as_str())
+            .bind(f["properties"]["parent_code"].as_str())
+            .bind(f["geometry"].to_string())
+            .execute(pool)
+            .await
+            .expect("insert");
+    }
+    for sql in ["CREATE INDEX ON bench_tile_grids USING gist (geom)", "ANALYZE bench_tile_grids"] {
+        sqlx::query(sql).execute(pool).await.expect("index");
+    }
+    for z in 10..=16u8 {
+        let tiles = tile_set(z);
+        let mut lat = Vec::new();
+        let mut largest = 0;
+        for &(z, x, y) in &tiles {
+            let t = Instant::now();
+            let b: Option<Vec<u8>> = sqlx::query_scalar(ST_ASMVT)
+                .bind(i32::from(z))
+                .bind(x as i32)
+                .bind(y as i32)
+                .fetch_one(pool)
+                .await
+                .expect("ST_AsMVT");
+            lat.push(ms(t.elapsed()));
+            largest = largest.max(b.map_or(0, |b| b.len()));
+        }
+        lat.sort_by(f64::total_cmp);
+        println!(
+            "PostGIS ST_AsMVT grids z{z}: p50 {:.2} ms, p99 {:.2} ms, largest {largest} B",
+            pct(&lat, 0.5),
+            pct(&lat, 0.99)
+        );
+        out.insert(
+            format!("postgis_grids_z{z}"),
+            json!({"p50_ms": pct(&lat, 0.5), "p99_ms": pct(&lat, 0.99), "largest_bytes": largest}),
+        );
+    }
+    for z in [10u8, 14] {
+        let tiles = Arc::new(tile_set(z));
+        let done = Arc::new(AtomicU64::new(0));
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(LOAD_S);
+        let tasks: Vec<_> = (0..4)
+            .map(|c| {
+                let (pool, tiles, done) = (pool.clone(), tiles.clone(), done.clone());
+                tokio::spawn(async move {
+                    let mut i = c * 7;
+                    while Instant::now() < deadline {
+                        let (z, x, y) = tiles[i % tiles.len()];
+                        let _: Option<Vec<u8>> = sqlx::query_scalar(ST_ASMVT)
+                            .bind(i32::from(z))
+                            .bind(x as i32)
+                            .bind(y as i32)
+                            .fetch_one(&pool)
+                            .await
+                            .expect("ST_AsMVT");
+                        done.fetch_add(1, Ordering::Relaxed);
+                        i += 1;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task");
+        }
+        let rate = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+        println!("PostGIS ST_AsMVT grids z{z}, 4 connections: {rate:.0} tiles/s");
+        out.insert(format!("postgis_grids_z{z}_tiles_per_s"), json!(rate.round()));
+    }
+}
+
+/// Writes `INCIDENTS` incidents straight into a gridmap store's table (seeded positions over the city, H3 res 10).
+async fn seed_incidents(db: &str) {
+    let mut rng = ChaCha8Rng::seed_from_u64(1_000_000);
+    let base = time::OffsetDateTime::from_unix_timestamp(1_767_225_600).expect("2026-01-01");
+    let categories = ["fire", "traffic", "sanitation", "public_order", "facility"];
+    let statuses = ["reported", "dispatched", "resolved", "closed", "closed", "closed"];
+    let rows: Vec<(String, f64, f64, String, String, time::OffsetDateTime)> = (0..INCIDENTS)
+        .map(|_| {
+            let (lon, lat) = (rng.random_range(CITY[0]..CITY[2]), rng.random_range(CITY[1]..CITY[3]));
+            let cell = h3o::LatLng::new(lat, lon).expect("valid").to_cell(h3o::Resolution::Ten).to_string();
+            let at = base + Duration::from_secs(rng.random_range(0..330 * 86_400));
+            let cat = categories[rng.random_range(0..categories.len())].to_owned();
+            let st = statuses[rng.random_range(0..statuses.len())].to_owned();
+            (cat, lon, lat, st, cell, at)
+        })
+        .collect();
+    macro_rules! insert_all {
+        ($pool:expr, $db:ty) => {
+            for chunk in rows.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO incidents (category, description, priority, source, lon, lat, status, h3, reported_at, created_at, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(&r.0).push_bind("").push_bind(3).push_bind("bench").push_bind(r.1).push_bind(r.2);
+                    b.push_bind(&r.3).push_bind(&r.4).push_bind(r.5).push_bind(r.5).push_bind(r.5);
+                });
+                q.build().execute(&$pool).await.expect("insert incidents");
+            }
+        };
+    }
+    if db.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(db).await.expect("sqlite");
+        insert_all!(pool, sqlx::Sqlite);
+    } else {
+        let pool = sqlx::PgPool::connect(db).await.expect("pg");
+        insert_all!(pool, sqlx::Postgres);
+        sqlx::query("ANALYZE incidents").execute(&pool).await.expect("analyze");
+    }
+}
+
+async fn heatmap(label: &str, db: &str, out: &mut serde_json::Map<String, Value>) {
+    let (server, base) = start_server_with(db, false, &[]);
+    let client = reqwest::Client::new();
+    let queries = [
+        ("city_res8", "resolution=8".to_owned()),
+        ("city_res7_fire_2026h2", "resolution=7&category=fire&from=2026-07-01T00:00:00Z".to_owned()),
+        ("core_zoom13", format!("zoom=13&bbox={},{},{},{}", CORE[0], CORE[1], CORE[2], CORE[3])),
+    ];
+    for (name, q) in queries {
+        let mut times = Vec::new();
+        let mut hexes = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let v: Value =
+                client.get(format!("{base}/api/v1/heatmap?{q}")).send().await.expect("GET").json().await.expect("JSON");
+            times.push(ms(t.elapsed()));
+            hexes = v["features"].as_array().map_or(0, Vec::len);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "heatmap {label} {name}: median {:.0} ms (min {:.0}, max {:.0}), {hexes} hexagons",
+            times[2], times[0], times[4]
+        );
+        out.insert(
+            format!("heatmap_{label}_{name}_ms"),
+            json!({"median": times[2], "min": times[0], "max": times[4], "hexagons": hexes}),
+        );
+    }
+    drop(server);
+}
+
+async fn postgis_group_by(pg: &str, out: &mut serde_json::Map<String, Value>) {
+    let pool = sqlx::PgPool::connect(pg).await.expect("pg");
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT h3, count(*) FROM incidents GROUP BY h3").fetch_all(&pool).await.expect("group by");
+        times.push(ms(t.elapsed()));
+        std::hint::black_box(rows);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "PostGIS GROUP BY h3 over {INCIDENTS} incidents: median {:.0} ms (min {:.0}, max {:.0})",
+        times[2], times[0], times[4]
+    );
+    out.insert("postgis_group_by_h3_ms".into(), json!({"median": times[2], "min": times[0], "max": times[4]}));
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(files) = city_files(dir.path()) else {
+        eprintln!("../shared/data/synthetic/nanjing is absent: nothing to benchmark");
+        return;
+    };
+    let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let pg = std::env::var("GRIDMAP_BENCH_PG").ok().filter(|s| !s.is_empty());
+    for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
+        for (layer, f) in ["streets", "communities", "grids"].iter().zip(&files) {
+            gridmap(&["import", "--layer", layer, &f.display().to_string(), "--activate", "--db", db]);
+        }
+    }
+    let mut out = serde_json::Map::new();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        gridmap_tiles(&sqlite, &mut out).await;
+        if let Some(pg) = &pg {
+            let pool = sqlx::PgPool::connect(pg).await.expect("connect");
+            postgis_tiles(&pool, &files[2], &mut out).await;
+        } else {
+            println!("GRIDMAP_BENCH_PG is not set: PostGIS comparison skipped (scripts/bench-tiles sets it)");
+        }
+        for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
+            seed_incidents(db).await;
+        }
+        heatmap("sqlite", &sqlite, &mut out).await;
+        if let Some(pg) = &pg {
+            heatmap("postgis", pg, &mut out).await;
+            postgis_group_by(pg, &mut out).await;
+        }
+    });
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-tiles.json");
+    let _ = std::fs::write(&path, serde_json::to_string_pretty(&Value::Object(out)).unwrap_or_default());
+    println!("results written to {}", path.display());
+}

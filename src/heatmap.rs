@@ -1,0 +1,104 @@
+//! H3 heatmaps: incident counts per hexagon at a chosen resolution, from the cells stored with each incident
+//! (counted by the store, then rolled up to the parent resolution here).
+
+use std::collections::HashMap;
+
+use geo::Rect;
+use h3o::{CellIndex, Resolution};
+use serde_json::{Value, json};
+
+use crate::incidents::{IncidentError, IncidentFilter, IncidentService};
+
+/// What to count and at which resolution.
+#[derive(Debug, Clone)]
+pub struct HeatmapQuery {
+    /// Hexagon resolution; not finer than the stored cells.
+    pub resolution: Resolution,
+    /// Which incidents (bbox, category, status, time range; `limit` is ignored).
+    pub filter: IncidentFilter,
+}
+
+/// One hexagon and how many items fell in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HexCount {
+    /// The cell.
+    pub cell: CellIndex,
+    /// Items in it.
+    pub count: u64,
+}
+
+/// Why a heatmap could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HeatmapError {
+    /// Asked finer than the cells items are stored with.
+    #[error("resolution {asked} is finer than the stored cells (resolution {stored})")]
+    TooFine {
+        /// Requested.
+        asked: u8,
+        /// Stored.
+        stored: u8,
+    },
+    /// Reading incidents failed.
+    #[error(transparent)]
+    Incidents(#[from] IncidentError),
+    /// A stored cell did not parse.
+    #[error("stored H3 cell {0:?} is not valid")]
+    BadCell(String),
+}
+
+/// Counts incidents per hexagon, largest count first (ties by cell).
+pub async fn incidents(service: &IncidentService, q: &HeatmapQuery) -> Result<Vec<HexCount>, HeatmapError> {
+    let rows = service.cell_counts(&q.filter).await?;
+    let mut counts: HashMap<CellIndex, u64> = HashMap::with_capacity(rows.len());
+    for (cell, n) in rows {
+        let parsed: CellIndex = cell.parse().map_err(|_| HeatmapError::BadCell(cell.clone()))?;
+        let parent = parsed
+            .parent(q.resolution)
+            .ok_or(HeatmapError::TooFine { asked: u8::from(q.resolution), stored: u8::from(parsed.resolution()) })?;
+        *counts.entry(parent).or_default() += u64::try_from(n).unwrap_or(0);
+    }
+    let mut out: Vec<HexCount> = counts.into_iter().map(|(cell, count)| HexCount { cell, count }).collect();
+    out.sort_unstable_by(|a, b| b.count.cmp(&a.count).then(a.cell.cmp(&b.cell)));
+    Ok(out)
+}
+
+/// The resolution a map at zoom `z` shows: hexagons some 20–40 screen pixels across, never finer than `stored`.
+pub fn resolution_for_zoom(z: u8, stored: Resolution) -> Resolution {
+    let r = z.saturating_sub(4).clamp(4, u8::from(stored));
+    Resolution::try_from(r).unwrap_or(stored)
+}
+
+/// A bbox grown by about one hexagon edge, so hexagons straddling it are counted whole.
+pub fn grow(r: Rect<f64>, resolution: Resolution) -> [f64; 4] {
+    let pad = resolution.edge_length_km() / 111.0 * 2.0;
+    [r.min().x - pad, r.min().y - pad, r.max().x + pad, r.max().y + pad]
+}
+
+/// The hexagons as a GeoJSON FeatureCollection (`cell`, `resolution`, `count` per feature).
+pub fn to_geojson(cells: &[HexCount]) -> Value {
+    let features: Vec<Value> = cells
+        .iter()
+        .map(|h| {
+            let ring: Vec<[f64; 2]> = h.cell.boundary().iter().chain(h.cell.boundary().iter().take(1)).map(|ll| [ll.lng(), ll.lat()]).collect();
+            json!({
+                "type": "Feature",
+                "id": h.cell.to_string(),
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"cell": h.cell.to_string(), "resolution": u8::from(h.cell.resolution()), "count": h.count},
+            })
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_follows_zoom_within_bounds() {
+        assert_eq!(resolution_for_zoom(12, Resolution::Ten), Resolution::Eight);
+        assert_eq!(resolution_for_zoom(3, Resolution::Ten), Resolution::Four);
+        assert_eq!(resolution_for_zoom(20, Resolution::Ten), Resolution::Ten);
+    }
+}

@@ -1,0 +1,106 @@
+//! Clipping rings to a tile's buffered square (Sutherland–Hodgman, one edge of the square at a time) and tidying the
+//! result once snapped to integer tile coordinates.
+//!
+//! Sutherland–Hodgman keeps a polygon that leaves and re-enters the square as one ring with edges along the border;
+//! renderers draw that correctly, and the buffer keeps those edges out of sight.
+
+use super::mvt::{Px, Ring, signed_area2};
+
+/// The clip square in tile coordinates: `[-buffer, extent + buffer]` on both axes.
+#[derive(Debug, Clone, Copy)]
+pub struct ClipBox {
+    min: i32,
+    max: i32,
+}
+
+impl ClipBox {
+    /// The tile square grown by `buffer` on each side.
+    pub fn new(extent: u32, buffer: u32) -> Self {
+        Self { min: -(buffer as i32), max: (extent + buffer) as i32 }
+    }
+
+    /// True when a box `[min_x, min_y, max_x, max_y]` lies inside.
+    pub fn contains(self, b: [i32; 4]) -> bool {
+        b[0] >= self.min && b[1] >= self.min && b[2] <= self.max && b[3] <= self.max
+    }
+
+    /// True when a box `[min_x, min_y, max_x, max_y]` overlaps.
+    pub fn intersects(self, b: [i32; 4]) -> bool {
+        b[0] <= self.max && b[2] >= self.min && b[1] <= self.max && b[3] >= self.min
+    }
+
+    /// Clips a ring; `None` when nothing with area is left.
+    pub fn clip(self, ring: &[Px]) -> Option<Ring> {
+        let mut pts: Vec<[f64; 2]> = ring.iter().map(|p| [f64::from(p[0]), f64::from(p[1])]).collect();
+        let (lo, hi) = (f64::from(self.min), f64::from(self.max));
+        for (axis, bound, keep_below) in [(0, lo, false), (0, hi, true), (1, lo, false), (1, hi, true)] {
+            pts = clip_edge(&pts, axis, bound, keep_below);
+            if pts.is_empty() {
+                return None;
+            }
+        }
+        tidy(pts.iter().map(|p| [p[0].round() as i32, p[1].round() as i32]).collect())
+    }
+}
+
+fn clip_edge(pts: &[[f64; 2]], axis: usize, bound: f64, keep_below: bool) -> Vec<[f64; 2]> {
+    let inside = |p: &[f64; 2]| if keep_below { p[axis] <= bound } else { p[axis] >= bound };
+    let mut out = Vec::with_capacity(pts.len() + 4);
+    for (i, cur) in pts.iter().enumerate() {
+        let prev = &pts[(i + pts.len() - 1) % pts.len()];
+        match (inside(prev), inside(cur)) {
+            (true, true) => out.push(*cur),
+            (true, false) => out.push(cross(prev, cur, axis, bound)),
+            (false, true) => {
+                out.push(cross(prev, cur, axis, bound));
+                out.push(*cur);
+            }
+            (false, false) => {}
+        }
+    }
+    out
+}
+
+fn cross(a: &[f64; 2], b: &[f64; 2], axis: usize, bound: f64) -> [f64; 2] {
+    let t = (bound - a[axis]) / (b[axis] - a[axis]);
+    let mut p = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+    p[axis] = bound;
+    p
+}
+
+/// Drops repeated points (the closing one too) and rings left without area.
+pub fn tidy(mut ring: Ring) -> Option<Ring> {
+    ring.dedup();
+    while ring.len() > 1 && ring.first() == ring.last() {
+        ring.pop();
+    }
+    (ring.len() >= 3 && signed_area2(&ring) != 0).then_some(ring)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clips_to_the_buffered_square() {
+        let b = ClipBox::new(4096, 64);
+        let ring = vec![[-1000, -1000], [1000, -1000], [1000, 1000], [-1000, 1000]];
+        let clipped = b.clip(&ring).expect("overlaps");
+        assert_eq!(signed_area2(&clipped).abs(), 2 * 1064 * 1064);
+        assert!(clipped.iter().all(|p| p[0] >= -64 && p[1] >= -64));
+    }
+
+    #[test]
+    fn outside_or_touching_only_is_dropped() {
+        let b = ClipBox::new(4096, 0);
+        assert_eq!(b.clip(&[[5000, 0], [6000, 0], [6000, 100]]), None);
+        // Shares only the tile's right edge: a zero-area sliver, dropped.
+        assert_eq!(b.clip(&[[4096, 0], [5000, 0], [5000, 100], [4096, 100]]), None);
+    }
+
+    #[test]
+    fn tidy_removes_repeats_and_degenerate_rings() {
+        assert_eq!(tidy(vec![[0, 0], [0, 0], [5, 0], [5, 5], [0, 0]]), Some(vec![[0, 0], [5, 0], [5, 5]]));
+        assert_eq!(tidy(vec![[0, 0], [5, 0], [10, 0]]), None);
+    }
+}

@@ -1,0 +1,325 @@
+//! Mapbox Vector Tiles cut from memory: the boundary layers from the served generation's index, incidents and
+//! heatmap hexagons from the incident store, responders from the live fleet. Tiles are cached by the version of the
+//! data they were cut from, so no tile outlives its data.
+
+mod boundary;
+mod cache;
+mod clip;
+mod hexagons;
+pub mod mercator;
+mod mvt;
+mod points;
+mod shapes;
+mod simplify;
+
+use std::hash::{Hash, Hasher};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use geo::{Coord, Rect};
+
+pub use boundary::{BOUNDARY_MAX_ZOOM, BUFFER_PX};
+pub use cache::{CacheKey, TileCache};
+pub use mercator::{EXTENT, MAX_ZOOM, TileId, TileIdError};
+pub use mvt::Attr;
+
+use crate::heatmap::{self, HeatmapError, HeatmapQuery};
+use crate::incidents::{IncidentError, IncidentFilter, IncidentService, IncidentStatus};
+use crate::layers::Layer;
+use crate::locate::Locator;
+use crate::responders::ResponderService;
+use boundary::BoundaryTiles;
+
+/// A tile layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TileLayer {
+    /// A boundary layer.
+    Boundary(Layer),
+    /// Open incidents.
+    Incidents,
+    /// Responders at their latest positions.
+    Resources,
+    /// H3 hexagons with incident counts.
+    Heatmap,
+}
+
+impl TileLayer {
+    /// Every layer, in drawing order.
+    pub const ALL: [TileLayer; 6] = [
+        TileLayer::Boundary(Layer::Streets),
+        TileLayer::Boundary(Layer::Communities),
+        TileLayer::Boundary(Layer::Grids),
+        TileLayer::Heatmap,
+        TileLayer::Incidents,
+        TileLayer::Resources,
+    ];
+
+    /// URL and MVT layer name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TileLayer::Boundary(l) => l.as_str(),
+            TileLayer::Incidents => "incidents",
+            TileLayer::Resources => "resources",
+            TileLayer::Heatmap => "heatmap",
+        }
+    }
+
+    /// Deepest zoom this layer is cut at.
+    pub fn max_zoom(self) -> u8 {
+        match self {
+            TileLayer::Boundary(_) => BOUNDARY_MAX_ZOOM,
+            _ => MAX_ZOOM,
+        }
+    }
+
+    /// Attribute names and types, for TileJSON's `vector_layers`.
+    pub fn fields(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            TileLayer::Boundary(_) => &[("code", "String"), ("name", "String"), ("parent_code", "String")],
+            TileLayer::Incidents => &[
+                ("id", "Number"),
+                ("category", "String"),
+                ("status", "String"),
+                ("priority", "Number"),
+                ("grid_code", "String"),
+                ("cluster", "Number"),
+                ("count", "Number"),
+            ],
+            TileLayer::Resources => &[
+                ("id", "Number"),
+                ("name", "String"),
+                ("kind", "String"),
+                ("status", "String"),
+                ("team", "String"),
+                ("cluster", "Number"),
+                ("count", "Number"),
+            ],
+            TileLayer::Heatmap => &[("cell", "String"), ("resolution", "Number"), ("count", "Number")],
+        }
+    }
+}
+
+/// A layer name not served as tiles.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown tile layer {0:?}: expected streets, communities, grids, incidents, resources or heatmap")]
+pub struct UnknownTileLayer(pub String);
+
+impl FromStr for TileLayer {
+    type Err = UnknownTileLayer;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "incidents" => Ok(TileLayer::Incidents),
+            "resources" => Ok(TileLayer::Resources),
+            "heatmap" => Ok(TileLayer::Heatmap),
+            other => other.parse().map(TileLayer::Boundary).map_err(|_| UnknownTileLayer(other.to_owned())),
+        }
+    }
+}
+
+/// Why a tile could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TileError {
+    /// Deeper than the layer is cut.
+    #[error("layer {layer} is cut down to zoom {max}; zoom {z} is overzoomed by the client")]
+    TooDeep {
+        /// Layer name.
+        layer: &'static str,
+        /// Requested zoom.
+        z: u8,
+        /// Deepest zoom.
+        max: u8,
+    },
+    /// Reading incidents failed.
+    #[error("reading incidents for the tile: {0}")]
+    Incidents(#[from] IncidentError),
+    /// Aggregating the heatmap failed.
+    #[error("building the heatmap tile: {0}")]
+    Heatmap(#[from] HeatmapError),
+    /// The encoding task died.
+    #[error("tile task failed: {0}")]
+    Task(String),
+}
+
+/// An encoded tile: raw MVT, its gzip form, and an entity tag. Empty `mvt` means no feature falls in the tile.
+#[derive(Debug)]
+pub struct Rendered {
+    /// Protobuf bytes.
+    pub mvt: Vec<u8>,
+    /// The same, gzip-compressed (empty when `mvt` is).
+    pub gzip: Vec<u8>,
+    /// Quoted strong ETag, derived from the bytes.
+    pub etag: String,
+    /// Version of the data it was cut from.
+    pub version: u64,
+}
+
+impl Rendered {
+    fn new(mvt: Vec<u8>, version: u64) -> Self {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        mvt.hash(&mut hasher);
+        let etag = format!("\"{:016x}-{}\"", hasher.finish(), mvt.len());
+        let gzip = if mvt.is_empty() { Vec::new() } else { gzip(&mvt) };
+        Self { mvt, gzip, etag, version }
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 2), Compression::fast());
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+/// Cuts and caches tiles.
+#[derive(Debug)]
+pub struct TileService {
+    locator: Arc<Locator>,
+    incidents: Arc<IncidentService>,
+    responders: Arc<ResponderService>,
+    cache: TileCache,
+    boundary: ArcSwapOption<BoundaryTiles>,
+}
+
+/// Most incidents read for one tile; beyond that a tile shows the newest.
+const MAX_TILE_INCIDENTS: u32 = 50_000;
+
+impl TileService {
+    /// A tile service with a cache of `cache_bytes`.
+    pub fn new(
+        locator: Arc<Locator>,
+        incidents: Arc<IncidentService>,
+        responders: Arc<ResponderService>,
+        cache_bytes: u64,
+    ) -> Self {
+        Self { locator, incidents, responders, cache: TileCache::new(cache_bytes), boundary: ArcSwapOption::empty() }
+    }
+
+    /// The cache (for metrics).
+    pub fn cache(&self) -> &TileCache {
+        &self.cache
+    }
+
+    /// Version of a layer's data now: tiles cut from another version are never served.
+    pub fn version(&self, layer: TileLayer) -> Option<u64> {
+        match layer {
+            TileLayer::Boundary(l) => Some(self.locator.current().source(l).map_or(0, |g| g.0 as u64)),
+            TileLayer::Incidents | TileLayer::Heatmap => Some(self.incidents.version()),
+            TileLayer::Resources => None,
+        }
+    }
+
+    /// Bounds of the data of a layer in lon/lat, when known.
+    pub fn bounds(&self, layer: TileLayer) -> Option<Rect<f64>> {
+        let index = self.locator.current();
+        match layer {
+            TileLayer::Boundary(l) => index.layer(l).bbox(),
+            _ => index.layer(Layer::Streets).bbox(),
+        }
+    }
+
+    /// One tile, from the cache when its data has not changed.
+    pub async fn tile(&self, layer: TileLayer, tile: TileId) -> Result<Arc<Rendered>, TileError> {
+        if tile.z() > layer.max_zoom() {
+            return Err(TileError::TooDeep { layer: layer.as_str(), z: tile.z(), max: layer.max_zoom() });
+        }
+        let Some(version) = self.version(layer) else {
+            return Ok(Arc::new(Rendered::new(self.render_resources(tile), 0)));
+        };
+        let key = CacheKey { layer, version, tile };
+        if let Some(hit) = self.cache.get(&key) {
+            return Ok(hit);
+        }
+        let mvt = match layer {
+            TileLayer::Boundary(l) => {
+                let tiles = self.boundary_tiles();
+                tokio::task::spawn_blocking(move || tiles.render(l, tile))
+                    .await
+                    .map_err(|e| TileError::Task(e.to_string()))?
+            }
+            TileLayer::Incidents => self.render_incidents(tile).await?,
+            TileLayer::Heatmap => self.render_heatmap(tile).await?,
+            TileLayer::Resources => self.render_resources(tile),
+        };
+        let rendered = Arc::new(Rendered::new(mvt, version));
+        self.cache.insert(key, rendered.clone());
+        Ok(rendered)
+    }
+
+    /// The boundary tiles of the generation served now (prepared shapes are kept while it stays active).
+    fn boundary_tiles(&self) -> Arc<BoundaryTiles> {
+        let index = self.locator.current();
+        if let Some(t) = self.boundary.load_full().filter(|t| Arc::ptr_eq(t.index(), &index)) {
+            return t;
+        }
+        let fresh = Arc::new(BoundaryTiles::new(index));
+        self.boundary.store(Some(fresh.clone()));
+        fresh
+    }
+
+    async fn render_incidents(&self, tile: TileId) -> Result<Vec<u8>, TileError> {
+        let b = tile.lonlat_bounds(points::POINT_BUFFER_PX as u32);
+        let filter = IncidentFilter {
+            bbox: Some([b.min().x, b.min().y, b.max().x, b.max().y]),
+            status: IncidentStatus::ALL.into_iter().filter(|s| s.is_open()).collect(),
+            limit: MAX_TILE_INCIDENTS,
+            ..IncidentFilter::default()
+        };
+        let found = self.incidents.list(&filter).await?;
+        let items: Vec<_> = found
+            .iter()
+            .filter_map(|i| points::tile_px(tile, Coord { x: i.location[0], y: i.location[1] }).map(|p| (p, i)))
+            .collect();
+        Ok(points::render("incidents", tile, &items, |i| {
+            let mut a = vec![
+                ("id", Attr::Int(i.id.0)),
+                ("category", Attr::Str(&i.category)),
+                ("status", Attr::Str(i.status.as_str())),
+                ("priority", Attr::Int(i64::from(i.priority))),
+            ];
+            if let Some(g) = &i.geocode.grid_code {
+                a.push(("grid_code", Attr::Str(g)));
+            }
+            a
+        }))
+    }
+
+    fn render_resources(&self, tile: TileId) -> Vec<u8> {
+        let fleet = self.responders.fleet().snapshot();
+        let items: Vec<_> = fleet
+            .all()
+            .filter_map(|r| {
+                let [x, y] = r.responder.location?;
+                points::tile_px(tile, Coord { x, y }).map(|p| (p, r))
+            })
+            .collect();
+        points::render("resources", tile, &items, |r| {
+            let r = &r.responder;
+            let mut a = vec![
+                ("id", Attr::Int(r.id.0)),
+                ("name", Attr::Str(&r.name)),
+                ("kind", Attr::Str(&r.kind)),
+                ("status", Attr::Str(r.status.as_str())),
+            ];
+            if let Some(t) = &r.team {
+                a.push(("team", Attr::Str(t)));
+            }
+            a
+        })
+    }
+
+    async fn render_heatmap(&self, tile: TileId) -> Result<Vec<u8>, TileError> {
+        let b = tile.lonlat_bounds(BUFFER_PX);
+        let resolution = heatmap::resolution_for_zoom(tile.z(), self.locator.resolution());
+        let query = HeatmapQuery {
+            resolution,
+            filter: IncidentFilter { bbox: Some(heatmap::grow(b, resolution)), ..IncidentFilter::default() },
+        };
+        let cells = heatmap::incidents(&self.incidents, &query).await?;
+        Ok(hexagons::render(tile, &cells))
+    }
+}

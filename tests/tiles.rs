@@ -1,0 +1,432 @@
+//! Vector tiles and heatmaps through HTTP, on both stores:
+//! - grids tiles over Qinhuai at z12–16 decode and hold the same grid codes as PostGIS `ST_AsMVT` over
+//!   `ST_TileEnvelope` with the same 64-pixel buffer (exterior rings wound as the spec says, coordinates in range);
+//! - activating a generation changes the next tile (no stale tile), and only the layers it changed;
+//! - 204 for empty tiles, ETag/304, gzip, TileJSON and the style;
+//! - heatmap hexagon counts equal a direct count of the stored incidents per H3 cell, as GeoJSON and as tiles.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+
+use common::{TestDb, TestServer, call, pg_admin_url, sample_layer};
+use geozero::mvt::{Message, Tile};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+both_stores!(
+    grids_tiles_match_postgis_st_asmvt,
+    activation_changes_exactly_the_affected_tiles,
+    tile_headers_and_documents,
+    heatmap_counts_equal_a_direct_count,
+    incident_and_responder_tiles_follow_writes,
+);
+
+/// The slippy-map tile of a point, by the textbook formula (independent of the server's code).
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = (lon + 180.0) / 360.0 * n;
+    let lat = lat.to_radians();
+    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
+    (x as u32, y as u32)
+}
+
+fn grids_bbox() -> [f64; 4] {
+    let grids = sample_layer("grids");
+    let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    let mut visit = |c: &Value| {
+        let (x, y) = (c[0].as_f64().expect("x"), c[1].as_f64().expect("y"));
+        b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+    };
+    for f in grids["features"].as_array().expect("features") {
+        let g = &f["geometry"];
+        let polys: Vec<&Value> = if g["type"] == "MultiPolygon" {
+            g["coordinates"].as_array().expect("mp").iter().collect()
+        } else {
+            vec![&g["coordinates"]]
+        };
+        for ring in polys.iter().flat_map(|p| p.as_array().expect("rings")) {
+            ring.as_array().expect("ring").iter().for_each(&mut visit);
+        }
+    }
+    b
+}
+
+/// Every tile at `z` touching the bbox.
+fn tiles_over(b: [f64; 4], z: u8) -> Vec<(u8, u32, u32)> {
+    let (x0, y0) = tile_of(b[0], b[3], z);
+    let (x1, y1) = tile_of(b[2], b[1], z);
+    (x0..=x1).flat_map(|x| (y0..=y1).map(move |y| (z, x, y))).collect()
+}
+
+/// Fetches a tile: status, raw bytes (gunzipped when the server gzipped), headers.
+async fn fetch(base: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
+    let mut req = reqwest::Client::builder().no_gzip().build().expect("client").get(format!("{base}{path}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().await.expect("GET tile");
+    let status = resp.status().as_u16();
+    let h = resp.headers().clone();
+    let body = resp.bytes().await.expect("body").to_vec();
+    let body = if h.get("content-encoding").is_some_and(|v| v == "gzip") {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(body.as_slice()).read_to_end(&mut out).expect("gunzip");
+        out
+    } else {
+        body
+    };
+    (status, body, h)
+}
+
+/// The values of a string attribute over all features of the tile's only layer.
+fn attr_values(mvt: &[u8], key: &str) -> BTreeSet<String> {
+    if mvt.is_empty() {
+        return BTreeSet::new();
+    }
+    let tile = Tile::decode(mvt).expect("tile decodes as MVT");
+    assert_eq!(tile.layers.len(), 1);
+    let l = &tile.layers[0];
+    let Some(k) = l.keys.iter().position(|x| x == key) else { return BTreeSet::new() };
+    l.features
+        .iter()
+        .filter_map(|f| {
+            f.tags.chunks(2).find(|t| t[0] as usize == k).and_then(|t| l.values[t[1] as usize].string_value.clone())
+        })
+        .collect()
+}
+
+/// Decodes polygon geometry and checks it: rings of ≥ 3 points, the first ring of each feature with positive area
+/// (the spec's exterior), every coordinate within the 64-pixel buffer.
+fn check_polygons(mvt: &[u8]) {
+    if mvt.is_empty() {
+        return;
+    }
+    let tile = Tile::decode(mvt).expect("decodes");
+    for f in &tile.layers[0].features {
+        let mut cur = [0i64; 2];
+        let mut rings: Vec<Vec<[i64; 2]>> = Vec::new();
+        let mut ring: Vec<[i64; 2]> = Vec::new();
+        let mut g = f.geometry.iter().copied();
+        let unzig = |v: u32| i64::from((v >> 1) as i32 ^ -((v & 1) as i32));
+        while let Some(cmd) = g.next() {
+            let (id, count) = (cmd & 7, cmd >> 3);
+            match id {
+                1 | 2 => {
+                    for _ in 0..count {
+                        let (dx, dy) = (unzig(g.next().expect("dx")), unzig(g.next().expect("dy")));
+                        cur = [cur[0] + dx, cur[1] + dy];
+                        assert!((-64..=4160).contains(&cur[0]) && (-64..=4160).contains(&cur[1]), "{cur:?} off tile");
+                        ring.push(cur);
+                    }
+                }
+                7 => rings.push(std::mem::take(&mut ring)),
+                other => panic!("unexpected command {other}"),
+            }
+        }
+        assert!(!rings.is_empty() && rings.iter().all(|r| r.len() >= 3));
+        let area: i64 = (0..rings[0].len())
+            .map(|i| {
+                let (a, b) = (rings[0][i], rings[0][(i + 1) % rings[0].len()]);
+                a[0] * b[1] - b[0] * a[1]
+            })
+            .sum();
+        assert!(area > 0, "first ring must be an exterior (positive area)");
+    }
+}
+
+/// A scratch PostGIS database holding the sample grids, for `ST_AsMVT` reference tiles.
+async fn reference_grids() -> Option<(TestDb, sqlx::PgPool)> {
+    pg_admin_url()?;
+    let db = TestDb::postgres().await?;
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis").execute(&pool).await.expect("postgis");
+    sqlx::query("CREATE TABLE ref_grids (code text NOT NULL, geom geometry(MultiPolygon, 3857) NOT NULL)")
+        .execute(&pool)
+        .await
+        .expect("table");
+    for f in sample_layer("grids")["features"].as_array().expect("features") {
+        sqlx::query(
+            "INSERT INTO ref_grids VALUES ($1, ST_Transform(ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($2), 4326)), 3857))",
+        )
+        .bind(f["properties"]["code"].as_str().expect("code"))
+        .bind(f["geometry"].to_string())
+        .execute(&pool)
+        .await
+        .expect("insert");
+    }
+    Some((db, pool))
+}
+
+async fn postgis_tile(pool: &sqlx::PgPool, (z, x, y): (u8, u32, u32)) -> Vec<u8> {
+    let bytes: Option<Vec<u8>> = sqlx::query_scalar(
+        "SELECT ST_AsMVT(q, 'grids', 4096, 'geom') FROM ( \
+           SELECT code, ST_AsMVTGeom(geom, ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom FROM ref_grids \
+           WHERE geom && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096)) q WHERE q.geom IS NOT NULL",
+    )
+    .bind(i32::from(z))
+    .bind(x as i32)
+    .bind(y as i32)
+    .fetch_one(pool)
+    .await
+    .expect("ST_AsMVT");
+    bytes.unwrap_or_default()
+}
+
+async fn grids_tiles_match_postgis_st_asmvt(url: &str) {
+    let Some((refdb, pool)) = reference_grids().await else {
+        eprintln!("no PostGIS: skipping the ST_AsMVT reference comparison");
+        return;
+    };
+    let s = TestServer::start(url, true).await;
+    let (mut compared, mut non_empty, mut mismatches) = (0, 0, Vec::new());
+    for z in 12..=16 {
+        for t in tiles_over(grids_bbox(), z) {
+            let (status, ours, _) = fetch(&s.base, &format!("/tiles/grids/{}/{}/{}.mvt", t.0, t.1, t.2), &[]).await;
+            assert!(status == 200 || status == 204, "tile {t:?}: {status}");
+            assert_eq!(status == 204, ours.is_empty());
+            check_polygons(&ours);
+            let theirs = postgis_tile(&pool, t).await;
+            let (a, b) = (attr_values(&ours, "code"), attr_values(&theirs, "code"));
+            if a != b {
+                let only_ours: Vec<_> = a.difference(&b).collect();
+                let only_theirs: Vec<_> = b.difference(&a).collect();
+                mismatches.push(format!("{t:?}: only gridmap {only_ours:?}, only PostGIS {only_theirs:?}"));
+            }
+            compared += 1;
+            non_empty += usize::from(!a.is_empty());
+        }
+    }
+    eprintln!("compared {compared} tiles with PostGIS ST_AsMVT, {non_empty} holding grids");
+    assert!(compared > 300 && non_empty > 200, "compared {compared} tiles, {non_empty} with grids");
+    assert!(mismatches.is_empty(), "{} of {compared} tiles differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    pool.close().await;
+    refdb.cleanup().await;
+}
+
+/// The sample's grids with every code given a suffix (parents unchanged): a valid replacement layer.
+fn renamed_grids() -> Vec<u8> {
+    let mut grids = sample_layer("grids");
+    for f in grids["features"].as_array_mut().expect("features") {
+        let code = f["properties"]["code"].as_str().expect("code").to_owned();
+        f["properties"]["code"] = json!(format!("{code}N"));
+    }
+    grids.to_string().into_bytes()
+}
+
+async fn activation_changes_exactly_the_affected_tiles(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let b = grids_bbox();
+    let (x, y) = tile_of((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 14);
+    let grids_path = format!("/tiles/grids/14/{x}/{y}.mvt");
+    let streets_path = format!("/tiles/streets/14/{x}/{y}.mvt");
+    let (_, before, h) = fetch(&s.base, &grids_path, &[]).await;
+    let old_codes = attr_values(&before, "code");
+    assert!(!old_codes.is_empty() && old_codes.iter().all(|c| !c.ends_with('N')));
+    let grids_etag = h["etag"].to_str().expect("etag").to_owned();
+    let (_, _, h) = fetch(&s.base, &streets_path, &[]).await;
+    let streets_etag = h["etag"].to_str().expect("etag").to_owned();
+
+    let file = gridmap::catalog::ImportFile {
+        name: "grids-renamed.geojson".into(),
+        bytes: renamed_grids(),
+        options: gridmap::import::ReadOptions::new(gridmap::layers::Layer::Grids),
+    };
+    let reports = s
+        .catalog
+        .import(vec![file], gridmap::catalog::ImportMode { activate: true, ..Default::default() })
+        .await
+        .expect("import");
+    assert!(reports.iter().all(|r| r.valid));
+
+    let (status, after, h) = fetch(&s.base, &grids_path, &[("if-none-match", &grids_etag)]).await;
+    assert_eq!(status, 200, "the old ETag must not match after activation");
+    let new_codes = attr_values(&after, "code");
+    let expected: BTreeSet<String> = old_codes.iter().map(|c| format!("{c}N")).collect();
+    assert_eq!(new_codes, expected, "the next tile after activation holds the new generation's grids");
+    assert_ne!(h["etag"].to_str().expect("etag"), grids_etag);
+    // Streets did not change: the cached tile is still valid, so its ETag still matches.
+    let (status, _, _) = fetch(&s.base, &streets_path, &[("if-none-match", &streets_etag)]).await;
+    assert_eq!(status, 304);
+
+    // Rolling back serves the old grids again.
+    s.catalog.rollback().await.expect("rollback");
+    let (_, again, _) = fetch(&s.base, &grids_path, &[]).await;
+    assert_eq!(attr_values(&again, "code"), old_codes);
+}
+
+async fn tile_headers_and_documents(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let b = grids_bbox();
+    let (x, y) = tile_of((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 15);
+    let path = format!("/tiles/communities/15/{x}/{y}.mvt");
+    let (status, plain, h) = fetch(&s.base, &path, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(h["content-type"], "application/vnd.mapbox-vector-tile");
+    assert_eq!(h["cache-control"], "no-cache");
+    assert!(h.get("content-encoding").is_none());
+    let (status, gunzipped, h) = fetch(&s.base, &path, &[("accept-encoding", "gzip")]).await;
+    assert_eq!((status, h["content-encoding"].to_str().expect("enc")), (200, "gzip"));
+    assert_eq!(gunzipped, plain);
+    let etag = h["etag"].to_str().expect("etag").to_owned();
+    let (status, body, _) = fetch(&s.base, &path, &[("if-none-match", &etag)]).await;
+    assert_eq!((status, body.len()), (304, 0));
+    // Every name attribute is there and non-empty.
+    assert!(attr_values(&plain, "name").iter().all(|n| !n.is_empty()));
+    assert!(!attr_values(&plain, "parent_code").is_empty());
+
+    // Far from Nanjing: empty → 204.
+    let (status, body, _) = fetch(&s.base, "/tiles/grids/14/0/0.mvt", &[]).await;
+    assert_eq!((status, body.len()), (204, 0));
+    for (bad, want) in [
+        ("/tiles/grids/3/8/0.mvt", 400),
+        ("/tiles/grids/x/0/0.mvt", 400),
+        ("/tiles/nowhere/1/0/0.mvt", 404),
+        ("/tiles/grids/19/0/0.mvt", 404),
+        ("/tiles/grids/1/0/0.png", 404),
+    ] {
+        let (status, body) = call(Method::GET, s.url(bad), None).await;
+        assert_eq!(status, want, "{bad}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{bad}: {body}");
+    }
+
+    let (status, tj) = call(Method::GET, s.url("/tiles/grids.json"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert_eq!(tj["tiles"][0], format!("{}/tiles/grids/{{z}}/{{x}}/{{y}}.mvt", s.base));
+    assert_eq!(tj["vector_layers"][0]["id"], "grids");
+    assert_eq!(tj["vector_layers"][0]["fields"]["code"], "String");
+    let tb: Vec<f64> = tj["bounds"].as_array().expect("bounds").iter().map(|v| v.as_f64().expect("n")).collect();
+    assert!((tb[0] - b[0]).abs() < 1e-9 && (tb[3] - b[3]).abs() < 1e-9, "{tb:?} vs {b:?}");
+    let (status, style) = call(Method::GET, s.url("/tiles/style.json"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(style["version"], 8);
+    assert_eq!(style["sources"]["grids"]["url"], format!("{}/tiles/grids.json", s.base));
+    let layers = style["layers"].as_array().expect("layers");
+    for l in layers.iter().filter(|l| l.get("source").is_some()) {
+        let src = l["source"].as_str().expect("source");
+        assert!(style["sources"].get(src).is_some(), "layer {} uses unknown source {src}", l["id"]);
+    }
+}
+
+/// Seeded incident locations over the sample's bbox.
+fn incident_points(n: usize) -> Vec<[f64; 2]> {
+    use rand::{Rng, SeedableRng};
+    let b = grids_bbox();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    (0..n).map(|_| [rng.random_range(b[0]..b[2]), rng.random_range(b[1]..b[3])]).collect()
+}
+
+async fn heatmap_counts_equal_a_direct_count(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let mut stored = Vec::new();
+    for (i, p) in incident_points(300).into_iter().enumerate() {
+        let category = if i % 3 == 0 { "fire" } else { "traffic" };
+        let (status, inc) =
+            call(Method::POST, s.url("/api/v1/incidents"), Some(json!({"location": p, "category": category}))).await;
+        if status == 201 {
+            stored.push(inc);
+        } else {
+            assert_eq!(inc["error"]["code"], "outside_service_area", "{inc}");
+        }
+    }
+    assert!(stored.len() > 150);
+    for (res, category) in [(8u8, None), (9, Some("fire")), (10, None)] {
+        let mut want: BTreeMap<String, u64> = BTreeMap::new();
+        for inc in stored.iter().filter(|i| category.is_none_or(|c| i["category"] == c)) {
+            let cell: h3o::CellIndex = inc["h3"].as_str().expect("h3").parse().expect("cell");
+            let parent = cell.parent(h3o::Resolution::try_from(res).expect("res")).expect("parent");
+            *want.entry(parent.to_string()).or_default() += 1;
+        }
+        let q = category.map_or(String::new(), |c| format!("&category={c}"));
+        let (status, fc) =
+            call(Method::GET, s.url(&format!("/api/v1/heatmap?source=incidents&resolution={res}{q}")), None).await;
+        assert_eq!(status, 200, "{fc}");
+        let got: BTreeMap<String, u64> = fc["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .map(|f| {
+                (
+                    f["properties"]["cell"].as_str().expect("cell").to_owned(),
+                    f["properties"]["count"].as_u64().expect("count"),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "resolution {res} category {category:?}");
+        let f0 = &fc["features"][0];
+        assert_eq!(f0["geometry"]["type"], "Polygon");
+        assert_eq!(f0["geometry"]["coordinates"][0].as_array().expect("ring").len(), 7);
+    }
+    let (status, body) = call(Method::GET, s.url("/api/v1/heatmap?resolution=12"), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_resolution")));
+    let (status, _) = call(Method::GET, s.url("/api/v1/heatmap?source=rumours"), None).await;
+    assert_eq!(status, 400);
+
+    // The heatmap tile at z12 (resolution 8) holds the same hexagons with the same counts over the tile.
+    let b = grids_bbox();
+    let mut tile_counts: BTreeMap<String, i64> = BTreeMap::new();
+    for (z, x, y) in tiles_over(b, 12) {
+        let (status, mvt, _) = fetch(&s.base, &format!("/tiles/heatmap/{z}/{x}/{y}.mvt"), &[]).await;
+        assert!(status == 200 || status == 204);
+        if mvt.is_empty() {
+            continue;
+        }
+        let t = Tile::decode(mvt.as_slice()).expect("decodes");
+        let l = &t.layers[0];
+        let key = |name: &str| l.keys.iter().position(|k| k == name).expect("key") as u32;
+        let (kc, kn) = (key("cell"), key("count"));
+        for f in &l.features {
+            let tag = |k: u32| f.tags.chunks(2).find(|t| t[0] == k).map(|t| &l.values[t[1] as usize]).expect("tag");
+            let cell = tag(kc).string_value.clone().expect("cell");
+            let n = tag(kn).int_value.expect("count");
+            let prev = tile_counts.insert(cell, n);
+            assert!(prev.is_none_or(|p| p == n), "a hexagon has one count in every tile");
+        }
+    }
+    let (_, fc) = call(Method::GET, s.url("/api/v1/heatmap?resolution=8"), None).await;
+    let api: BTreeMap<String, i64> = fc["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| {
+            (f["properties"]["cell"].as_str().expect("cell").to_owned(), f["properties"]["count"].as_i64().expect("n"))
+        })
+        .collect();
+    assert_eq!(tile_counts, api);
+}
+
+async fn incident_and_responder_tiles_follow_writes(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let p = incident_points(1)[0];
+    let (x, y) = tile_of(p[0], p[1], 16);
+    let path = format!("/tiles/incidents/16/{x}/{y}.mvt");
+    let (status, _, _) = fetch(&s.base, &path, &[]).await;
+    assert_eq!(status, 204);
+    let (status, inc) =
+        call(Method::POST, s.url("/api/v1/incidents"), Some(json!({"location": p, "category": "fire"}))).await;
+    assert_eq!(status, 201, "{inc}");
+    let (status, mvt, _) = fetch(&s.base, &path, &[]).await;
+    assert_eq!(status, 200, "a new incident shows in the next tile");
+    assert_eq!(attr_values(&mvt, "status"), BTreeSet::from(["reported".to_owned()]));
+    let id = inc["id"].as_i64().expect("id");
+    for st in ["cancelled"] {
+        let (status, _) =
+            call(Method::POST, s.url(&format!("/api/v1/incidents/{id}/status")), Some(json!({"status": st}))).await;
+        assert_eq!(status, 200);
+    }
+    let (status, _, _) = fetch(&s.base, &path, &[]).await;
+    assert_eq!(status, 204, "a cancelled incident leaves the map");
+
+    let (status, r) = call(
+        Method::POST,
+        s.url("/api/v1/responders"),
+        Some(json!({"name": "张三", "kind": "grid_worker", "location": p})),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    let (status, mvt, _) = fetch(&s.base, &format!("/tiles/resources/16/{x}/{y}.mvt"), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(attr_values(&mvt, "name"), BTreeSet::from(["张三".to_owned()]));
+}
