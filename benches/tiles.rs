@@ -80,6 +80,24 @@ async fn measure(client: &reqwest::Client, base: &str, layer: &str, tiles: &[Til
     (lat, sizes)
 }
 
+/// Requests/s from `wrk -t2 -c4` cycling through `paths` on `base` for `secs`; `None` without wrk.
+fn wrk(base: &str, paths: &[String], secs: u64) -> Option<f64> {
+    let dir = tempfile::tempdir().ok()?;
+    let script = dir.path().join("paths.lua");
+    let list: Vec<String> = paths.iter().map(|p| format!("{p:?}")).collect();
+    let lua = format!(
+        "local paths = {{{}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i % #paths) + 1])\nend\n",
+        list.join(", ")
+    );
+    std::fs::write(&script, lua).ok()?;
+    let out = std::process::Command::new("wrk")
+        .args(["-t2", "-c4", &format!("-d{secs}s"), "-s", &script.display().to_string(), base])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find(|l| l.starts_with("Requests/sec:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Runs `clients` loops over `urls` for `secs`; returns requests per second.
 async fn load(clients: usize, secs: u64, urls: Arc<Vec<String>>) -> f64 {
     let done = Arc::new(AtomicU64::new(0));
@@ -142,9 +160,12 @@ async fn gridmap_tiles(db: &str, out: &mut serde_json::Map<String, Value>) {
         let urls: Arc<Vec<String>> =
             Arc::new(tile_set(z).iter().map(|(z, x, y)| format!("/tiles/grids/{z}/{x}/{y}.mvt")).collect());
         let with = |base: &str| Arc::new(urls.iter().map(|u| format!("{base}{u}")).collect::<Vec<_>>());
-        let cold_rate = load(4, LOAD_S, with(&cold)).await;
-        let cached_rate = load(4, LOAD_S, with(&warm)).await;
-        println!("grids z{z}, 4 clients: cold {cold_rate:.0} tiles/s, cached {cached_rate:.0} tiles/s");
+        let (cold_rate, cached_rate, tool) = match (wrk(&cold, &urls, LOAD_S), wrk(&warm, &urls, LOAD_S)) {
+            (Some(c), Some(w)) => (c, w, "wrk -t2 -c4"),
+            _ => (load(4, LOAD_S, with(&cold)).await, load(4, LOAD_S, with(&warm)).await, "4 reqwest clients"),
+        };
+        println!("grids z{z}, {tool}: cold {cold_rate:.0} tiles/s, cached {cached_rate:.0} tiles/s");
+        out.insert(format!("grids_z{z}_load_tool"), json!(tool));
         out.insert(format!("grids_z{z}_cold_tiles_per_s"), json!(cold_rate.round()));
         out.insert(format!("grids_z{z}_cached_tiles_per_s"), json!(cached_rate.round()));
     }

@@ -7,7 +7,7 @@ use geo::Rect;
 use h3o::{CellIndex, Resolution};
 use serde_json::{Value, json};
 
-use crate::incidents::{IncidentError, IncidentFilter, IncidentService};
+use crate::incidents::{IncidentError, IncidentFilter, IncidentService, Ledger};
 
 /// What to count and at which resolution.
 #[derive(Debug, Clone)]
@@ -47,15 +47,28 @@ pub enum HeatmapError {
 }
 
 /// Counts incidents per hexagon, largest count first (ties by cell).
+/// Filters the ledger holds (bbox, category, status, time) are answered from memory; code filters from the store.
 pub async fn incidents(service: &IncidentService, q: &HeatmapQuery) -> Result<Vec<HexCount>, HeatmapError> {
-    let rows = service.cell_counts(&q.filter).await?;
-    let mut counts: HashMap<CellIndex, u64> = HashMap::with_capacity(rows.len());
-    for (cell, n) in rows {
-        let parsed: CellIndex = cell.parse().map_err(|_| HeatmapError::BadCell(cell.clone()))?;
-        let parent = parsed
-            .parent(q.resolution)
-            .ok_or(HeatmapError::TooFine { asked: u8::from(q.resolution), stored: u8::from(parsed.resolution()) })?;
-        *counts.entry(parent).or_default() += u64::try_from(n).unwrap_or(0);
+    let mut counts: HashMap<CellIndex, u64> = HashMap::new();
+    let too_fine = |stored: CellIndex| HeatmapError::TooFine {
+        asked: u8::from(q.resolution),
+        stored: u8::from(stored.resolution()),
+    };
+    if Ledger::can_answer(&q.filter) {
+        let mut finer = None;
+        service.ledger().for_each_cell(&q.filter, |cell| match cell.parent(q.resolution) {
+            Some(parent) => *counts.entry(parent).or_default() += 1,
+            None => finer = Some(cell),
+        });
+        if let Some(cell) = finer {
+            return Err(too_fine(cell));
+        }
+    } else {
+        for (cell, n) in service.cell_counts(&q.filter).await? {
+            let parsed: CellIndex = cell.parse().map_err(|_| HeatmapError::BadCell(cell.clone()))?;
+            let parent = parsed.parent(q.resolution).ok_or_else(|| too_fine(parsed))?;
+            *counts.entry(parent).or_default() += u64::try_from(n).unwrap_or(0);
+        }
     }
     let mut out: Vec<HexCount> = counts.into_iter().map(|(cell, count)| HexCount { cell, count }).collect();
     out.sort_unstable_by(|a, b| b.count.cmp(&a.count).then(a.cell.cmp(&b.cell)));
@@ -68,10 +81,13 @@ pub fn resolution_for_zoom(z: u8, stored: Resolution) -> Resolution {
     Resolution::try_from(r).unwrap_or(stored)
 }
 
-/// A bbox grown by about one hexagon edge, so hexagons straddling it are counted whole.
+/// A bbox grown by three hexagon edges (more than a hexagon's width), so every item of a hexagon that reaches into
+/// the bbox is counted.
 pub fn grow(r: Rect<f64>, resolution: Resolution) -> [f64; 4] {
-    let pad = resolution.edge_length_km() / 111.0 * 2.0;
-    [r.min().x - pad, r.min().y - pad, r.max().x + pad, r.max().y + pad]
+    let pad_lat = 3.0 * resolution.edge_length_km() / 110.574;
+    let widest = r.min().y.abs().max(r.max().y.abs()).min(85.0).to_radians();
+    let pad_lon = pad_lat / widest.cos();
+    [r.min().x - pad_lon, r.min().y - pad_lat, r.max().x + pad_lon, r.max().y + pad_lat]
 }
 
 /// The hexagons as a GeoJSON FeatureCollection (`cell`, `resolution`, `count` per feature).

@@ -15,7 +15,7 @@ use crate::index::BoundaryIndex;
 use crate::locate::Locator;
 use crate::responders::{ResponderError, ResponderService};
 use crate::store::Store;
-use crate::tiles::TileService;
+use crate::tiles::{TileService, TileWarmer};
 
 /// Why the services could not start.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +23,9 @@ pub enum StartError {
     /// Loading boundaries failed.
     #[error("loading boundaries: {0}")]
     Boundaries(#[from] CatalogError),
+    /// Loading the incident ledger failed.
+    #[error("loading incidents: {0}")]
+    Incidents(#[from] crate::incidents::IncidentError),
     /// Loading the responder roster failed.
     #[error("loading responders: {0}")]
     Responders(#[from] ResponderError),
@@ -67,10 +70,14 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         catalog.ensure_sample().await?;
     }
     catalog.reload_if_changed().await?;
+    let loaded = incidents.load_ledger().await?;
+    tracing::info!(incidents = loaded, "incident ledger loaded");
     let (responders, position_writer) = ResponderService::start(store, locator.clone(), events.clone()).await?;
     let responders = Arc::new(responders);
     let tiles =
         Arc::new(TileService::new(locator.clone(), incidents.clone(), responders.clone(), options.tile_cache_bytes));
+    catalog.add_listener(Arc::new(TileWarmer(tiles.clone())));
+    tiles.warm();
     let state =
         AppState { catalog, locator, incidents, responders, travel: Arc::new(TravelModel::default()), events, tiles };
     Ok(Started { state, position_writer })

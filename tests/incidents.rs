@@ -224,4 +224,49 @@ both_stores!(
     bad_input_is_refused_and_nothing_stored,
     filters_and_pages,
     open_incidents_follow_a_new_generation,
+    assign_is_one_transaction,
 );
+
+async fn assign_is_one_transaction(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let (_, inc) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire"})).await;
+    let id = inc_id(&inc);
+    let responder =
+        |name: &str, status: &str| json!({"name": name, "kind": "grid_worker", "status": status, "location": IN_GRID});
+    let (_, busy) = post(&s, "/api/v1/responders", responder("忙碌", "busy")).await;
+    let (_, free) = post(&s, "/api/v1/responders", responder("空闲", "available")).await;
+    let path = format!("/api/v1/incidents/{id}/assign");
+
+    // A busy responder is refused and nothing changes: the incident stays reported, nobody is marked.
+    let (st, v) = post(&s, &path, json!({"responder_id": busy["id"], "actor": "dispatcher-1"})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("responder_not_available")), "{v}");
+    let (st, v) = post(&s, &path, json!({"responder_id": 999_999})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (422, Some("unknown_responder")), "{v}");
+    let (_, one) = get(&s, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(one["status"], "reported");
+    assert_eq!(one["history"].as_array().map(Vec::len), Some(1));
+
+    let ranking = json!([{"responder_id": free["id"], "distance_m": 0.0}]);
+    let (st, v) =
+        post(&s, &path, json!({"responder_id": free["id"], "actor": "dispatcher-1", "ranking": ranking})).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        (v["incident"]["status"].as_str(), v["responder"]["status"].as_str()),
+        (Some("dispatched"), Some("busy"))
+    );
+    let (_, r) = get(&s, &format!("/api/v1/responders/{}", free["id"])).await;
+    assert_eq!(r["status"], "busy", "the live roster sees the change");
+    let (_, one) = get(&s, &format!("/api/v1/incidents/{id}")).await;
+    let last = &one["history"][1];
+    assert_eq!((last["to"].as_str(), last["actor"].as_str()), (Some("dispatched"), Some("dispatcher-1")));
+    assert!(last["note"].as_str().is_some_and(|n| n.contains("空闲")), "{last}");
+    // Dispatched already: a second assignment is refused.
+    let (_, other) = post(&s, "/api/v1/responders", responder("另一位", "available")).await;
+    let (st, v) = post(&s, &path, json!({"responder_id": other["id"]})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("invalid_transition")), "{v}");
+    let (_, r) = get(&s, &format!("/api/v1/responders/{}", other["id"])).await;
+    assert_eq!(r["status"], "available", "a refused assignment leaves the responder free");
+    let (st, cats) = get(&s, "/api/v1/incident-categories").await;
+    assert_eq!(st, 200);
+    assert!(cats.as_array().is_some_and(|c| c.iter().any(|c| c["code"] == "fire" && c["name"] == "火情")));
+}

@@ -17,7 +17,8 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready when the store answers and boundaries are loaded.
+/// Ready when the store answers and boundaries are loaded (`tiles_prepared` tells whether the boundary tile shapes
+/// of the served generation are built yet; tiles are served either way).
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let store = state.catalog.store();
     let db = store.ping().await;
@@ -28,6 +29,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         "status": if ready { "ready" } else { "not_ready" },
         "store": {"backend": store.backend(), "ok": db.is_ok()},
         "generation": generation,
+        "tiles_prepared": state.tiles.prepared(),
     });
     if let Err(e) = db {
         tracing::warn!(error = %e, "readiness: store does not answer");

@@ -38,6 +38,9 @@ struct HeatmapParams {
     to: Option<String>,
     category: Option<String>,
     status: Option<String>,
+    street: Option<String>,
+    community: Option<String>,
+    grid: Option<String>,
 }
 
 async fn hexagons(State(state): State<AppState>, Query(p): Query<HeatmapParams>) -> Result<Json<Value>, ApiError> {
@@ -61,6 +64,9 @@ async fn hexagons(State(state): State<AppState>, Query(p): Query<HeatmapParams>)
     let filter = IncidentFilter {
         bbox: p.bbox.as_deref().map(bbox_param).transpose()?,
         category: p.category,
+        street: p.street,
+        community: p.community,
+        grid: p.grid,
         status: statuses_param(p.status.as_deref())?,
         from: p.from.as_deref().map(|t| time_param("from", t)).transpose()?,
         to: p.to.as_deref().map(|t| time_param("to", t)).transpose()?,

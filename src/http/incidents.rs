@@ -13,12 +13,16 @@ use super::locate::{parse_crs, point};
 use super::params::{bbox_param, statuses_param, time_param};
 use super::{ApiError, AppState};
 use crate::incidents::{CreateIncident, IncidentError, IncidentFilter, IncidentId, IncidentStatus};
+use crate::responders::ResponderId;
+use crate::store::Assignment;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/incidents", post(create).get(list))
         .route("/incidents/{id}", get(read))
         .route("/incidents/{id}/status", post(transition))
+        .route("/incidents/{id}/assign", post(assign))
+        .route("/incident-categories", get(categories))
 }
 
 impl From<IncidentError> for ApiError {
@@ -29,6 +33,8 @@ impl From<IncidentError> for ApiError {
             IncidentError::OutsideServiceArea { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "outside_service_area"),
             IncidentError::NotFound(_) => (StatusCode::NOT_FOUND, "incident_not_found"),
             IncidentError::InvalidTransition { .. } => (StatusCode::CONFLICT, "invalid_transition"),
+            IncidentError::NoSuchResponder(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_responder"),
+            IncidentError::ResponderNotAvailable { .. } => (StatusCode::CONFLICT, "responder_not_available"),
             IncidentError::Store(s) => return ApiError::internal(s),
         };
         ApiError::new(status, code, e.to_string())
@@ -149,4 +155,38 @@ async fn transition(
     let incident =
         state.incidents.transition(id, to, b.actor.as_deref().unwrap_or("anonymous"), b.note.as_deref()).await?;
     Ok(Json(json!(incident)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignBody {
+    responder_id: i64,
+    actor: Option<String>,
+    ranking: Option<Value>,
+}
+
+/// `POST /incidents/{id}/assign`: the responder becomes busy and the incident dispatched, together.
+async fn assign(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let id = id_param(&id)?;
+    let b: AssignBody = super::json::parse(body, "assignment")?;
+    let a = Assignment {
+        incident: id,
+        responder: ResponderId(b.responder_id),
+        actor: b.actor.unwrap_or_else(|| "anonymous".into()),
+        ranking: b.ranking.unwrap_or(Value::Null),
+    };
+    let (incident, responder) = state.incidents.assign(&a).await?;
+    state.responders.adopt(&responder);
+    Ok(Json(json!({"incident": incident, "responder": responder})))
+}
+
+/// `GET /incident-categories`: `[{"code", "name"}]`.
+async fn categories(State(state): State<AppState>) -> Json<Value> {
+    let list: Vec<Value> =
+        state.incidents.categories().into_iter().map(|(code, name)| json!({"code": code, "name": name})).collect();
+    Json(Value::Array(list))
 }

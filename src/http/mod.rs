@@ -13,6 +13,7 @@ mod locate;
 mod params;
 mod responders;
 mod tiles;
+mod web;
 
 use std::sync::Arc;
 
@@ -71,6 +72,7 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .nest("/api/v1", api)
         .merge(health::router())
         .merge(tiles::router())
+        .merge(web::router())
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

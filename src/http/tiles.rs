@@ -85,7 +85,20 @@ async fn document(
 ) -> Result<Response, ApiError> {
     let base = base_url(&headers);
     if file == "style.json" {
-        let style: Value = serde_json::from_str(&STYLE.replace("{base}", &base)).map_err(|e| ApiError::internal(&e))?;
+        let mut style: Value =
+            serde_json::from_str(&STYLE.replace("{base}", &base)).map_err(|e| ApiError::internal(&e))?;
+        // Sources carry their TileJSON inline: a client starts fetching tiles one round trip sooner.
+        if let Some(sources) = style["sources"].as_object_mut() {
+            for (name, source) in sources.iter_mut() {
+                if let Ok(layer) = name.parse::<TileLayer>() {
+                    let tj = tilejson(&state, layer, &base);
+                    *source = json!({
+                        "type": "vector", "tiles": tj["tiles"], "minzoom": tj["minzoom"], "maxzoom": tj["maxzoom"],
+                        "bounds": tj["bounds"],
+                    });
+                }
+            }
+        }
         return Ok(Json(style).into_response());
     }
     let Some(name) = file.strip_suffix(".json") else {

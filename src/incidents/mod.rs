@@ -1,6 +1,7 @@
 //! Incidents (事件): what grid workers, the 12345 hotline or video analytics report, tracked from report to close.
 
 mod category;
+mod ledger;
 mod service;
 mod status;
 
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use category::{Categories, DEFAULT_CATEGORIES};
+pub use ledger::{BadCell, Ledger, LedgerRow, StoredSummary};
 pub use service::{CreateIncident, IncidentError, IncidentService, ServiceArea};
 pub use status::{IncidentStatus, UnknownStatus};
 

@@ -5,14 +5,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use time::OffsetDateTime;
 
-use super::{Categories, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, NewIncident};
+use super::{Categories, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, Ledger, NewIncident};
 use crate::catalog::ActivationListener;
 use crate::coord::LonLat;
 use crate::events::Events;
 use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::{Locator, geocode};
-use crate::store::{IncidentStore, StoreError};
+use crate::responders::Responder;
+use crate::store::{Assignment, IncidentStore, StoreError};
 
 /// Where incidents may be reported.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,6 +63,17 @@ pub enum IncidentError {
         /// Allowed next states.
         allowed: String,
     },
+    /// No such responder (when assigning).
+    #[error("responder {0} does not exist")]
+    NoSuchResponder(crate::responders::ResponderId),
+    /// The responder is busy or off duty.
+    #[error("responder {id} is {status}, not available: choose another or release them first")]
+    ResponderNotAvailable {
+        /// Responder.
+        id: crate::responders::ResponderId,
+        /// Its status.
+        status: String,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -77,6 +89,8 @@ impl From<StoreError> for IncidentError {
                 to: to.as_str(),
                 allowed: from.next().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
             },
+            StoreError::NoSuchResponder(id) => IncidentError::NoSuchResponder(id),
+            StoreError::ResponderNotAvailable { id, status } => IncidentError::ResponderNotAvailable { id, status },
             other => IncidentError::Store(other),
         }
     }
@@ -113,6 +127,8 @@ pub struct IncidentService {
     events: Events,
     /// Bumped after every write, so tiles and caches cut from older data are never served.
     version: AtomicU64,
+    /// What aggregations read, in memory.
+    ledger: Ledger,
 }
 
 impl IncidentService {
@@ -124,7 +140,7 @@ impl IncidentService {
         area: ServiceArea,
         events: Events,
     ) -> Self {
-        Self { store, locator, categories, area, events, version: AtomicU64::new(1) }
+        Self { store, locator, categories, area, events, version: AtomicU64::new(1), ledger: Ledger::default() }
     }
 
     /// Validates, geocodes and stores a new incident.
@@ -152,6 +168,7 @@ impl IncidentService {
             actor: req.actor,
         };
         let incident = self.store.create_incident(&new).await?;
+        self.ledger.upsert(&incident);
         self.changed();
         self.events.publish("incident.created", &incident);
         Ok(incident)
@@ -170,6 +187,19 @@ impl IncidentService {
     /// One incident with its history.
     pub async fn get(&self, id: IncidentId) -> Result<(Incident, Vec<IncidentEvent>), IncidentError> {
         self.store.incident(id).await?.ok_or(IncidentError::NotFound(id))
+    }
+
+    /// Loads the in-memory ledger from the store (at start).
+    pub async fn load_ledger(&self) -> Result<usize, IncidentError> {
+        let rows = self.store.incident_summaries().await?;
+        self.ledger.load(rows).map_err(|e| IncidentError::Store(StoreError::Corrupt(e.to_string())))?;
+        self.changed();
+        Ok(self.ledger.len())
+    }
+
+    /// The in-memory ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     /// Changes with every write through this service.
@@ -200,9 +230,32 @@ impl IncidentService {
         note: Option<&str>,
     ) -> Result<Incident, IncidentError> {
         let incident = self.store.transition_incident(id, to, actor, note).await?;
+        self.ledger.upsert(&incident);
         self.changed();
         self.events.publish("incident.updated", &incident);
         Ok(incident)
+    }
+
+    /// Sends a responder to an incident (one transaction; see [`IncidentStore::assign_incident`]). Returns the
+    /// incident and the responder as stored after the change.
+    pub async fn assign(&self, a: &Assignment) -> Result<(Incident, Responder), IncidentError> {
+        let (incident, responder) = self.store.assign_incident(a).await?;
+        self.ledger.upsert(&incident);
+        self.changed();
+        self.events.publish("incident.updated", &incident);
+        Ok((incident, responder))
+    }
+
+    /// The configured categories, as `(code, Chinese name)`; the name is the code for categories without one.
+    pub fn categories(&self) -> Vec<(String, String)> {
+        self.categories
+            .codes()
+            .iter()
+            .map(|c| {
+                let name = super::DEFAULT_CATEGORIES.iter().find(|(code, _)| code == c).map_or(c.as_str(), |(_, n)| n);
+                (c.clone(), name.to_owned())
+            })
+            .collect()
     }
 
     /// Re-geocodes open incidents against `index`; returns how many changed.

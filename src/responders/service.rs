@@ -138,6 +138,16 @@ impl ResponderService {
         Ok(updated)
     }
 
+    /// Takes in a status change another service committed (e.g. an assignment made the responder busy).
+    pub fn adopt(&self, stored: &Responder) {
+        self.fleet.update(|m| {
+            if let Some(r) = m.get_mut(&stored.id) {
+                Arc::make_mut(r).responder.status = stored.status;
+            }
+        });
+        self.events.publish("responder.updated", stored);
+    }
+
     /// Stores position reports (all or nothing) and returns once they are committed.
     pub async fn report_positions(&self, fixes: Vec<PositionFix>) -> Result<usize, ResponderError> {
         let snapshot = self.fleet.snapshot();

@@ -6,6 +6,20 @@ use async_trait::async_trait;
 use super::StoreError;
 use crate::coord::LonLat;
 use crate::incidents::{Geocode, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, NewIncident};
+use crate::responders::{Responder, ResponderId};
+
+/// A dispatcher's decision to send a responder to an incident.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    /// The incident.
+    pub incident: IncidentId,
+    /// Who goes.
+    pub responder: ResponderId,
+    /// Who decided.
+    pub actor: String,
+    /// The candidates as shown when deciding (kept for audit).
+    pub ranking: serde_json::Value,
+}
 
 /// Storage of incidents and their history.
 #[async_trait]
@@ -16,6 +30,8 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
     async fn incident(&self, id: IncidentId) -> Result<Option<(Incident, Vec<IncidentEvent>)>, StoreError>;
     /// A page of incidents, newest first.
     async fn list_incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, StoreError>;
+    /// Every incident's id, location, cell, category, status and report time, for the in-memory ledger.
+    async fn incident_summaries(&self) -> Result<Vec<crate::incidents::StoredSummary>, StoreError>;
     /// Incidents matching `filter` counted per stored H3 cell (`limit` and `before_id` are ignored).
     async fn incident_cell_counts(&self, filter: &IncidentFilter) -> Result<Vec<(String, i64)>, StoreError>;
     /// Moves an incident to `to` if its lifecycle allows it from the stored state (checked and written atomically).
@@ -26,6 +42,10 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         actor: &str,
         note: Option<&str>,
     ) -> Result<Incident, StoreError>;
+    /// Sends an available responder to an incident in one transaction: the responder becomes `busy`, the incident
+    /// `dispatched` (with a history event naming the responder), and the assignment is recorded with the ranking
+    /// the dispatcher saw. Nothing changes when any step is refused.
+    async fn assign_incident(&self, a: &Assignment) -> Result<(Incident, Responder), StoreError>;
     /// Locations and codes of all open incidents, for re-geocoding after a boundary change.
     async fn open_incidents(&self) -> Result<Vec<(IncidentId, LonLat, Geocode)>, StoreError>;
     /// Writes new codes for incidents, in one transaction.
@@ -192,6 +212,21 @@ macro_rules! incident_store_impl {
                 rows.iter().map(incident_from_row).collect()
             }
 
+            async fn incident_summaries(&self) -> Result<Vec<$crate::incidents::StoredSummary>, $crate::store::StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query("SELECT id, lon, lat, h3, category, status, reported_at FROM incidents ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::query_err("read incident summaries"))?;
+                rows.iter()
+                    .map(|r| {
+                        let status: &str = r.get("status");
+                        let status = status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?;
+                        Ok((r.get("id"), [r.get("lon"), r.get("lat")], r.get("h3"), r.get("category"), status, r.get("reported_at")))
+                    })
+                    .collect()
+            }
+
             async fn incident_cell_counts(
                 &self,
                 f: &$crate::incidents::IncidentFilter,
@@ -243,6 +278,77 @@ macro_rules! incident_store_impl {
                 let incident = fetch_incident(&mut tx, id).await?.ok_or(StoreError::NoSuchIncident(id))?;
                 tx.commit().await.map_err(query_err("commit the status change"))?;
                 Ok(incident)
+            }
+
+            async fn assign_incident(
+                &self,
+                a: &$crate::store::incidents::Assignment,
+            ) -> Result<($crate::incidents::Incident, $crate::responders::Responder), $crate::store::StoreError> {
+                use $crate::incidents::IncidentStatus;
+                use $crate::store::{StoreError, query_err};
+                let now = time::OffsetDateTime::now_utc();
+                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+                let current = fetch_incident(&mut tx, a.incident).await?.ok_or(StoreError::NoSuchIncident(a.incident))?;
+                if !current.status.can_move_to(IncidentStatus::Dispatched) {
+                    return Err(StoreError::InvalidTransition { id: a.incident, from: current.status, to: IncidentStatus::Dispatched });
+                }
+                let sql = format!(
+                    "UPDATE responders SET status = 'busy', updated_at = $1 WHERE id = $2 AND status = 'available' RETURNING {}",
+                    $crate::store::responders::RESPONDER_COLUMNS
+                );
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(now)
+                    .bind(a.responder.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(query_err("mark the responder busy"))?;
+                let responder = match row {
+                    Some(r) => responder_from_row(&r)?,
+                    None => {
+                        let status: Option<String> = sqlx::query_scalar("SELECT status FROM responders WHERE id = $1")
+                            .bind(a.responder.0)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(query_err("read the responder's status"))?;
+                        return Err(match status {
+                            Some(status) => StoreError::ResponderNotAvailable { id: a.responder, status },
+                            None => StoreError::NoSuchResponder(a.responder),
+                        });
+                    }
+                };
+                let updated = sqlx::query("UPDATE incidents SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+                    .bind(IncidentStatus::Dispatched.as_str())
+                    .bind(now)
+                    .bind(a.incident.0)
+                    .bind(current.status.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_err("mark the incident dispatched"))?;
+                if updated.rows_affected() != 1 {
+                    return Err(StoreError::InvalidTransition { id: a.incident, from: current.status, to: IncidentStatus::Dispatched });
+                }
+                sqlx::query("INSERT INTO incident_events (incident_id, from_status, to_status, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(a.incident.0)
+                    .bind(current.status.as_str())
+                    .bind(IncidentStatus::Dispatched.as_str())
+                    .bind(now)
+                    .bind(&a.actor)
+                    .bind(format!("assigned responder {} ({})", responder.id, responder.name))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_err("write the incident's history"))?;
+                sqlx::query("INSERT INTO assignments (incident_id, responder_id, actor, assigned_at, ranking) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(a.incident.0)
+                    .bind(a.responder.0)
+                    .bind(&a.actor)
+                    .bind(now)
+                    .bind(sqlx::types::Json(&a.ranking))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_err("record the assignment"))?;
+                let incident = fetch_incident(&mut tx, a.incident).await?.ok_or(StoreError::NoSuchIncident(a.incident))?;
+                tx.commit().await.map_err(query_err("commit the assignment"))?;
+                Ok((incident, responder))
             }
 
             async fn open_incidents(

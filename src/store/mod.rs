@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-pub use incidents::IncidentStore;
+pub use incidents::{Assignment, IncidentStore};
 pub use postgres::PgStore;
 pub use responders::{NewResponder, ResponderStore};
 pub use sqlite::SqliteStore;
@@ -67,6 +67,14 @@ pub enum StoreError {
     /// No responder with that id.
     #[error("responder {0} does not exist")]
     NoSuchResponder(ResponderId),
+    /// The responder cannot take a job now.
+    #[error("responder {id} is {status}, not available")]
+    ResponderNotAvailable {
+        /// Responder.
+        id: ResponderId,
+        /// Stored status.
+        status: String,
+    },
     /// A background writer failed or stopped.
     #[error("background write failed: {0}")]
     Background(String),

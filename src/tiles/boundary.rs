@@ -22,6 +22,16 @@ struct LayerShapes {
     zooms: [OnceLock<ZoomShapes>; BOUNDARY_MAX_ZOOM as usize + 1],
 }
 
+/// Whether features carry `name` at zoom `z`: from the zoom their labels are drawn at (grids 13, communities 11,
+/// streets always). Below it, names would be most of a tile's bytes and are never shown; a click asks `/locate`.
+pub fn names_at(layer: Layer, z: u8) -> bool {
+    match layer {
+        Layer::Streets => true,
+        Layer::Communities => z >= 11,
+        Layer::Grids => z >= 13,
+    }
+}
+
 /// The boundary tiles of one generation.
 #[derive(Debug)]
 pub struct BoundaryTiles {
@@ -40,6 +50,15 @@ impl BoundaryTiles {
         &self.index
     }
 
+    /// Prepares a layer's shapes for a zoom ahead of the first tile (idempotent).
+    pub fn prepare(&self, layer: Layer, z: u8) {
+        let li = self.index.layer(layer);
+        let shapes = &self.layers[layer.index()];
+        if let Some(slot) = shapes.zooms.get(usize::from(z)) {
+            slot.get_or_init(|| ZoomShapes::build(li, shapes.junctions.get_or_init(|| Junctions::find(li)), z));
+        }
+    }
+
     /// Encodes one tile of one layer (empty bytes when nothing falls in it). `tile.z()` must not exceed
     /// [`BOUNDARY_MAX_ZOOM`].
     pub fn render(&self, layer: Layer, tile: TileId) -> Vec<u8> {
@@ -52,10 +71,8 @@ impl BoundaryTiles {
         if candidates.is_empty() {
             return Vec::new();
         }
-        let shapes = zoom_slot.get_or_init(|| {
-            let junctions = self.layers[layer.index()].junctions.get_or_init(|| Junctions::find(li));
-            ZoomShapes::build(li, junctions, tile.z())
-        });
+        self.prepare(layer, tile.z());
+        let Some(shapes) = zoom_slot.get() else { return Vec::new() };
         let clip = ClipBox::new(EXTENT, BUFFER_PX);
         let (ox, oy) = tile.origin_px();
         let (ox, oy) = (ox as i32, oy as i32);
@@ -87,7 +104,10 @@ impl BoundaryTiles {
                 continue;
             }
             let f = &li.entry(position).feature;
-            let mut attrs = vec![("code", Attr::Str(&f.code)), ("name", Attr::Str(&f.name))];
+            let mut attrs = vec![("code", Attr::Str(&f.code))];
+            if names_at(layer, tile.z()) {
+                attrs.push(("name", Attr::Str(&f.name)));
+            }
             if let Some(parent) = &f.parent_code {
                 attrs.push(("parent_code", Attr::Str(parent)));
             }

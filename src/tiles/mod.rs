@@ -21,7 +21,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use geo::{Coord, Rect};
 
-pub use boundary::{BOUNDARY_MAX_ZOOM, BUFFER_PX};
+pub use boundary::{BOUNDARY_MAX_ZOOM, BUFFER_PX, names_at};
 pub use cache::{CacheKey, TileCache};
 pub use mercator::{EXTENT, MAX_ZOOM, TileId, TileIdError};
 pub use mvt::Attr;
@@ -183,7 +183,12 @@ pub struct TileService {
     responders: Arc<ResponderService>,
     cache: TileCache,
     boundary: ArcSwapOption<BoundaryTiles>,
+    /// The generation whose shapes [`TileService::warm`] finished last.
+    warmed: std::sync::Mutex<Option<Arc<crate::index::BoundaryIndex>>>,
 }
+
+/// Zooms whose boundary shapes are prepared ahead of requests.
+const WARM_ZOOMS: std::ops::RangeInclusive<u8> = 10..=16;
 
 /// Most incidents read for one tile; beyond that a tile shows the newest.
 const MAX_TILE_INCIDENTS: u32 = 50_000;
@@ -196,7 +201,14 @@ impl TileService {
         responders: Arc<ResponderService>,
         cache_bytes: u64,
     ) -> Self {
-        Self { locator, incidents, responders, cache: TileCache::new(cache_bytes), boundary: ArcSwapOption::empty() }
+        Self {
+            locator,
+            incidents,
+            responders,
+            cache: TileCache::new(cache_bytes),
+            boundary: ArcSwapOption::empty(),
+            warmed: std::sync::Mutex::new(None),
+        }
     }
 
     /// The cache (for metrics).
@@ -248,6 +260,31 @@ impl TileService {
         let rendered = Arc::new(Rendered::new(mvt, version));
         self.cache.insert(key, rendered.clone());
         Ok(rendered)
+    }
+
+    /// Prepares the boundary shapes of the served generation for the zooms a city is usually viewed at, in the
+    /// background, so the first tiles after start or activation are as fast as the rest.
+    pub fn warm(self: &Arc<Self>) {
+        let tiles = self.boundary_tiles();
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            for z in WARM_ZOOMS {
+                for layer in Layer::ALL {
+                    tiles.prepare(layer, z);
+                }
+            }
+            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "boundary tile shapes prepared");
+            if let Ok(mut w) = this.warmed.lock() {
+                *w = Some(tiles.index().clone());
+            }
+        });
+    }
+
+    /// True once the served generation's boundary shapes are prepared for the usual zooms.
+    pub fn prepared(&self) -> bool {
+        let served = self.locator.current();
+        self.warmed.lock().ok().and_then(|w| w.as_ref().map(|i| Arc::ptr_eq(i, &served))).unwrap_or(false)
     }
 
     /// The boundary tiles of the generation served now (prepared shapes are kept while it stays active).
@@ -323,3 +360,14 @@ impl TileService {
         Ok(hexagons::render(tile, &cells))
     }
 }
+
+#[async_trait::async_trait]
+impl crate::catalog::ActivationListener for TileWarmer {
+    async fn generation_changed(&self, _index: Arc<crate::index::BoundaryIndex>) {
+        self.0.warm();
+    }
+}
+
+/// Prepares the new generation's tile shapes after each activation.
+#[derive(Debug)]
+pub struct TileWarmer(pub Arc<TileService>);

@@ -10,8 +10,16 @@ use super::mvt::{Px, Ring};
 use super::simplify::simplify_ring;
 use crate::index::LayerIndex;
 
-/// Simplification tolerance, in tile pixels (1/4096 of a tile): below what a screen can show.
-pub const TOLERANCE_PX: f64 = 1.0;
+/// Simplification tolerance at zoom `z`, in tile pixels (1/4096 of a tile, 1/8 of a screen pixel on a 512-pixel
+/// tile): at most half a screen pixel, so the change cannot be seen, and coarser at the overview zooms where a
+/// city's grids share one tile.
+pub fn tolerance_px(z: u8) -> f64 {
+    match z {
+        0..=10 => 4.0,
+        11..=12 => 2.0,
+        _ => 1.0,
+    }
+}
 
 /// One feature at one zoom.
 #[derive(Debug)]
@@ -87,7 +95,7 @@ impl ZoomShapes {
                                 [w.x * scale, w.y * scale]
                             })
                             .collect();
-                        let kept = simplify_ring(&pts, fixed, TOLERANCE_PX);
+                        let kept = simplify_ring(&pts, fixed, tolerance_px(z));
                         let snapped: Ring = kept.iter().map(|p| [p[0].round() as i32, p[1].round() as i32]).collect();
                         match (super::clip::tidy(snapped), k) {
                             (Some(r), _) => out.push(r),

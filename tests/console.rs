@@ -1,0 +1,98 @@
+//! The dispatch console end to end in a real browser (Debian chromium driven by playwright-core, see
+//! tests/browser/console.mjs), against a real server on loopback, on both stores: the map renders gridmap's tiles
+//! within 2 s, a click shows the right grid, a new incident reaches the queue and the map, recommend + assign turns
+//! the responder busy in a second console through the live feed, a bad upload shows its problem, and an activated
+//! import redraws the map. Screenshots of each step go to target/console-screenshots/{sqlite,postgres}/.
+//!
+//! Needs `node`, `tests/browser/node_modules` (`npm ci` there) and chromium; without them the test is skipped,
+//! unless GRIDMAP_REQUIRE_BROWSER is set (`.ci/run` sets it), in which case it fails.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{TestServer, call, sample_layer};
+use serde_json::json;
+
+both_stores!(console_end_to_end);
+
+const POINT: [f64; 2] = [118.79, 32.02];
+/// Where the test clicks after activating (no incident marker there).
+const POINT2: [f64; 2] = [118.80, 32.03];
+
+/// One browser at a time: the two store variants would otherwise share two cores between two chromiums.
+static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn browser_ready(dir: &Path) -> Result<PathBuf, String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Err(format!("{chromium} is missing (apt-get install chromium)"));
+    }
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        return Err(format!("{} has no node_modules (run npm ci there)", dir.display()));
+    }
+    Ok(PathBuf::from(chromium))
+}
+
+async fn console_end_to_end(url: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let browser_dir = root.join("tests/browser");
+    if let Err(why) = browser_ready(&browser_dir) {
+        assert!(std::env::var("GRIDMAP_REQUIRE_BROWSER").is_err(), "GRIDMAP_REQUIRE_BROWSER is set but {why}");
+        eprintln!("skipping the browser test: {why}");
+        return;
+    }
+    let _one_browser = BROWSER.lock().await;
+    let s = TestServer::start(url, true).await;
+    // Measure the console against a settled server: tile shapes prepared, as after any start or activation.
+    for _ in 0..600 {
+        let (_, ready) = call(reqwest::Method::GET, s.url("/readyz"), None).await;
+        if ready["tiles_prepared"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, here) =
+        call(reqwest::Method::GET, s.url(&format!("/api/v1/locate?lon={}&lat={}", POINT[0], POINT[1])), None).await;
+    let grid = here["grid"]["code"].as_str().expect("the point is in a grid").to_owned();
+    let (_, there) =
+        call(reqwest::Method::GET, s.url(&format!("/api/v1/locate?lon={}&lat={}", POINT2[0], POINT2[1])), None).await;
+    let grid2 = there["grid"]["code"].as_str().expect("the second point is in a grid").to_owned();
+
+    let dir = tempfile::tempdir().expect("dir");
+    // A grids file whose second feature repeats the first one's code: rejected, naming the feature.
+    let mut bad = sample_layer("grids");
+    let dup = bad["features"][0]["properties"]["code"].clone();
+    bad["features"][1]["properties"]["code"] = dup.clone();
+    let bad_file = dir.path().join("grids-duplicate-code.geojson");
+    std::fs::write(&bad_file, bad.to_string()).expect("write");
+    // A valid replacement: every grid code with a suffix.
+    let mut good = sample_layer("grids");
+    for f in good["features"].as_array_mut().expect("features") {
+        let code = f["properties"]["code"].as_str().expect("code").to_owned();
+        f["properties"]["code"] = json!(format!("{code}N"));
+    }
+    let good_file = dir.path().join("grids-renamed.geojson");
+    std::fs::write(&good_file, good.to_string()).expect("write");
+
+    let backend = if url.starts_with("sqlite") { "sqlite" } else { "postgres" };
+    let shots = root.join("target/console-screenshots").join(backend);
+    let _ = std::fs::remove_dir_all(&shots);
+    let fixtures = json!({
+        "point": POINT, "grid": grid, "point2": POINT2, "new_grid2": format!("{grid2}N"),
+        "bad_file": bad_file, "bad_code": dup, "good_file": good_file,
+    });
+    let out = tokio::process::Command::new("node")
+        .arg(browser_dir.join("console.mjs"))
+        .arg(&s.base)
+        .arg(&shots)
+        .arg(fixtures.to_string())
+        .output()
+        .await
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}{stderr}");
+    assert!(out.status.success(), "browser test failed ({}):\n{stdout}\n{stderr}", out.status);
+    assert!(stdout.contains("first_render_ms"), "{stdout}");
+}

@@ -1,0 +1,350 @@
+// gridmap dispatch console: one MapLibre map over gridmap's own tiles, the incident queue, recommend and assign,
+// live updates over the WebSocket, and the GIS staff's import page. Plain JS, no framework, no network beyond
+// this server.
+'use strict';
+
+const API = '/api/v1';
+const T = {
+  zh: {
+    title: '网格调度台', dispatch: '调度', gis: '边界导入', offline: '离线', online: '实时', queue: '事件队列', new: '新建事件',
+    pick: '在地图上点击事件位置', category: '类别', priority: '优先级', description: '描述', submit: '提交', cancel: '取消',
+    gridCode: '网格编码', layers: '图层', upload: '上传边界文件', drop: '拖放文件到此处或点击选择 (zip, shp, GeoJSON, KML, GPKG)',
+    layer: '图层', codeField: '编码字段', nameField: '名称字段', parentField: '上级编码字段', check: '校验', stage: '导入为新版本',
+    generations: '边界版本', rollback: '回滚', status: '状态', what: '内容', allStatus: '全部状态', openStatus: '未办结',
+    allCategory: '全部类别', street: '街道', community: '社区', grid: '网格', workers: '网格员', openItems: '未办结事件',
+    none: '无', outside: '不在任何网格内', recommend: '推荐处置力量', assign: '指派', history: '处置记录', location: '位置',
+    reported: '上报时间', distance: '距离', eta: '预计到达', sameGrid: '本网格', move: '变更状态', activate: '启用',
+    valid: '校验通过', invalid: '校验未通过', errors: '错误', warnings: '警告', features: '要素', staged: '已导入为版本',
+    active: '使用中', retired: '已停用', stagedS: '待启用', generation: '版本', noCandidates: '附近没有可用的处置力量',
+    streets: '街道', communities: '社区', grids: '网格', incidents: '事件', resources: '处置力量', heatmap: '热力图',
+    assigned: '已指派', fields: '文件字段',
+  },
+  en: {
+    title: 'Grid dispatch console', dispatch: 'Dispatch', gis: 'Boundaries', offline: 'offline', online: 'live', queue: 'Incidents',
+    new: 'New incident', pick: 'Click the map where it happened', category: 'Category', priority: 'Priority',
+    description: 'Description', submit: 'Submit', cancel: 'Cancel', gridCode: 'grid code', layers: 'Layers',
+    upload: 'Upload a boundary file', drop: 'Drop a file here or click to choose (zip, shp, GeoJSON, KML, GPKG)', layer: 'Layer',
+    codeField: 'Code field', nameField: 'Name field', parentField: 'Parent field', check: 'Validate', stage: 'Import as new generation',
+    generations: 'Generations', rollback: 'Roll back', status: 'Status', what: 'What', allStatus: 'all states', openStatus: 'open',
+    allCategory: 'all categories', street: 'Street', community: 'Community', grid: 'Grid', workers: 'Grid workers',
+    openItems: 'Open incidents', none: 'none', outside: 'outside every grid', recommend: 'Recommend responders', assign: 'Assign',
+    history: 'History', location: 'Location', reported: 'Reported', distance: 'Distance', eta: 'ETA', sameGrid: 'same grid',
+    move: 'Change status', activate: 'Activate', valid: 'Valid', invalid: 'Rejected', errors: 'Errors', warnings: 'Warnings',
+    features: 'features', staged: 'Staged as generation', active: 'active', retired: 'retired', stagedS: 'staged',
+    generation: 'generation', noCandidates: 'No available responder nearby', streets: 'Streets', communities: 'Communities',
+    grids: 'Grids', incidents: 'Incidents', resources: 'Responders', heatmap: 'Heatmap', assigned: 'Assigned', fields: 'File fields',
+  },
+};
+const STATUSES = ['reported', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
+const STATUS_ZH = { reported: '已上报', dispatched: '已派遣', on_scene: '已到场', resolved: '已处置', closed: '已办结', cancelled: '已取消',
+  available: '可调派', busy: '执行中', off_duty: '离岗' };
+const OPEN = 'reported,dispatched,on_scene';
+const TOGGLES = [['streets', ['streets-line']], ['communities', ['communities-line']], ['grids', ['grids-fill', 'grids-line']],
+  ['incidents', ['incidents-circle']], ['resources', ['resources-circle']], ['heatmap', ['heatmap-fill']]];
+
+let lang = localStorage.getItem('gridmap.lang') || 'zh';
+let categories = [];
+let picking = null;
+let pickMarker = null;
+let selected = null;
+let recommendedFor = null; // incident whose candidates are on screen: kept across live refreshes
+const $ = (sel) => document.querySelector(sel);
+const t = (k) => T[lang][k] || k;
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+const statusLabel = (s) => (lang === 'zh' ? STATUS_ZH[s] || s : s.replace('_', ' '));
+const badge = (s) => `<span class="badge s-${esc(s)}">${esc(statusLabel(s))}</span>`;
+const catLabel = (code) => { const c = categories.find((x) => x.code === code); return lang === 'zh' && c ? c.name : code; };
+const when = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false }) : '');
+
+async function api(path, options = {}) {
+  const resp = await fetch(API + path, options);
+  const body = resp.status === 204 ? null : await resp.json().catch(() => null);
+  if (!resp.ok) {
+    const e = new Error(body?.error?.message || `HTTP ${resp.status}`);
+    e.body = body;
+    throw e;
+  }
+  return body;
+}
+const post = (path, body) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+// ---- language ----
+function applyLang() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  document.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+  $('#lang').textContent = lang === 'zh' ? 'EN' : '中文';
+  fillFilters();
+  buildToggles();
+  refreshQueue();
+  if (selected) showIncident(selected);
+}
+$('#lang').addEventListener('click', () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('gridmap.lang', lang); applyLang(); });
+
+// ---- views ----
+document.querySelectorAll('header [role=tab]').forEach((tab) => tab.addEventListener('click', () => {
+  document.querySelectorAll('header [role=tab]').forEach((x) => x.setAttribute('aria-selected', String(x === tab)));
+  $('#view-dispatch').hidden = tab.dataset.view !== 'dispatch';
+  $('#view-gis').hidden = tab.dataset.view !== 'gis';
+  if (tab.dataset.view === 'gis') refreshGenerations();
+}));
+
+// ---- map ----
+// The view starts on the loaded boundaries (asked for before the map exists, so tiles are fetched once).
+let map;
+async function startMap() {
+  const layers = await api('/layers');
+  const streets = layers.layers.find((l) => l.name === 'streets');
+  const view = streets?.bbox && !location.hash ? { bounds: streets.bbox, fitBoundsOptions: { padding: 20 } } : { center: [118.79, 32.02], zoom: 12 };
+  map = new maplibregl.Map({ container: 'map', style: '/tiles/style.json', hash: true, attributionControl: false,
+    localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif", ...view });
+  map.addControl(new maplibregl.NavigationControl(), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+  window.gridmapMap = map;
+  // First complete render (style, tiles, paint), in ms since navigation start: the console's load-time figure.
+  map.once('idle', () => { document.body.dataset.firstIdleMs = String(Math.round(performance.now())); });
+  map.once('load', () => { buildToggles(); document.body.dataset.mapReady = 'true'; });
+  map.on('click', onMapClick);
+  showGeneration(layers.generation);
+}
+
+function reloadSource(name) {
+  const src = map?.getSource(name);
+  if (!src) return;
+  src.setTiles([`${location.origin}/tiles/${name}/{z}/{x}/{y}.mvt?v=${Date.now()}`]);
+}
+
+function buildToggles() {
+  const box = $('#layer-toggles');
+  box.innerHTML = '';
+  for (const [name, ids] of TOGGLES) {
+    const label = document.createElement('label');
+    const on = map?.getLayer(ids[0]) ? map.getLayoutProperty(ids[0], 'visibility') !== 'none' : name !== 'heatmap';
+    label.innerHTML = `<input type="checkbox" ${on ? 'checked' : ''}> <span>${esc(t(name))}</span>`;
+    label.querySelector('input').addEventListener('change', (e) => {
+      for (const id of ids) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', e.target.checked ? 'visible' : 'none');
+    });
+    box.append(label);
+  }
+}
+
+async function onMapClick(e) {
+  const { lng, lat } = e.lngLat;
+  if (picking) return pickAt(lng, lat);
+  const hit = map.queryRenderedFeatures(e.point, { layers: ['incidents-circle'] }).find((f) => f.properties.id);
+  if (hit) return showIncident(hit.properties.id);
+  await showPlace(lng, lat);
+}
+
+async function showPlace(lon, lat) {
+  const card = $('#place');
+  const loc = await api(`/locate?lon=${lon}&lat=${lat}`);
+  const row = (k, v) => `<dt>${esc(t(k))}</dt><dd>${v ? `${esc(v.name)} <span class="muted">${esc(v.code)}</span>` : esc(t('none'))}</dd>`;
+  let html = `<h2>${esc(t('location'))} <span class="muted">${lon.toFixed(5)}, ${lat.toFixed(5)}</span></h2>`;
+  html += `<dl id="place-codes">${row('street', loc.street)}${row('community', loc.community)}${row('grid', loc.grid)}</dl>`;
+  if (loc.grid) {
+    const [roster, open] = await Promise.all([api('/responders'), api(`/incidents?grid=${encodeURIComponent(loc.grid.code)}&status=${OPEN}&limit=50`)]);
+    const list = (roster.items || roster).filter((r) => r.home_grid === loc.grid.code);
+    html += `<h2>${esc(t('workers'))}</h2>` + (list.length ? list.map((r) => `<div>${esc(r.name)} ${badge(r.status)}</div>`).join('') : `<p class="muted">${esc(t('none'))}</p>`);
+    html += `<h2>${esc(t('openItems'))}</h2>` + (open.items.length ? open.items.map((i) => `<div><a href="#" data-incident="${i.id}">#${i.id} ${esc(catLabel(i.category))}</a> ${badge(i.status)}</div>`).join('') : `<p class="muted">${esc(t('none'))}</p>`);
+  } else {
+    html += `<p class="muted">${esc(t('outside'))}</p>`;
+  }
+  card.innerHTML = html;
+  card.hidden = false;
+  card.dataset.grid = loc.grid?.code || '';
+}
+$('#panel').addEventListener('click', (e) => {
+  const a = e.target.closest('[data-incident]');
+  if (a) { e.preventDefault(); showIncident(Number(a.dataset.incident), true); }
+});
+
+// ---- incident queue ----
+function fillFilters() {
+  $('#f-status').innerHTML = `<option value="${OPEN}">${esc(t('openStatus'))}</option><option value="">${esc(t('allStatus'))}</option>` +
+    STATUSES.map((s) => `<option value="${s}">${esc(statusLabel(s))}</option>`).join('');
+  const keep = $('#f-category').value;
+  $('#f-category').innerHTML = `<option value="">${esc(t('allCategory'))}</option>` + categories.map((c) => `<option value="${esc(c.code)}">${esc(catLabel(c.code))}</option>`).join('');
+  $('#f-category').value = keep;
+  $('#create-category').innerHTML = categories.map((c) => `<option value="${esc(c.code)}">${esc(catLabel(c.code))}</option>`).join('');
+}
+['#f-status', '#f-category', '#f-grid'].forEach((s) => $(s).addEventListener('change', () => refreshQueue()));
+
+async function refreshQueue() {
+  const q = new URLSearchParams({ limit: '100' });
+  if ($('#f-status').value) q.set('status', $('#f-status').value);
+  if ($('#f-category').value) q.set('category', $('#f-category').value);
+  if ($('#f-grid').value.trim()) q.set('grid', $('#f-grid').value.trim());
+  const { items } = await api(`/incidents?${q}`);
+  $('#queue').innerHTML = items.map((i) => `<li tabindex="0" data-incident="${i.id}"><b>#${i.id}</b><span>${esc(catLabel(i.category))} · ${esc(i.grid_code || '—')}<br><span class="muted">${esc(when(i.reported_at))}</span></span>${badge(i.status)}</li>`).join('');
+}
+$('#queue').addEventListener('keydown', (e) => { if (e.key === 'Enter' && e.target.dataset.incident) showIncident(Number(e.target.dataset.incident), true); });
+
+// ---- create ----
+$('#new-incident').addEventListener('click', () => {
+  $('#create').hidden = false;
+  picking = true;
+  $('#create-where').textContent = t('pick');
+  map.getCanvas().style.cursor = 'crosshair';
+});
+function pickAt(lon, lat) {
+  picking = [lon, lat];
+  pickMarker?.remove();
+  pickMarker = new maplibregl.Marker({ color: '#d7301f' }).setLngLat([lon, lat]).addTo(map);
+  $('#create-where').textContent = `${lon.toFixed(5)}, ${lat.toFixed(5)}`;
+}
+function endCreate() {
+  picking = null;
+  pickMarker?.remove();
+  $('#create').hidden = true;
+  $('#create-error').textContent = '';
+  map.getCanvas().style.cursor = '';
+}
+$('#create-cancel').addEventListener('click', endCreate);
+$('#create').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (!Array.isArray(picking)) { $('#create-error').textContent = t('pick'); return; }
+  const f = new FormData(e.target);
+  try {
+    const inc = await post('/incidents', { location: picking, category: f.get('category'), priority: Number(f.get('priority')),
+      description: f.get('description'), source: 'dispatcher', actor: 'console' });
+    endCreate();
+    e.target.reset();
+    await refreshQueue();
+    showIncident(inc.id);
+  } catch (err) {
+    $('#create-error').textContent = err.message;
+  }
+});
+
+// ---- incident detail, recommend, assign ----
+// `fly`: bring the incident into view (when the dispatcher opens it, never on a live refresh).
+async function showIncident(id, fly = false) {
+  if (selected !== id) recommendedFor = null;
+  selected = id;
+  const inc = await api(`/incidents/${id}`);
+  const card = $('#detail');
+  card.hidden = false;
+  card.dataset.incident = id;
+  card.innerHTML = `<div class="row"><h2>#${inc.id} ${esc(catLabel(inc.category))}</h2>${badge(inc.status)}</div>
+    <dl><dt>${esc(t('priority'))}</dt><dd>${inc.priority}</dd><dt>${esc(t('grid'))}</dt><dd>${esc(inc.grid_code || '—')}</dd>
+    <dt>${esc(t('reported'))}</dt><dd>${esc(when(inc.reported_at))}</dd><dt>${esc(t('description'))}</dt><dd>${esc(inc.description)}</dd></dl>
+    <div class="row"><button class="primary" id="recommend">${esc(t('recommend'))}</button>
+    <span><select id="next-status" aria-label="status">${STATUSES.map((s) => `<option value="${s}">${esc(statusLabel(s))}</option>`).join('')}</select>
+    <button id="move">${esc(t('move'))}</button></span></div><p class="error" id="detail-error" role="alert"></p>
+    <div id="candidates"></div>
+    <h2>${esc(t('history'))}</h2><ol class="muted">${inc.history.map((h) => `<li>${esc(when(h.at))} ${esc(h.from ? statusLabel(h.from) + ' → ' : '')}${esc(statusLabel(h.to))} · ${esc(h.actor)}${h.note ? ' · ' + esc(h.note) : ''}</li>`).join('')}</ol>`;
+  $('#recommend').addEventListener('click', () => recommend(inc));
+  $('#move').addEventListener('click', async () => {
+    try { await post(`/incidents/${id}/status`, { status: $('#next-status').value, actor: 'console' }); showIncident(id); refreshQueue(); }
+    catch (err) { $('#detail-error').textContent = err.message; }
+  });
+  if (fly && map && !map.getBounds().contains(inc.location)) map.easeTo({ center: inc.location });
+  if (recommendedFor === id && inc.status === 'reported') await recommend(inc);
+}
+
+async function recommend(inc) {
+  recommendedFor = inc.id;
+  const [lon, lat] = inc.location;
+  const { candidates } = await api(`/dispatch/nearest?lon=${lon}&lat=${lat}&k=5`);
+  const box = $('#candidates');
+  if (!candidates.length) { box.innerHTML = `<p class="muted">${esc(t('noCandidates'))}</p>`; return; }
+  box.innerHTML = candidates.map((c, i) => `<div class="cand" data-responder="${c.responder_id}"><span><b>${i + 1}. ${esc(c.name)}</b> ${badge(c.status)}
+    <br><span class="muted">${esc(t('distance'))} ${Math.round(c.distance_m)} m · ${esc(t('eta'))} ${Math.round(c.eta_s / 60)} min${c.same_grid ? ' · ' + esc(t('sameGrid')) : ''}</span></span>
+    <button class="assign" data-responder="${c.responder_id}">${esc(t('assign'))}</button></div>`).join('');
+  box.querySelectorAll('button.assign').forEach((b) => b.addEventListener('click', async () => {
+    try {
+      await post(`/incidents/${inc.id}/assign`, { responder_id: Number(b.dataset.responder), actor: 'console', ranking: candidates });
+      showIncident(inc.id);
+      refreshQueue();
+    } catch (err) { $('#detail-error').textContent = err.message; }
+  }));
+}
+
+// ---- live feed ----
+let refreshTimer = null;
+function soon(fn) { clearTimeout(refreshTimer); refreshTimer = setTimeout(fn, 150); }
+function connectLive() {
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${API}/live`);
+  ws.onopen = () => { $('#live').className = 'live on'; $('#live').dataset.i18n = 'online'; $('#live').textContent = t('online'); };
+  ws.onclose = () => { $('#live').className = 'live off'; $('#live').dataset.i18n = 'offline'; $('#live').textContent = t('offline'); setTimeout(connectLive, 2000); };
+  ws.onmessage = (m) => {
+    const ev = JSON.parse(m.data);
+    document.body.dataset.lastEvent = ev.type;
+    if (ev.type.startsWith('incident.')) {
+      reloadSource('incidents'); reloadSource('heatmap');
+      soon(() => { refreshQueue(); if (selected) showIncident(selected); });
+    } else if (ev.type.startsWith('responder.')) {
+      reloadSource('resources');
+      if (selected && recommendedFor === selected) soon(() => showIncident(selected));
+    } else if (ev.type === 'generation.activated') {
+      ['streets', 'communities', 'grids'].forEach(reloadSource);
+      showGeneration(ev.data?.generation ?? ev.data);
+      refreshGenerations();
+    }
+  };
+}
+
+function showGeneration(g) { $('#generation').textContent = g == null ? '' : `${t('generation')} ${g}`; }
+
+// ---- GIS: upload, report, generations ----
+const drop = $('#drop');
+['dragenter', 'dragover'].forEach((n) => drop.addEventListener(n, (e) => { e.preventDefault(); drop.classList.add('over'); }));
+['dragleave', 'drop'].forEach((n) => drop.addEventListener(n, (e) => { e.preventDefault(); drop.classList.remove('over'); }));
+drop.addEventListener('drop', (e) => { $('#file').files = e.dataTransfer.files; });
+
+$('#upload').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const form = e.target;
+  const files = [...$('#file').files];
+  if (!files.length) return;
+  const body = new FormData();
+  // The main file first; other files of a Shapefile set go as sidecars.
+  const main = files.find((f) => /\.(zip|shp|geojson|json|kml|gpkg)$/i.test(f.name)) || files[0];
+  body.append('file', main, main.name);
+  files.filter((f) => f !== main).forEach((f) => body.append('sidecar', f, f.name));
+  for (const k of ['layer', 'code_field', 'name_field', 'parent_field']) if (form[k].value) body.append(k, form[k].value);
+  if (e.submitter?.value === 'check') body.append('dry_run', 'true');
+  const resp = await fetch(`${API}/imports`, { method: 'POST', body });
+  const out = await resp.json().catch(() => ({}));
+  showReport(out.report || out.error?.details?.report, out, resp.status);
+  refreshGenerations();
+});
+
+function showReport(report, out, status) {
+  const box = $('#report');
+  box.hidden = false;
+  if (!report) { box.innerHTML = `<p class="error" role="alert">${esc(out.error?.message || `HTTP ${status}`)}</p>`; return; }
+  const item = (p, cls) => `<li class="${cls}">${p.feature != null ? `#${p.feature} ` : ''}${p.code ? `[${esc(p.code)}] ` : ''}${p.field ? `${esc(p.field)}: ` : ''}${esc(p.message)}</li>`;
+  box.innerHTML = `<h2>${report.valid ? `✔ ${esc(t('valid'))}` : `✖ ${esc(t('invalid'))}`} <span class="muted">${esc(report.file)} · ${report.features ?? ''} ${esc(t('features'))}</span></h2>
+    ${out.generation ? `<p>${esc(t('staged'))} ${out.generation} <button id="activate-staged" class="primary">${esc(t('activate'))}</button></p>` : ''}
+    ${report.errors?.length ? `<h2>${esc(t('errors'))} (${report.errors.length})</h2><ul class="problems">${report.errors.map((p) => item(p, 'err')).join('')}</ul>` : ''}
+    ${report.warnings?.length ? `<h2>${esc(t('warnings'))} (${report.warnings.length})</h2><ul class="problems">${report.warnings.map((p) => item(p, 'warn')).join('')}</ul>` : ''}`;
+  $('#activate-staged')?.addEventListener('click', () => activate(out.generation));
+}
+
+async function activate(g) {
+  await post(`/generations/${g}/activate`, {});
+  ['streets', 'communities', 'grids'].forEach(reloadSource);
+  showGeneration(g);
+  refreshGenerations();
+}
+$('#rollback').addEventListener('click', async () => { await post('/generations/rollback', {}); refreshGenerations(); });
+
+async function refreshGenerations() {
+  const gens = await api('/generations');
+  const list = gens.generations || gens;
+  $('#generations tbody').innerHTML = list.map((g) => `<tr><td>${g.id}</td><td>${esc(t(g.status === 'staged' ? 'stagedS' : g.status))}</td>
+    <td>${esc(g.description)}<br><span class="muted">${g.layers.map((l) => `${l.layer} ${l.features}`).join(' · ')}</span></td>
+    <td>${g.status !== 'active' ? `<button data-activate="${g.id}">${esc(t('activate'))}</button>` : ''}</td></tr>`).join('');
+  $('#generations').querySelectorAll('[data-activate]').forEach((b) => b.addEventListener('click', () => activate(Number(b.dataset.activate))));
+}
+
+// ---- start ----
+(async () => {
+  const started = startMap();
+  categories = await api('/incident-categories');
+  await started;
+  applyLang();
+  connectLive();
+})();
