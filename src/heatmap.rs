@@ -95,7 +95,9 @@ pub fn to_geojson(cells: &[HexCount]) -> Value {
     let features: Vec<Value> = cells
         .iter()
         .map(|h| {
-            let ring: Vec<[f64; 2]> = h.cell.boundary().iter().chain(h.cell.boundary().iter().take(1)).map(|ll| [ll.lng(), ll.lat()]).collect();
+            let boundary = h.cell.boundary();
+            let ring: Vec<[f64; 2]> =
+                boundary.iter().chain(boundary.iter().take(1)).map(|ll| [ll.lng(), ll.lat()]).collect();
             json!({
                 "type": "Feature",
                 "id": h.cell.to_string(),

@@ -35,6 +35,8 @@ pub mod responders;
 pub mod sample;
 /// Start-up wiring of the services over one store.
 pub mod service;
+/// Per-grid statistics (choropleths, scoring).
+pub mod stats;
 /// Persistence (SQLite and PostGIS).
 pub mod store;
 /// Vector tiles cut from memory, cached by data version.

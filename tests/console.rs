@@ -1,7 +1,8 @@
 //! The dispatch console end to end in a real browser (Debian chromium driven by playwright-core, see
 //! tests/browser/console.mjs), against a real server on loopback, on both stores: the map renders gridmap's tiles
 //! within 2 s, a click shows the right grid, a new incident reaches the queue and the map, recommend + assign turns
-//! the responder busy in a second console through the live feed, a bad upload shows its problem, and an activated
+//! the responder busy in a second console through the live feed, an upload with an overlap shows the problem (listed
+//! and marked on the map), and an activated
 //! import redraws the map. Screenshots of each step go to target/console-screenshots/{sqlite,postgres}/.
 //!
 //! Needs `node`, `tests/browser/node_modules` (`npm ci` there) and chromium; without them the test is skipped,
@@ -60,10 +61,10 @@ async fn console_end_to_end(url: &str) {
     let grid2 = there["grid"]["code"].as_str().expect("the second point is in a grid").to_owned();
 
     let dir = tempfile::tempdir().expect("dir");
-    // A grids file whose second feature repeats the first one's code: rejected, naming the feature.
+    // A grids file whose second feature is drawn over the first one: rejected, naming the overlapping features.
     let mut bad = sample_layer("grids");
-    let dup = bad["features"][0]["properties"]["code"].clone();
-    bad["features"][1]["properties"]["code"] = dup.clone();
+    bad["features"][1]["geometry"] = bad["features"][0]["geometry"].clone();
+    let dup = bad["features"][1]["properties"]["code"].clone();
     let bad_file = dir.path().join("grids-duplicate-code.geojson");
     std::fs::write(&bad_file, bad.to_string()).expect("write");
     // A valid replacement: every grid code with a suffix.

@@ -17,7 +17,7 @@ const T = {
     valid: '校验通过', invalid: '校验未通过', errors: '错误', warnings: '警告', features: '要素', staged: '已导入为版本',
     active: '使用中', retired: '已停用', stagedS: '待启用', generation: '版本', noCandidates: '附近没有可用的处置力量',
     streets: '街道', communities: '社区', grids: '网格', incidents: '事件', resources: '处置力量', heatmap: '热力图',
-    assigned: '已指派', fields: '文件字段',
+    assigned: '已指派', fields: '文件字段', locate: '定位',
   },
   en: {
     title: 'Grid dispatch console', dispatch: 'Dispatch', gis: 'Boundaries', offline: 'offline', online: 'live', queue: 'Incidents',
@@ -33,6 +33,7 @@ const T = {
     features: 'features', staged: 'Staged as generation', active: 'active', retired: 'retired', stagedS: 'staged',
     generation: 'generation', noCandidates: 'No available responder nearby', streets: 'Streets', communities: 'Communities',
     grids: 'Grids', incidents: 'Incidents', resources: 'Responders', heatmap: 'Heatmap', assigned: 'Assigned', fields: 'File fields',
+    locate: 'show',
   },
 };
 const STATUSES = ['reported', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
@@ -311,16 +312,28 @@ $('#upload').addEventListener('submit', async (e) => {
   refreshGenerations();
 });
 
+let problemMarkers = [];
 function showReport(report, out, status) {
   const box = $('#report');
   box.hidden = false;
+  problemMarkers.forEach((m) => m.remove());
+  problemMarkers = [];
   if (!report) { box.innerHTML = `<p class="error" role="alert">${esc(out.error?.message || `HTTP ${status}`)}</p>`; return; }
-  const item = (p, cls) => `<li class="${cls}">${p.feature != null ? `#${p.feature} ` : ''}${p.code ? `[${esc(p.code)}] ` : ''}${p.field ? `${esc(p.field)}: ` : ''}${esc(p.message)}</li>`;
+  const item = (p, cls) => `<li class="${cls}">${p.feature != null ? `#${p.feature} ` : ''}${p.code ? `[${esc(p.code)}] ` : ''}${p.field ? `${esc(p.field)}: ` : ''}${esc(p.message)}${p.location ? ` <a href="#" data-at="${p.location.join(',')}">${esc(t('locate'))}</a>` : ''}</li>`;
   box.innerHTML = `<h2>${report.valid ? `✔ ${esc(t('valid'))}` : `✖ ${esc(t('invalid'))}`} <span class="muted">${esc(report.file)} · ${report.features ?? ''} ${esc(t('features'))}</span></h2>
     ${out.generation ? `<p>${esc(t('staged'))} ${out.generation} <button id="activate-staged" class="primary">${esc(t('activate'))}</button></p>` : ''}
     ${report.errors?.length ? `<h2>${esc(t('errors'))} (${report.errors.length})</h2><ul class="problems">${report.errors.map((p) => item(p, 'err')).join('')}</ul>` : ''}
     ${report.warnings?.length ? `<h2>${esc(t('warnings'))} (${report.warnings.length})</h2><ul class="problems">${report.warnings.map((p) => item(p, 'warn')).join('')}</ul>` : ''}`;
   $('#activate-staged')?.addEventListener('click', () => activate(out.generation));
+  // Each located problem (an overlap) is marked on the map; its link flies there.
+  for (const p of [...(report.errors || []), ...(report.warnings || [])].filter((p) => p.location)) {
+    problemMarkers.push(new maplibregl.Marker({ color: '#b3261e' }).setLngLat(p.location)
+      .setPopup(new maplibregl.Popup().setText(p.message)).addTo(map));
+  }
+  box.querySelectorAll('[data-at]').forEach((a) => a.addEventListener('click', (e) => {
+    e.preventDefault();
+    map.flyTo({ center: a.dataset.at.split(',').map(Number), zoom: 16 });
+  }));
 }
 
 async function activate(g) {

@@ -12,6 +12,7 @@ mod live;
 mod locate;
 mod params;
 mod responders;
+mod stats;
 mod tiles;
 mod web;
 
@@ -67,7 +68,8 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(responders::router())
         .merge(live::router())
         .merge(imports::router())
-        .merge(heatmap::router());
+        .merge(heatmap::router())
+        .merge(stats::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())

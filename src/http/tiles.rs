@@ -72,7 +72,7 @@ async fn tile(
         .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
     if gzip {
         out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        return Ok((out, rendered.gzip.clone()).into_response());
+        return Ok((out, rendered.gzip()).into_response());
     }
     Ok((out, rendered.mvt.clone()).into_response())
 }

@@ -6,6 +6,7 @@ mod feature;
 mod geojson;
 mod gpkg;
 mod kml;
+mod overlaps;
 mod report;
 mod shapefile;
 mod validate;

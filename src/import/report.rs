@@ -18,6 +18,9 @@ pub struct Problem {
     pub field: Option<String>,
     /// Human sentence.
     pub message: String,
+    /// Where on the map the problem is, `[lon, lat]`, when it is a place (an overlap).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<[f64; 2]>,
 }
 
 impl Problem {
@@ -28,12 +31,13 @@ impl Problem {
             code: code.map(str::to_owned),
             field: Some(field.to_owned()),
             message: message.into(),
+            location: None,
         }
     }
 
     /// A problem with the file as a whole.
     pub fn file(message: impl Into<String>) -> Self {
-        Self { feature: None, code: None, field: None, message: message.into() }
+        Self { feature: None, code: None, field: None, message: message.into(), location: None }
     }
 }
 

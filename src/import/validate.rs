@@ -1,4 +1,5 @@
-//! Checks that do not depend on the file format: geometry validity, unique codes, the parent hierarchy.
+//! Checks that do not depend on the file format: geometry validity, unique codes, overlaps between features, the
+//! parent hierarchy.
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,9 +23,11 @@ const LIST_LIMIT: usize = 200;
 pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext) {
     let layer = parsed.report.layer;
     let mut invalid = Vec::new();
-    for (f, &i) in parsed.features.iter().zip(&parsed.source_index) {
+    let mut broken = HashSet::new();
+    for (k, (f, &i)) in parsed.features.iter().zip(&parsed.source_index).enumerate() {
         if let Err(e) = f.geometry.check_validation() {
             invalid.push(Problem::at(i, Some(&f.code), "geometry", format!("invalid geometry: {e}")));
+            broken.insert(k);
         }
     }
     push_capped(&mut parsed.report.errors, invalid, "invalid geometries");
@@ -44,6 +47,36 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext) {
         }
     }
     push_capped(&mut parsed.report.errors, dups, "duplicate codes");
+
+    let shapes: Vec<Option<&geo::MultiPolygon<f64>>> =
+        parsed.features.iter().enumerate().map(|(k, f)| (!broken.contains(&k)).then_some(&f.geometry)).collect();
+    let (mut overlaps, mut slivers) = (Vec::new(), 0usize);
+    for o in super::overlaps::find(&shapes) {
+        if o.width_m < super::overlaps::SLIVER_WIDTH_M {
+            slivers += 1;
+            continue;
+        }
+        let (fa, fb) = (&parsed.features[o.a], &parsed.features[o.b]);
+        let mut p = Problem::at(
+            parsed.source_index[o.b],
+            Some(&fb.code),
+            "geometry",
+            format!(
+                "overlaps feature {} (code {}) by {:.1} m² ({:.1} m wide on average) around [{:.6}, {:.6}]",
+                parsed.source_index[o.a], fa.code, o.area_m2, o.width_m, o.at[0], o.at[1]
+            ),
+        );
+        p.location = o.at.iter().all(|v| v.is_finite()).then_some(o.at);
+        overlaps.push(p);
+    }
+    push_capped(&mut parsed.report.errors, overlaps, "overlaps");
+    if slivers > 0 {
+        parsed.report.warn(Problem::file(format!(
+            "{slivers} pair(s) of neighbours overlap in slivers narrower than {} m on average (imperfect noding along \
+             shared edges); accepted",
+            super::overlaps::SLIVER_WIDTH_M
+        )));
+    }
 
     if let (Some(parents), Some(parent_layer)) = (&ctx.parent_codes, layer.parent()) {
         if parents.is_empty() {

@@ -24,16 +24,36 @@ pub struct LedgerRow {
     pub status: IncidentStatus,
     /// Report time, Unix nanoseconds.
     pub reported_ns: i64,
+    /// Index into the ledger's grid codes ([`NO_GRID`] outside every grid).
+    pub grid: u32,
+    /// When it was closed (the last update of a `closed` incident), Unix nanoseconds.
+    pub closed_ns: Option<i64>,
 }
+
+/// `LedgerRow::grid` of an incident outside every grid.
+pub const NO_GRID: u32 = u32::MAX;
 
 #[derive(Debug, Default)]
 struct Rows {
     rows: Vec<LedgerRow>,
     by_id: HashMap<i64, u32>,
     categories: Vec<String>,
+    grids: Vec<String>,
+    grid_ids: HashMap<String, u32>,
 }
 
 impl Rows {
+    fn grid(&mut self, code: Option<&str>) -> u32 {
+        let Some(code) = code else { return NO_GRID };
+        if let Some(&i) = self.grid_ids.get(code) {
+            return i;
+        }
+        let i = self.grids.len() as u32;
+        self.grids.push(code.to_owned());
+        self.grid_ids.insert(code.to_owned(), i);
+        i
+    }
+
     fn category(&mut self, name: &str) -> u16 {
         match self.categories.iter().position(|c| c == name) {
             Some(i) => i as u16,
@@ -49,8 +69,39 @@ impl Rows {
 #[derive(Debug, Default)]
 pub struct Ledger(RwLock<Rows>);
 
-/// A ledger entry as read from the store: id, location, stored cell text, category, status, report time.
-pub type StoredSummary = (i64, [f64; 2], String, String, IncidentStatus, time::OffsetDateTime);
+/// A ledger entry as read from the store.
+#[derive(Debug, Clone)]
+pub struct StoredSummary {
+    /// Incident id.
+    pub id: i64,
+    /// `[lon, lat]`.
+    pub location: [f64; 2],
+    /// Stored H3 cell text.
+    pub cell: String,
+    /// Category code.
+    pub category: String,
+    /// Status.
+    pub status: IncidentStatus,
+    /// Grid code.
+    pub grid_code: Option<String>,
+    /// Report time.
+    pub reported_at: time::OffsetDateTime,
+    /// Last update.
+    pub updated_at: time::OffsetDateTime,
+}
+
+/// Per-grid figures over the incidents matching a filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GridTally {
+    /// All matching incidents.
+    pub total: u64,
+    /// Not closed or cancelled.
+    pub open: u64,
+    /// Closed.
+    pub closed: u64,
+    /// Seconds from report to close, for each closed one.
+    pub close_s: Vec<f64>,
+}
 
 /// Why the ledger could not take a row.
 #[derive(Debug, thiserror::Error)]
@@ -67,11 +118,21 @@ impl Ledger {
     pub fn load(&self, stored: Vec<StoredSummary>) -> Result<(), BadCell> {
         let mut fresh = Rows::default();
         fresh.rows.reserve(stored.len());
-        for (id, location, cell, category, status, at) in stored {
-            let cell: CellIndex = cell.parse().map_err(|_| BadCell { id, cell: cell.clone() })?;
-            let category = fresh.category(&category);
-            fresh.by_id.insert(id, fresh.rows.len() as u32);
-            fresh.rows.push(LedgerRow { id, location, cell, category, status, reported_ns: nanos(at) });
+        for s in stored {
+            let cell: CellIndex = s.cell.parse().map_err(|_| BadCell { id: s.id, cell: s.cell.clone() })?;
+            let category = fresh.category(&s.category);
+            let grid = fresh.grid(s.grid_code.as_deref());
+            fresh.by_id.insert(s.id, fresh.rows.len() as u32);
+            fresh.rows.push(LedgerRow {
+                id: s.id,
+                location: s.location,
+                cell,
+                category,
+                status: s.status,
+                reported_ns: nanos(s.reported_at),
+                grid,
+                closed_ns: (s.status == IncidentStatus::Closed).then(|| nanos(s.updated_at)),
+            });
         }
         *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
         Ok(())
@@ -82,6 +143,7 @@ impl Ledger {
         let Ok(cell) = incident.geocode.h3.parse::<CellIndex>() else { return };
         let mut rows = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let category = rows.category(&incident.category);
+        let grid = rows.grid(incident.geocode.grid_code.as_deref());
         let row = LedgerRow {
             id: incident.id.0,
             location: incident.location,
@@ -89,6 +151,8 @@ impl Ledger {
             category,
             status: incident.status,
             reported_ns: nanos(incident.reported_at),
+            grid,
+            closed_ns: (incident.status == IncidentStatus::Closed).then(|| nanos(incident.updated_at)),
         };
         match rows.by_id.get(&row.id).copied() {
             Some(i) => rows.rows[i as usize] = row,
@@ -98,6 +162,38 @@ impl Ledger {
                 rows.rows.push(row);
             }
         }
+    }
+
+    /// Moves incidents to new grids (after re-geocoding).
+    pub fn regrid(&self, changes: &[(i64, Option<&str>)]) {
+        let mut rows = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for &(id, code) in changes {
+            let grid = rows.grid(code);
+            if let Some(&i) = rows.by_id.get(&id) {
+                rows.rows[i as usize].grid = grid;
+            }
+        }
+    }
+
+    /// Tallies the incidents matching `filter` per grid code.
+    pub fn tally_by_grid(&self, filter: &IncidentFilter) -> HashMap<String, GridTally> {
+        let rows = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut by_grid: HashMap<u32, GridTally> = HashMap::new();
+        rows.scan(filter, |r| {
+            if r.grid == NO_GRID {
+                return;
+            }
+            let t = by_grid.entry(r.grid).or_default();
+            t.total += 1;
+            if r.status.is_open() {
+                t.open += 1;
+            }
+            if let Some(closed) = r.closed_ns {
+                t.closed += 1;
+                t.close_s.push((closed - r.reported_ns) as f64 / 1e9);
+            }
+        });
+        by_grid.into_iter().map(|(g, t)| (rows.grids[g as usize].clone(), t)).collect()
     }
 
     /// Number of incidents held.
@@ -118,8 +214,15 @@ impl Ledger {
     /// Calls `f` with the cell of every incident matching `filter` (bbox inclusive, `from` ≤ reported < `to`).
     pub fn for_each_cell(&self, filter: &IncidentFilter, mut f: impl FnMut(CellIndex)) {
         let rows = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        rows.scan(filter, |r| f(r.cell));
+    }
+}
+
+impl Rows {
+    /// Calls `f` with every row matching the ledger-answerable part of `filter`.
+    fn scan(&self, filter: &IncidentFilter, mut f: impl FnMut(&LedgerRow)) {
         let category = match &filter.category {
-            Some(name) => match rows.categories.iter().position(|c| c == name) {
+            Some(name) => match self.categories.iter().position(|c| c == name) {
                 Some(i) => Some(i as u16),
                 None => return,
             },
@@ -127,7 +230,7 @@ impl Ledger {
         };
         let from = filter.from.map(nanos);
         let to = filter.to.map(nanos);
-        for r in &rows.rows {
+        for r in &self.rows {
             if let Some([x0, y0, x1, y1]) = filter.bbox {
                 let [x, y] = r.location;
                 if x < x0 || x > x1 || y < y0 || y > y1 {
@@ -141,7 +244,7 @@ impl Ledger {
             {
                 continue;
             }
-            f(r.cell);
+            f(r);
         }
     }
 }

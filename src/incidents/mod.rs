@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use category::{Categories, DEFAULT_CATEGORIES};
-pub use ledger::{BadCell, Ledger, LedgerRow, StoredSummary};
+pub use ledger::{BadCell, GridTally, Ledger, LedgerRow, NO_GRID, StoredSummary};
 pub use service::{CreateIncident, IncidentError, IncidentService, ServiceArea};
 pub use status::{IncidentStatus, UnknownStatus};
 

@@ -270,6 +270,9 @@ impl IncidentService {
             .collect();
         self.store.update_incident_geocodes(&changes).await?;
         if !changes.is_empty() {
+            let grids: Vec<(i64, Option<&str>)> =
+                changes.iter().map(|(id, g)| (id.0, g.grid_code.as_deref())).collect();
+            self.ledger.regrid(&grids);
             self.changed();
         }
         if !changes.is_empty() {

@@ -214,7 +214,7 @@ macro_rules! incident_store_impl {
 
             async fn incident_summaries(&self) -> Result<Vec<$crate::incidents::StoredSummary>, $crate::store::StoreError> {
                 use sqlx::Row;
-                let rows = sqlx::query("SELECT id, lon, lat, h3, category, status, reported_at FROM incidents ORDER BY id")
+                let rows = sqlx::query("SELECT id, lon, lat, h3, category, status, grid_code, reported_at, updated_at FROM incidents ORDER BY id")
                     .fetch_all(&self.pool)
                     .await
                     .map_err($crate::store::query_err("read incident summaries"))?;
@@ -222,7 +222,16 @@ macro_rules! incident_store_impl {
                     .map(|r| {
                         let status: &str = r.get("status");
                         let status = status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?;
-                        Ok((r.get("id"), [r.get("lon"), r.get("lat")], r.get("h3"), r.get("category"), status, r.get("reported_at")))
+                        Ok($crate::incidents::StoredSummary {
+                            id: r.get("id"),
+                            location: [r.get("lon"), r.get("lat")],
+                            cell: r.get("h3"),
+                            category: r.get("category"),
+                            status,
+                            grid_code: r.get("grid_code"),
+                            reported_at: r.get("reported_at"),
+                            updated_at: r.get("updated_at"),
+                        })
                     })
                     .collect()
             }

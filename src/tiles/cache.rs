@@ -28,7 +28,7 @@ struct Bytes;
 impl Weighter<CacheKey, Arc<Rendered>> for Bytes {
     fn weight(&self, _key: &CacheKey, tile: &Arc<Rendered>) -> u64 {
         // Empty tiles are cached too; they still cost their entry.
-        (tile.mvt.len() + tile.gzip.len() + 64) as u64
+        (tile.weight() + 64) as u64
     }
 }
 

@@ -17,6 +17,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
+use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use geo::{Coord, Rect};
@@ -144,13 +145,13 @@ pub enum TileError {
     Task(String),
 }
 
-/// An encoded tile: raw MVT, its gzip form, and an entity tag. Empty `mvt` means no feature falls in the tile.
+/// An encoded tile: raw MVT, its gzip form (made on first demand), and an entity tag. Empty `mvt` means no feature
+/// falls in the tile. Bytes are reference-counted, so serving a cached tile copies nothing.
 #[derive(Debug)]
 pub struct Rendered {
     /// Protobuf bytes.
-    pub mvt: Vec<u8>,
-    /// The same, gzip-compressed (empty when `mvt` is).
-    pub gzip: Vec<u8>,
+    pub mvt: Bytes,
+    gzip: std::sync::OnceLock<Bytes>,
     /// Quoted strong ETag, derived from the bytes.
     pub etag: String,
     /// Version of the data it was cut from.
@@ -162,8 +163,17 @@ impl Rendered {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         mvt.hash(&mut hasher);
         let etag = format!("\"{:016x}-{}\"", hasher.finish(), mvt.len());
-        let gzip = if mvt.is_empty() { Vec::new() } else { gzip(&mvt) };
-        Self { mvt, gzip, etag, version }
+        Self { mvt: Bytes::from(mvt), gzip: std::sync::OnceLock::new(), etag, version }
+    }
+
+    /// The gzip-compressed tile, compressed once on first request.
+    pub fn gzip(&self) -> Bytes {
+        self.gzip.get_or_init(|| Bytes::from(gzip(&self.mvt))).clone()
+    }
+
+    /// Bytes held (for the cache's weight): the gzip form is counted at its expected size.
+    pub fn weight(&self) -> usize {
+        self.mvt.len() + self.mvt.len() / 2 + self.etag.len()
     }
 }
 

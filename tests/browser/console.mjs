@@ -97,13 +97,15 @@ try {
   step(`assigned responder ${created.id}: busy and dispatched in the second console`);
   await shot(b.page, 'assigned-second-console');
 
-  // 5. Uploading a file with a problem shows the problem.
+  // 5. Uploading a file with an overlap shows the problem, listed and marked on the map.
   await a.page.click('#tab-gis');
   await a.page.setInputFiles('#file', fx.bad_file);
   await a.page.click('#upload button[value=check]');
   await a.page.waitForSelector('#report ul.problems li.err', { timeout: 10000 });
   const problem = await a.page.textContent('#report ul.problems li.err');
-  if (!problem.includes(fx.bad_code)) throw new Error(`the problem does not name the feature: ${problem}`);
+  if (!problem.includes(fx.bad_code) || !problem.includes('overlaps')) throw new Error(`the problem does not name the overlap: ${problem}`);
+  const marked = await a.page.locator('.maplibregl-marker').count();
+  if (marked < 1) throw new Error('the overlap is not marked on the map');
   step(`bad file: ${problem.trim()}`);
   await shot(a.page, 'upload-problem');
 
