@@ -4,7 +4,8 @@
 //! - tiles/s with 4 concurrent clients (like `wrk -c4`) for grids at z14 and z10, cold and cached;
 //! - the same tiles from PostGIS `ST_AsMVT(ST_AsMVTGeom(...))` over a GiST-indexed table (what martin runs per
 //!   uncached tile), sequential and with 4 connections, when `GRIDMAP_BENCH_PG` is set;
-//! - `GET /heatmap` over 1 000 000 stored incidents on both stores, and PostGIS `GROUP BY h3` on the same rows.
+//! - `GET /heatmap` and `GET /stats/grids` over 1 000 000 stored incidents on both stores (and the server's RSS),
+//!   and PostGIS `GROUP BY h3` on the same rows.
 //!
 //! `scripts/bench-tiles` runs it; results are printed and written to `target/bench-tiles.json`.
 
@@ -259,31 +260,50 @@ async fn postgis_tiles(pool: &sqlx::PgPool, grids: &std::path::Path, out: &mut s
     }
 }
 
-/// Writes `INCIDENTS` incidents straight into a gridmap store's table (seeded positions over the city, H3 res 10).
-async fn seed_incidents(db: &str) {
+/// The city layers' index, to geocode seeded incidents like the service does.
+fn city_index(files: &[std::path::PathBuf]) -> gridmap::index::BoundaryIndex {
+    use gridmap::import::{ReadOptions, read};
+    use gridmap::layers::Layer;
+    let mut layers = Vec::new();
+    for (layer, file) in Layer::ALL.iter().zip(files) {
+        let bytes = std::fs::read(file).expect("read");
+        layers.push(read(&file.display().to_string(), &bytes, &ReadOptions::new(*layer)).expect("parse").features);
+    }
+    let [s, c, g]: [Vec<_>; 3] = layers.try_into().expect("three layers");
+    gridmap::index::BoundaryIndex::build(None, [s, c, g])
+}
+
+/// Writes `INCIDENTS` incidents straight into a gridmap store's table (seeded positions over the city, geocoded to
+/// street/community/grid, H3 res 10).
+async fn seed_incidents(db: &str, index: &gridmap::index::BoundaryIndex) {
     let mut rng = ChaCha8Rng::seed_from_u64(1_000_000);
     let base = time::OffsetDateTime::from_unix_timestamp(1_767_225_600).expect("2026-01-01");
     let categories = ["fire", "traffic", "sanitation", "public_order", "facility"];
     let statuses = ["reported", "dispatched", "resolved", "closed", "closed", "closed"];
-    let rows: Vec<(String, f64, f64, String, String, time::OffsetDateTime)> = (0..INCIDENTS)
+    type Row = (String, f64, f64, String, String, time::OffsetDateTime, [Option<String>; 3]);
+    let rows: Vec<Row> = (0..INCIDENTS)
         .map(|_| {
             let (lon, lat) = (rng.random_range(CITY[0]..CITY[2]), rng.random_range(CITY[1]..CITY[3]));
-            let cell = h3o::LatLng::new(lat, lon).expect("valid").to_cell(h3o::Resolution::Ten).to_string();
+            let p = gridmap::coord::LonLat::new(lon, lat).expect("valid");
+            let g = gridmap::locate::geocode(index, h3o::Resolution::Ten, p);
+            let cell = g.h3;
+            let codes = [g.street_code, g.community_code, g.grid_code];
             let at = base + Duration::from_secs(rng.random_range(0..330 * 86_400));
             let cat = categories[rng.random_range(0..categories.len())].to_owned();
             let st = statuses[rng.random_range(0..statuses.len())].to_owned();
-            (cat, lon, lat, st, cell, at)
+            (cat, lon, lat, st, cell, at, codes)
         })
         .collect();
     macro_rules! insert_all {
         ($pool:expr, $db:ty) => {
-            for chunk in rows.chunks(1000) {
+            for chunk in rows.chunks(800) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO incidents (category, description, priority, source, lon, lat, status, h3, reported_at, created_at, updated_at) ",
+                    "INSERT INTO incidents (category, description, priority, source, lon, lat, status, h3, reported_at, created_at, updated_at, street_code, community_code, grid_code) ",
                 );
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(&r.0).push_bind("").push_bind(3).push_bind("bench").push_bind(r.1).push_bind(r.2);
                     b.push_bind(&r.3).push_bind(&r.4).push_bind(r.5).push_bind(r.5).push_bind(r.5);
+                    b.push_bind(&r.6[0]).push_bind(&r.6[1]).push_bind(&r.6[2]);
                 });
                 q.build().execute(&$pool).await.expect("insert incidents");
             }
@@ -327,6 +347,21 @@ async fn heatmap(label: &str, db: &str, out: &mut serde_json::Map<String, Value>
             json!({"median": times[2], "min": times[0], "max": times[4], "hexagons": hexes}),
         );
     }
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let v: Value =
+            client.get(format!("{base}/api/v1/stats/grids")).send().await.expect("GET").json().await.expect("JSON");
+        times.push(ms(t.elapsed()));
+        assert_eq!(v["grids"].as_array().map(Vec::len), Some(9504));
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "stats/grids {label} (9 504 grids, {INCIDENTS} incidents): median {:.0} ms (min {:.0}, max {:.0})",
+        times[2], times[0], times[4]
+    );
+    out.insert(format!("stats_grids_{label}_ms"), json!({"median": times[2], "min": times[0], "max": times[4]}));
+    out.insert(format!("server_rss_mib_{label}_with_incidents"), json!(support::rss_kib(server.0.id()) / 1024));
     drop(server);
 }
 
@@ -374,8 +409,9 @@ fn main() {
         } else {
             println!("GRIDMAP_BENCH_PG is not set: PostGIS comparison skipped (scripts/bench-tiles sets it)");
         }
+        let index = city_index(&files);
         for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
-            seed_incidents(db).await;
+            seed_incidents(db, &index).await;
         }
         heatmap("sqlite", &sqlite, &mut out).await;
         if let Some(pg) = &pg {

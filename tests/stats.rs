@@ -1,5 +1,6 @@
 //! `GET /stats/grids` on both stores: every grid of the served generation is listed; counts, open/closed and the
-//! median time to close equal a direct computation over the stored incidents; areas add up to the district's.
+//! median time to close equal a direct computation over the stored incidents; areas add up to the district's; a
+//! process started later (loading its ledger from the store) gives the same figures.
 
 mod common;
 
@@ -80,4 +81,13 @@ async fn grid_stats_equal_a_direct_count(url: &str) {
     assert!(body["grids"].as_array().expect("grids").iter().all(|r| r["total"] == 0));
     let (st, _) = call(Method::GET, s.url("/api/v1/stats/grids?from=yesterday"), None).await;
     assert_eq!(st, 400);
+
+    // A process started later loads the same figures from the store (the ledger's start-up path).
+    let (_, before) = call(Method::GET, s.url("/api/v1/stats/grids"), None).await;
+    let (_, heat_before) = call(Method::GET, s.url("/api/v1/heatmap?resolution=9"), None).await;
+    let later = TestServer::start(url, true).await;
+    let (_, after) = call(Method::GET, later.url("/api/v1/stats/grids"), None).await;
+    let (_, heat_after) = call(Method::GET, later.url("/api/v1/heatmap?resolution=9"), None).await;
+    assert_eq!(after, before);
+    assert_eq!(heat_after, heat_before);
 }

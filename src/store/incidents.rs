@@ -213,27 +213,27 @@ macro_rules! incident_store_impl {
             }
 
             async fn incident_summaries(&self) -> Result<Vec<$crate::incidents::StoredSummary>, $crate::store::StoreError> {
+                use futures_util::TryStreamExt;
                 use sqlx::Row;
-                let rows = sqlx::query("SELECT id, lon, lat, h3, category, status, grid_code, reported_at, updated_at FROM incidents ORDER BY id")
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::store::query_err("read incident summaries"))?;
-                rows.iter()
-                    .map(|r| {
-                        let status: &str = r.get("status");
-                        let status = status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?;
-                        Ok($crate::incidents::StoredSummary {
-                            id: r.get("id"),
-                            location: [r.get("lon"), r.get("lat")],
-                            cell: r.get("h3"),
-                            category: r.get("category"),
-                            status,
-                            grid_code: r.get("grid_code"),
-                            reported_at: r.get("reported_at"),
-                            updated_at: r.get("updated_at"),
-                        })
-                    })
-                    .collect()
+                // Streamed, not fetched whole: a district's million incidents must not sit in memory twice.
+                let mut rows = sqlx::query("SELECT id, lon, lat, h3, category, status, grid_code, reported_at, updated_at FROM incidents ORDER BY id")
+                    .fetch(&self.pool);
+                let mut out = Vec::new();
+                while let Some(r) = rows.try_next().await.map_err($crate::store::query_err("read incident summaries"))? {
+                    let status: &str = r.get("status");
+                    let status = status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?;
+                    out.push($crate::incidents::StoredSummary {
+                        id: r.get("id"),
+                        location: [r.get("lon"), r.get("lat")],
+                        cell: r.get("h3"),
+                        category: r.get("category"),
+                        status,
+                        grid_code: r.get("grid_code"),
+                        reported_at: r.get("reported_at"),
+                        updated_at: r.get("updated_at"),
+                    });
+                }
+                Ok(out)
             }
 
             async fn incident_cell_counts(
