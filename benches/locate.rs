@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use gridmap::coord::LonLat;
-use gridmap::import::{ReadOptions, read};
 use gridmap::index::BoundaryIndex;
 use gridmap::layers::Layer;
 use gridmap::locate::{LayerSet, locate};
@@ -19,7 +18,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{city_files, gridmap, rss_kib, start_server};
+use support::{city_features, city_files, gridmap, rss_kib, start_server};
 
 const BBOX: ([f64; 2], [f64; 2]) = ([118.35, 31.22], [119.25, 32.62]);
 const BATCH: usize = 200_000;
@@ -51,15 +50,10 @@ fn rate(points: &[LonLat], min: Duration, mut f: impl FnMut(LonLat) -> usize) ->
 fn in_process(files: &[PathBuf], results: &mut serde_json::Map<String, Value>) -> Vec<LonLat> {
     let before = rss_kib(std::process::id());
     let t = Instant::now();
-    let mut layers = Vec::new();
-    for (layer, file) in Layer::ALL.iter().zip(files) {
-        let bytes = std::fs::read(file).expect("read");
-        layers.push(read(&file.display().to_string(), &bytes, &ReadOptions::new(*layer)).expect("parse").features);
-    }
+    let features = city_features(files);
     let parse_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let [s, c, g]: [Vec<_>; 3] = layers.try_into().expect("three layers");
-    let index = BoundaryIndex::build(None, [s, c, g]);
+    let index = BoundaryIndex::build(None, features);
     let build_s = t.elapsed().as_secs_f64();
     let rss_mib = (rss_kib(std::process::id()).saturating_sub(before)) as f64 / 1024.0;
     let cache_mib = Layer::ALL.iter().map(|&l| index.layer(l).cell_cache_bytes()).sum::<usize>() as f64 / 1_048_576.0;

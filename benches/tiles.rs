@@ -260,19 +260,6 @@ async fn postgis_tiles(pool: &sqlx::PgPool, grids: &std::path::Path, out: &mut s
     }
 }
 
-/// The city layers' index, to geocode seeded incidents like the service does.
-fn city_index(files: &[std::path::PathBuf]) -> gridmap::index::BoundaryIndex {
-    use gridmap::import::{ReadOptions, read};
-    use gridmap::layers::Layer;
-    let mut layers = Vec::new();
-    for (layer, file) in Layer::ALL.iter().zip(files) {
-        let bytes = std::fs::read(file).expect("read");
-        layers.push(read(&file.display().to_string(), &bytes, &ReadOptions::new(*layer)).expect("parse").features);
-    }
-    let [s, c, g]: [Vec<_>; 3] = layers.try_into().expect("three layers");
-    gridmap::index::BoundaryIndex::build(None, [s, c, g])
-}
-
 /// Writes `INCIDENTS` incidents straight into a gridmap store's table (seeded positions over the city, geocoded to
 /// street/community/grid, H3 res 10).
 async fn seed_incidents(db: &str, index: &gridmap::index::BoundaryIndex) {
@@ -409,7 +396,7 @@ fn main() {
         } else {
             println!("GRIDMAP_BENCH_PG is not set: PostGIS comparison skipped (scripts/bench-tiles sets it)");
         }
-        let index = city_index(&files);
+        let index = gridmap::index::BoundaryIndex::build(None, support::city_features(&files));
         for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
             seed_incidents(db, &index).await;
         }

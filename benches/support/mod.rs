@@ -57,6 +57,21 @@ pub fn city_files(out: &Path) -> Option<Vec<PathBuf>> {
     )
 }
 
+/// Reads the city layer files written by [`city_files`] into features, streets first.
+pub fn city_features(files: &[PathBuf]) -> [Vec<gridmap::layers::Feature>; 3] {
+    use gridmap::import::{ReadOptions, read};
+    use gridmap::layers::Layer;
+    let layers: Vec<_> = Layer::ALL
+        .iter()
+        .zip(files)
+        .map(|(layer, file)| {
+            let bytes = std::fs::read(file).expect("read");
+            read(&file.display().to_string(), &bytes, &ReadOptions::new(*layer)).expect("parse").features
+        })
+        .collect();
+    layers.try_into().expect("three layers")
+}
+
 /// Starts `gridmap serve` on a free loopback port (with the bundled sample when `sample`); returns its base URL.
 pub fn start_server(db: &str, sample: bool) -> (Server, String) {
     start_server_with(db, sample, &[])

@@ -168,8 +168,7 @@ impl IncidentService {
             actor: req.actor,
         };
         let incident = self.store.create_incident(&new).await?;
-        self.ledger.upsert(&incident);
-        self.changed();
+        self.recorded(&incident);
         self.events.publish("incident.created", &incident);
         Ok(incident)
     }
@@ -207,6 +206,12 @@ impl IncidentService {
         self.version.load(Ordering::Acquire)
     }
 
+    /// After a write of `incident`: the ledger takes it and the version moves on.
+    fn recorded(&self, incident: &Incident) {
+        self.ledger.upsert(incident);
+        self.changed();
+    }
+
     fn changed(&self) {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
@@ -230,8 +235,7 @@ impl IncidentService {
         note: Option<&str>,
     ) -> Result<Incident, IncidentError> {
         let incident = self.store.transition_incident(id, to, actor, note).await?;
-        self.ledger.upsert(&incident);
-        self.changed();
+        self.recorded(&incident);
         self.events.publish("incident.updated", &incident);
         Ok(incident)
     }
@@ -240,8 +244,7 @@ impl IncidentService {
     /// incident and the responder as stored after the change.
     pub async fn assign(&self, a: &Assignment) -> Result<(Incident, Responder), IncidentError> {
         let (incident, responder) = self.store.assign_incident(a).await?;
-        self.ledger.upsert(&incident);
-        self.changed();
+        self.recorded(&incident);
         self.events.publish("incident.updated", &incident);
         Ok((incident, responder))
     }

@@ -3,7 +3,6 @@
 //! changed: invalidation is exact per layer and needs no sweep; old entries age out under the byte bound.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -32,45 +31,26 @@ impl Weighter<CacheKey, Arc<Rendered>> for Bytes {
     }
 }
 
-/// The cache plus hit and miss counters.
+/// The cache.
 #[derive(Debug)]
 pub struct TileCache {
     tiles: Cache<CacheKey, Arc<Rendered>, Bytes>,
-    hits: AtomicU64,
-    misses: AtomicU64,
 }
 
 impl TileCache {
     /// A cache holding up to `max_bytes` of tiles.
     pub fn new(max_bytes: u64) -> Self {
         let estimated = (max_bytes / 8192).clamp(16, 1 << 20) as usize;
-        Self {
-            tiles: Cache::with_weighter(estimated, max_bytes.max(1), Bytes),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        }
+        Self { tiles: Cache::with_weighter(estimated, max_bytes.max(1), Bytes) }
     }
 
-    /// A cached tile, counting the hit or miss.
+    /// A cached tile.
     pub fn get(&self, key: &CacheKey) -> Option<Arc<Rendered>> {
-        let found = self.tiles.get(key);
-        let counter = if found.is_some() { &self.hits } else { &self.misses };
-        counter.fetch_add(1, Ordering::Relaxed);
-        found
+        self.tiles.get(key)
     }
 
     /// Stores a tile.
     pub fn insert(&self, key: CacheKey, tile: Arc<Rendered>) {
         self.tiles.insert(key, tile);
-    }
-
-    /// Bytes held now.
-    pub fn weight(&self) -> u64 {
-        self.tiles.weight()
-    }
-
-    /// (hits, misses) since start.
-    pub fn counts(&self) -> (u64, u64) {
-        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 }

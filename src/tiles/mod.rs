@@ -154,16 +154,14 @@ pub struct Rendered {
     gzip: std::sync::OnceLock<Bytes>,
     /// Quoted strong ETag, derived from the bytes.
     pub etag: String,
-    /// Version of the data it was cut from.
-    pub version: u64,
 }
 
 impl Rendered {
-    fn new(mvt: Vec<u8>, version: u64) -> Self {
+    fn new(mvt: Vec<u8>) -> Self {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         mvt.hash(&mut hasher);
         let etag = format!("\"{:016x}-{}\"", hasher.finish(), mvt.len());
-        Self { mvt: Bytes::from(mvt), gzip: std::sync::OnceLock::new(), etag, version }
+        Self { mvt: Bytes::from(mvt), gzip: std::sync::OnceLock::new(), etag }
     }
 
     /// The gzip-compressed tile, compressed once on first request.
@@ -197,6 +195,11 @@ pub struct TileService {
     warmed: std::sync::Mutex<Option<Arc<crate::index::BoundaryIndex>>>,
 }
 
+/// A boundary layer's version: the generation that wrote its features (0 before any).
+fn source_version(index: &crate::index::BoundaryIndex, layer: Layer) -> u64 {
+    index.source(layer).map_or(0, |g| g.0 as u64)
+}
+
 /// Zooms whose boundary shapes are prepared ahead of requests.
 const WARM_ZOOMS: std::ops::RangeInclusive<u8> = 10..=16;
 
@@ -221,15 +224,11 @@ impl TileService {
         }
     }
 
-    /// The cache (for metrics).
-    pub fn cache(&self) -> &TileCache {
-        &self.cache
-    }
-
-    /// Version of a layer's data now: tiles cut from another version are never served.
+    /// Version of a layer's data now: tiles cut from another version are never served. `None` for live layers that
+    /// are never cached (responders move every few seconds).
     pub fn version(&self, layer: TileLayer) -> Option<u64> {
         match layer {
-            TileLayer::Boundary(l) => Some(self.locator.current().source(l).map_or(0, |g| g.0 as u64)),
+            TileLayer::Boundary(l) => Some(source_version(&self.locator.current(), l)),
             TileLayer::Incidents | TileLayer::Heatmap => Some(self.incidents.version()),
             TileLayer::Resources => None,
         }
@@ -249,26 +248,31 @@ impl TileService {
         if tile.z() > layer.max_zoom() {
             return Err(TileError::TooDeep { layer: layer.as_str(), z: tile.z(), max: layer.max_zoom() });
         }
-        let Some(version) = self.version(layer) else {
-            return Ok(Arc::new(Rendered::new(self.render_resources(tile), 0)));
-        };
-        let key = CacheKey { layer, version, tile };
-        if let Some(hit) = self.cache.get(&key) {
-            return Ok(hit);
-        }
-        let mvt = match layer {
+        // A boundary tile's version and content come from one index snapshot: a tile cut from one generation can
+        // never be cached under another's version (generation ids repeat after a rollback).
+        let (version, boundary) = match layer {
             TileLayer::Boundary(l) => {
                 let tiles = self.boundary_tiles();
-                tokio::task::spawn_blocking(move || tiles.render(l, tile))
-                    .await
-                    .map_err(|e| TileError::Task(e.to_string()))?
+                (Some(source_version(tiles.index(), l)), Some((l, tiles)))
             }
-            TileLayer::Incidents => self.render_incidents(tile).await?,
-            TileLayer::Heatmap => self.render_heatmap(tile).await?,
-            TileLayer::Resources => self.render_resources(tile),
+            other => (self.version(other), None),
         };
-        let rendered = Arc::new(Rendered::new(mvt, version));
-        self.cache.insert(key, rendered.clone());
+        let key = version.map(|version| CacheKey { layer, version, tile });
+        if let Some(hit) = key.as_ref().and_then(|k| self.cache.get(k)) {
+            return Ok(hit);
+        }
+        let mvt = match (boundary, layer) {
+            (Some((l, tiles)), _) => tokio::task::spawn_blocking(move || tiles.render(l, tile))
+                .await
+                .map_err(|e| TileError::Task(e.to_string()))?,
+            (None, TileLayer::Incidents) => self.render_incidents(tile).await?,
+            (None, TileLayer::Heatmap) => self.render_heatmap(tile).await?,
+            (None, _) => self.render_resources(tile),
+        };
+        let rendered = Arc::new(Rendered::new(mvt));
+        if let Some(key) = key {
+            self.cache.insert(key, rendered.clone());
+        }
         Ok(rendered)
     }
 
