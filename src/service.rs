@@ -7,7 +7,7 @@ use h3o::Resolution;
 use tokio::task::JoinHandle;
 
 use crate::catalog::{Catalog, CatalogError};
-use crate::dispatch::TravelModel;
+use crate::dispatch::{DispatchPolicy, Dispatcher};
 use crate::events::Events;
 use crate::http::AppState;
 use crate::incidents::{Categories, IncidentService, ServiceArea};
@@ -32,7 +32,7 @@ pub enum StartError {
 }
 
 /// Start-up choices.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// H3 resolution of answers and stored items.
     pub resolution: Resolution,
@@ -40,6 +40,8 @@ pub struct Options {
     pub sample: bool,
     /// Bytes of encoded tiles kept in memory.
     pub tile_cache_bytes: u64,
+    /// Dispatch policy (category skills, stale positions, travel speeds, preferences).
+    pub dispatch: DispatchPolicy,
 }
 
 /// A started process: the handlers' state and the position writer to await after the server stops.
@@ -78,7 +80,14 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         Arc::new(TileService::new(locator.clone(), incidents.clone(), responders.clone(), options.tile_cache_bytes));
     catalog.add_listener(Arc::new(TileWarmer(tiles.clone())));
     tiles.warm();
-    let state =
-        AppState { catalog, locator, incidents, responders, travel: Arc::new(TravelModel::default()), events, tiles };
+    let state = AppState {
+        catalog,
+        locator,
+        incidents,
+        responders,
+        dispatch: Arc::new(Dispatcher::new(options.dispatch)),
+        events,
+        tiles,
+    };
     Ok(Started { state, position_writer })
 }

@@ -201,7 +201,30 @@ async fn staging_several_layers_on_one_base(db: &str) {
     assert_ne!(active(db), g);
 }
 
+async fn drill_rosters_load_all_or_nothing(db: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("演练.csv");
+    std::fs::write(&bad, "name,kind,lon,lat\n张三,grid_worker,118.79,32.02\n李四,grid_worker,118.79,\n")
+        .expect("write");
+    let (code, out, err) = gridmap(&["load-responders", &bad.display().to_string(), "--db", db]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("演练.csv: row 3: field lat: is required when lon is given"), "{err}");
+    let good = dir.path().join("drill.geojson");
+    let fc = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [118.79, 32.02]},
+         "properties": {"name": "王五", "kind": "vehicle", "skills": ["fire"]}}]});
+    std::fs::write(&good, fc.to_string()).expect("write");
+    let (code, out, err) = gridmap(&["load-responders", &good.display().to_string(), "--db", db]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("loaded 1 responders"), "{out}");
+    // The store holds exactly the good file's responder: a server started on it sees one.
+    let store = gridmap::store::open(db).await.expect("open");
+    let all = store.responders().await.expect("responders");
+    assert_eq!(all.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), vec!["王五"]);
+}
+
 both_stores!(
+    drill_rosters_load_all_or_nothing,
     import_activate_and_rollback,
     json_report_and_dry_run,
     broken_files_are_rejected_naming_the_feature,

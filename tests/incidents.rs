@@ -260,10 +260,10 @@ async fn assign_is_one_transaction(url: &str) {
     let last = &one["history"][1];
     assert_eq!((last["to"].as_str(), last["actor"].as_str()), (Some("dispatched"), Some("dispatcher-1")));
     assert!(last["note"].as_str().is_some_and(|n| n.contains("空闲")), "{last}");
-    // Dispatched already: a second assignment is refused.
+    // Dispatched already: a second plain assignment is refused (replace or additional say what is meant).
     let (_, other) = post(&s, "/api/v1/responders", responder("另一位", "available")).await;
     let (st, v) = post(&s, &path, json!({"responder_id": other["id"]})).await;
-    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("invalid_transition")), "{v}");
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("already_assigned")), "{v}");
     let (_, r) = get(&s, &format!("/api/v1/responders/{}", other["id"])).await;
     assert_eq!(r["status"], "available", "a refused assignment leaves the responder free");
     let (st, cats) = get(&s, "/api/v1/incident-categories").await;

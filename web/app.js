@@ -17,7 +17,8 @@ const T = {
     valid: '校验通过', invalid: '校验未通过', errors: '错误', warnings: '警告', features: '要素', staged: '已导入为版本',
     active: '使用中', retired: '已停用', stagedS: '待启用', generation: '版本', noCandidates: '附近没有可用的处置力量',
     streets: '街道', communities: '社区', grids: '网格', incidents: '事件', resources: '处置力量', heatmap: '热力图',
-    assigned: '已指派', fields: '文件字段', locate: '定位',
+    assigned: '已指派', fields: '文件字段', locate: '定位', replace: '改派', additional: '增派', release: '释放',
+    onIt: '处置人员', why: '推荐理由',
   },
   en: {
     title: 'Grid dispatch console', dispatch: 'Dispatch', gis: 'Boundaries', offline: 'offline', online: 'live', queue: 'Incidents',
@@ -33,13 +34,21 @@ const T = {
     features: 'features', staged: 'Staged as generation', active: 'active', retired: 'retired', stagedS: 'staged',
     generation: 'generation', noCandidates: 'No available responder nearby', streets: 'Streets', communities: 'Communities',
     grids: 'Grids', incidents: 'Incidents', resources: 'Responders', heatmap: 'Heatmap', assigned: 'Assigned', fields: 'File fields',
-    locate: 'show',
+    locate: 'show', replace: 'Reassign', additional: 'Send also', release: 'Release', onIt: 'Assigned', why: 'Why',
   },
 };
 const STATUSES = ['reported', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
 const STATUS_ZH = { reported: '已上报', dispatched: '已派遣', on_scene: '已到场', resolved: '已处置', closed: '已办结', cancelled: '已取消',
   available: '可调派', busy: '执行中', off_duty: '离岗' };
 const OPEN = 'reported,dispatched,on_scene';
+const REASON = {
+  zh: { preferred: '策略优先', distance: '距离', eta: '预计到达', skill: '技能匹配', team: '队伍', home_grid: '本网格网格员',
+    same_grid: '在本网格内', same_community: '在本社区内', stale: '位置过旧', position_age: '位置时效' },
+  en: { preferred: 'policy', distance: 'distance', eta: 'ETA', skill: 'skill', team: 'team', home_grid: 'own grid worker',
+    same_grid: 'in the grid', same_community: 'in the community', stale: 'stale position', position_age: 'position age' },
+};
+// Tags worth a glance; the rest stay in the tooltip.
+const REASON_TAGS = ['preferred', 'home_grid', 'same_grid', 'same_community', 'stale'];
 const TOGGLES = [['streets', ['streets-line']], ['communities', ['communities-line']], ['grids', ['grids-fill', 'grids-line']],
   ['incidents', ['incidents-circle']], ['resources', ['resources-circle']], ['heatmap', ['heatmap-fill']]];
 
@@ -224,6 +233,8 @@ async function showIncident(id, fly = false) {
   if (selected !== id) recommendedFor = null;
   selected = id;
   const inc = await api(`/incidents/${id}`);
+  const names = Object.fromEntries(await Promise.all((inc.assigned || [])
+    .map(async (r) => [r, await api(`/responders/${r}`).then((x) => x.name, () => `#${r}`)])));
   const card = $('#detail');
   card.hidden = false;
   card.dataset.incident = id;
@@ -233,33 +244,53 @@ async function showIncident(id, fly = false) {
     <div class="row"><button class="primary" id="recommend">${esc(t('recommend'))}</button>
     <span><select id="next-status" aria-label="status">${STATUSES.map((s) => `<option value="${s}">${esc(statusLabel(s))}</option>`).join('')}</select>
     <button id="move">${esc(t('move'))}</button></span></div><p class="error" id="detail-error" role="alert"></p>
+    ${(inc.assigned || []).length ? `<h2>${esc(t('onIt'))}</h2><ul class="on-it">${inc.assigned.map((r) => `<li data-responder="${r}">${esc(names[r])}
+      <button class="release" data-responder="${r}">${esc(t('release'))}</button></li>`).join('')}</ul>` : ''}
     <div id="candidates"></div>
     <h2>${esc(t('history'))}</h2><ol class="muted">${inc.history.map((h) => `<li>${esc(when(h.at))} ${esc(h.from ? statusLabel(h.from) + ' → ' : '')}${esc(statusLabel(h.to))} · ${esc(h.actor)}${h.note ? ' · ' + esc(h.note) : ''}</li>`).join('')}</ol>`;
   $('#recommend').addEventListener('click', () => recommend(inc));
+  card.querySelectorAll('button.release').forEach((b) => b.addEventListener('click', () => release(inc, Number(b.dataset.responder))));
   $('#move').addEventListener('click', async () => {
     try { await post(`/incidents/${id}/status`, { status: $('#next-status').value, actor: 'console' }); showIncident(id); refreshQueue(); }
     catch (err) { $('#detail-error').textContent = err.message; }
   });
   if (fly && map && !map.getBounds().contains(inc.location)) map.easeTo({ center: inc.location });
-  if (recommendedFor === id && inc.status === 'reported') await recommend(inc);
+  if (recommendedFor === id && ['reported', 'dispatched', 'on_scene'].includes(inc.status)) await recommend(inc);
 }
 
 async function recommend(inc) {
   recommendedFor = inc.id;
-  const [lon, lat] = inc.location;
-  const { candidates } = await api(`/dispatch/nearest?lon=${lon}&lat=${lat}&k=5`);
+  const rec = await post(`/incidents/${inc.id}/recommend`, { k: 5 });
+  const { candidates } = rec;
   const box = $('#candidates');
   if (!candidates.length) { box.innerHTML = `<p class="muted">${esc(t('noCandidates'))}</p>`; return; }
-  box.innerHTML = candidates.map((c, i) => `<div class="cand" data-responder="${c.responder_id}"><span><b>${i + 1}. ${esc(c.name)}</b> ${badge(c.status)}
-    <br><span class="muted">${esc(t('distance'))} ${Math.round(c.distance_m)} m · ${esc(t('eta'))} ${Math.round(c.eta_s / 60)} min${c.same_grid ? ' · ' + esc(t('sameGrid')) : ''}</span></span>
-    <button class="assign" data-responder="${c.responder_id}">${esc(t('assign'))}</button></div>`).join('');
-  box.querySelectorAll('button.assign').forEach((b) => b.addEventListener('click', async () => {
+  const busy = (inc.assigned || []).length > 0;
+  const tags = (c) => c.reasons.filter((r) => REASON_TAGS.includes(r.code))
+    .map((r) => `<span class="tag tag-${r.code}">${esc(REASON[lang][r.code] || r.code)}</span>`).join('');
+  const why = (c) => c.reasons.map((r) => `${REASON[lang][r.code] || r.code}: ${r.detail}`).join('\n');
+  box.innerHTML = candidates.map((c) => `<div class="cand" data-responder="${c.responder_id}" title="${esc(why(c))}"><span><b>${c.rank}. ${esc(c.name)}</b> ${tags(c)}
+    <br><span class="muted">${esc(t('distance'))} ${Math.round(c.distance_m)} m · ${esc(t('eta'))} ${Math.max(1, Math.round(c.eta_s / 60))} min${c.position_age_s != null ? ` · ${Math.round(c.position_age_s)} s` : ''}</span></span>
+    <span>${busy ? `<button class="assign" data-mode="replace" data-responder="${c.responder_id}">${esc(t('replace'))}</button>
+    <button class="assign-more" data-mode="additional" data-responder="${c.responder_id}">${esc(t('additional'))}</button>`
+    : `<button class="assign" data-responder="${c.responder_id}">${esc(t('assign'))}</button>`}</span></div>`).join('');
+  box.querySelectorAll('button[data-responder]').forEach((b) => b.addEventListener('click', async () => {
+    const body = { responder_id: Number(b.dataset.responder), actor: 'console', ranking: candidates };
+    if (b.dataset.mode) body[b.dataset.mode] = true;
     try {
-      await post(`/incidents/${inc.id}/assign`, { responder_id: Number(b.dataset.responder), actor: 'console', ranking: candidates });
+      await post(`/incidents/${inc.id}/assign`, body);
+      recommendedFor = null;
       showIncident(inc.id);
       refreshQueue();
     } catch (err) { $('#detail-error').textContent = err.message; }
   }));
+}
+
+async function release(inc, responderId) {
+  try {
+    await post(`/incidents/${inc.id}/unassign`, { responder_id: responderId, actor: 'console' });
+    showIncident(inc.id);
+    refreshQueue();
+  } catch (err) { $('#detail-error').textContent = err.message; }
 }
 
 // ---- live feed ----

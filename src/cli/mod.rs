@@ -1,6 +1,7 @@
-//! The `gridmap` command line: `serve`, `import`, `generations`, `activate`, `rollback`.
+//! The `gridmap` command line: `serve`, `import`, `generations`, `activate`, `rollback`, `load-responders`.
 
 mod boundaries;
+mod responders;
 mod serve;
 
 use std::path::PathBuf;
@@ -72,6 +73,17 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Add responders from a CSV or GeoJSON roster (a drill set), all or none. A running server sees them after a
+    /// restart; `POST /api/v1/responders/load` loads into a running one.
+    LoadResponders {
+        /// The roster: .csv (name,kind,skills,team,home_grid,status,lon,lat,at) or .geojson points.
+        file: PathBuf,
+        /// Coordinate system of the positions: wgs84, cgcs2000, gcj02 or bd09.
+        #[arg(long, default_value = "wgs84")]
+        crs: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 /// `gridmap serve`.
@@ -97,6 +109,10 @@ pub struct ServeArgs {
     /// MiB of encoded vector tiles kept in memory (least recently used beyond that are dropped).
     #[arg(long, default_value_t = 256)]
     pub tile_cache_mb: u64,
+    /// Dispatch policy (JSON: category_skills, stale_after_s, stale_positions, travel, prefer); built-in defaults
+    /// otherwise (see `GET /api/v1/dispatch/policy`).
+    #[arg(long, env = "GRIDMAP_DISPATCH_POLICY")]
+    pub dispatch_policy: Option<PathBuf>,
 }
 
 /// `gridmap import`.
@@ -160,6 +176,7 @@ pub fn run() -> ExitCode {
             Command::Generations { db, json } => boundaries::generations(&db.db, json).await,
             Command::Activate { generation, db } => boundaries::activate(&db.db, generation).await,
             Command::Rollback { db } => boundaries::rollback(&db.db).await,
+            Command::LoadResponders { file, crs, db } => responders::load(&db.db, &file, &crs).await,
         }
     });
     result.unwrap_or_else(|e| {

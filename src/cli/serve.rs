@@ -6,6 +6,7 @@ use anyhow::Context;
 use h3o::Resolution;
 
 use super::ServeArgs;
+use crate::dispatch::DispatchPolicy;
 use crate::http::{HttpLimits, app};
 use crate::{service, store};
 
@@ -14,6 +15,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = store::open(&args.db.db).await.with_context(|| format!("opening {}", store::redact(&args.db.db)))?;
     tracing::info!(backend = store.backend(), db = %store::redact(&args.db.db), "store open");
     let resolution = Resolution::try_from(args.h3_resolution).context("--h3-resolution")?;
+    let dispatch = match &args.dispatch_policy {
+        Some(path) => DispatchPolicy::from_file(path)?,
+        None => DispatchPolicy::default(),
+    };
     let started = std::time::Instant::now();
     let service::Started { state, position_writer } = service::start(
         store,
@@ -21,6 +26,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             resolution,
             sample: !args.no_sample,
             tile_cache_bytes: args.tile_cache_mb.saturating_mul(1024 * 1024),
+            dispatch,
         },
     )
     .await?;

@@ -14,7 +14,7 @@ use super::params::{bbox_param, statuses_param, time_param};
 use super::{ApiError, AppState};
 use crate::incidents::{CreateIncident, IncidentError, IncidentFilter, IncidentId, IncidentStatus};
 use crate::responders::ResponderId;
-use crate::store::Assignment;
+use crate::store::{AssignMode, Assignment, AssignmentChange};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -22,6 +22,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/incidents/{id}", get(read))
         .route("/incidents/{id}/status", post(transition))
         .route("/incidents/{id}/assign", post(assign))
+        .route("/incidents/{id}/unassign", post(unassign))
         .route("/incident-categories", get(categories))
 }
 
@@ -35,13 +36,15 @@ impl From<IncidentError> for ApiError {
             IncidentError::InvalidTransition { .. } => (StatusCode::CONFLICT, "invalid_transition"),
             IncidentError::NoSuchResponder(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_responder"),
             IncidentError::ResponderNotAvailable { .. } => (StatusCode::CONFLICT, "responder_not_available"),
+            IncidentError::AlreadyAssigned { .. } => (StatusCode::CONFLICT, "already_assigned"),
+            IncidentError::NotAssigned(_) => (StatusCode::CONFLICT, "not_assigned"),
             IncidentError::Store(s) => return ApiError::internal(s),
         };
         ApiError::new(status, code, e.to_string())
     }
 }
 
-fn id_param(raw: &str) -> Result<IncidentId, ApiError> {
+pub(super) fn id_param(raw: &str) -> Result<IncidentId, ApiError> {
     raw.parse()
         .map(IncidentId)
         .map_err(|_| ApiError::bad_request("invalid_id", format!("incident id {raw:?} is not a number")))
@@ -127,9 +130,14 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Resu
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let (incident, history) = state.incidents.get(id_param(&id)?).await?;
+    let id = id_param(&id)?;
+    let (incident, history) = state.incidents.get(id).await?;
+    let assignments = state.incidents.assignments(id).await?;
     let mut v = json!(incident);
     v["history"] = json!(history);
+    v["assigned"] =
+        json!(assignments.iter().filter(|a| a.released_at.is_none()).map(|a| a.responder_id).collect::<Vec<_>>());
+    v["assignments"] = json!(assignments);
     Ok(Json(v))
 }
 
@@ -152,9 +160,19 @@ async fn transition(
         .status
         .parse()
         .map_err(|e: crate::incidents::UnknownStatus| ApiError::bad_request("invalid_status", e.to_string()))?;
-    let incident =
+    let change =
         state.incidents.transition(id, to, b.actor.as_deref().unwrap_or("anonymous"), b.note.as_deref()).await?;
-    Ok(Json(json!(incident)))
+    adopt(&state, &change);
+    let mut v = json!(change.incident);
+    v["released"] = json!(change.released);
+    Ok(Json(v))
+}
+
+/// The fleet takes in the responders whose status an incident change moved.
+fn adopt(state: &AppState, change: &AssignmentChange) {
+    for r in change.assigned.iter().chain(&change.released) {
+        state.responders.adopt(r);
+    }
 }
 
 #[derive(Deserialize)]
@@ -163,9 +181,15 @@ struct AssignBody {
     responder_id: i64,
     actor: Option<String>,
     ranking: Option<Value>,
+    #[serde(default)]
+    replace: bool,
+    #[serde(default)]
+    additional: bool,
 }
 
-/// `POST /incidents/{id}/assign`: the responder becomes busy and the incident dispatched, together.
+/// `POST /incidents/{id}/assign`: the responder becomes busy and the incident dispatched, together. `replace`
+/// releases whoever is on it; `additional` sends another unit. Without `ranking`, the server's recommendation at
+/// this moment is recorded.
 async fn assign(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -173,15 +197,56 @@ async fn assign(
 ) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id)?;
     let b: AssignBody = super::json::parse(body, "assignment")?;
+    let mode = match (b.replace, b.additional) {
+        (true, true) => {
+            return Err(ApiError::bad_request("invalid_assignment", "replace and additional exclude each other"));
+        }
+        (true, false) => AssignMode::Replace,
+        (false, true) => AssignMode::Additional,
+        (false, false) => AssignMode::First,
+    };
+    let ranking = match b.ranking {
+        Some(r) => json!({"source": "client", "shown": r}),
+        None => {
+            let rec = super::dispatch::recommendation(&state, id, Default::default()).await?;
+            json!({"source": "server", "shown": rec["candidates"]})
+        }
+    };
     let a = Assignment {
         incident: id,
         responder: ResponderId(b.responder_id),
         actor: b.actor.unwrap_or_else(|| "anonymous".into()),
-        ranking: b.ranking.unwrap_or(Value::Null),
+        ranking,
+        mode,
     };
-    let (incident, responder) = state.incidents.assign(&a).await?;
-    state.responders.adopt(&responder);
-    Ok(Json(json!({"incident": incident, "responder": responder})))
+    let change = state.incidents.assign(&a).await?;
+    adopt(&state, &change);
+    Ok(Json(json!({"incident": change.incident, "responder": change.assigned, "released": change.released})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnassignBody {
+    responder_id: Option<i64>,
+    actor: Option<String>,
+    note: Option<String>,
+}
+
+/// `POST /incidents/{id}/unassign`: releases one responder (or everyone); a dispatched incident left with nobody
+/// goes back to `reported`.
+async fn unassign(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let id = id_param(&id)?;
+    let b: UnassignBody = super::json::parse(body, "release")?;
+    let change = state
+        .incidents
+        .unassign(id, b.responder_id.map(ResponderId), b.actor.as_deref().unwrap_or("anonymous"), b.note.as_deref())
+        .await?;
+    adopt(&state, &change);
+    Ok(Json(json!({"incident": change.incident, "released": change.released})))
 }
 
 /// `GET /incident-categories`: `[{"code", "name"}]`.

@@ -1,5 +1,6 @@
 //! HTTP API: one router per concern, merged here; handlers parse the request and hand on to the domain.
 
+mod dispatch;
 mod error;
 mod generations;
 mod health;
@@ -25,7 +26,7 @@ use tower_http::trace::TraceLayer;
 pub use error::ApiError;
 
 use crate::catalog::Catalog;
-use crate::dispatch::TravelModel;
+use crate::dispatch::Dispatcher;
 use crate::events::Events;
 use crate::incidents::IncidentService;
 use crate::locate::Locator;
@@ -43,8 +44,8 @@ pub struct AppState {
     pub incidents: Arc<IncidentService>,
     /// Responders and positions.
     pub responders: Arc<ResponderService>,
-    /// Travel-time estimator for dispatch.
-    pub travel: Arc<TravelModel>,
+    /// Dispatch policy and travel-time estimator.
+    pub dispatch: Arc<Dispatcher>,
     /// Live events.
     pub events: Events,
     /// Vector tiles.
@@ -66,6 +67,7 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(generations::router())
         .merge(incidents::router())
         .merge(responders::router())
+        .merge(dispatch::router())
         .merge(live::router())
         .merge(imports::router())
         .merge(heatmap::router())

@@ -1,4 +1,4 @@
-//! `/responders`, `/positions` and `/dispatch/nearest`.
+//! `/responders` and `/positions`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -13,9 +13,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::locate::{parse_crs, point};
 use super::{ApiError, AppState};
-use crate::dispatch::{NearestQuery, nearest};
-use crate::layers::Layer;
-use crate::responders::{NewResponder, PositionFix, ResponderError, ResponderId, ResponderStatus};
+use crate::responders::{NewResponder, PositionFix, ResponderError, ResponderId, ResponderStatus, roster};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -24,14 +22,16 @@ pub(super) fn router() -> Router<AppState> {
         .route("/responders/{id}/status", put(set_status))
         .route("/responders/{id}/position", put(put_position))
         .route("/responders/{id}/positions", get(history))
+        .route("/responders/load", post(load))
         .route("/positions", post(post_positions))
-        .route("/dispatch/nearest", get(dispatch_nearest))
 }
 
 impl From<ResponderError> for ApiError {
     fn from(e: ResponderError) -> Self {
         match &e {
-            ResponderError::Empty(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_field", e.to_string()),
+            ResponderError::Empty(_) | ResponderError::EmptyInBatch(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_field", e.to_string())
+            }
             ResponderError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "responder_not_found", e.to_string()),
             ResponderError::UnknownInBatch { index, .. } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "responder_not_found", e.to_string())
@@ -225,38 +225,23 @@ async fn history(
 }
 
 #[derive(Deserialize)]
-struct NearestParams {
-    lon: Option<String>,
-    lat: Option<String>,
-    k: Option<usize>,
-    skill: Option<String>,
-    max_distance_m: Option<f64>,
+struct LoadQuery {
     crs: Option<String>,
+    name: Option<String>,
 }
 
-async fn dispatch_nearest(
+/// `POST /responders/load?crs=&name=`: a roster file (CSV or GeoJSON) as the body, stored all or nothing.
+async fn load(
     State(state): State<AppState>,
-    Query(q): Query<NearestParams>,
-) -> Result<Json<Value>, ApiError> {
-    let number = |name: &str, raw: &Option<String>| -> Result<f64, ApiError> {
-        let raw = raw
-            .as_deref()
-            .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("parameter {name} is required")))?;
-        raw.trim()
-            .parse()
-            .map_err(|_| ApiError::bad_request("invalid_coordinate", format!("{name}={raw:?} is not a number")))
-    };
-    let p = point(parse_crs(q.crs.as_deref())?, number("lon", &q.lon)?, number("lat", &q.lat)?, None)?;
-    let k = q.k.unwrap_or(5);
-    if !(1..=100).contains(&k) {
-        return Err(ApiError::bad_request("invalid_k", format!("k={k}: expected 1 … 100")));
-    }
-    if q.max_distance_m.is_some_and(|d| !(d.is_finite() && d >= 0.0)) {
-        return Err(ApiError::bad_request("invalid_distance", "max_distance_m must be a non-negative number"));
-    }
-    let grid_code = state.locator.current().layer(Layer::Grids).code_at(p.coord()).map(str::to_owned);
-    let query =
-        NearestQuery { point: p, k, skill: q.skill, max_distance_m: q.max_distance_m, grid_code: grid_code.clone() };
-    let candidates = nearest(&state.responders.fleet().snapshot(), &query, &state.travel);
-    Ok(Json(json!({"grid_code": grid_code, "distance": "haversine, R = 6371008.8 m", "candidates": candidates})))
+    Query(q): Query<LoadQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = body.map_err(|e| ApiError::new(e.status(), "unreadable_body", e.body_text()))?;
+    let crs = parse_crs(q.crs.as_deref())?;
+    let file = q.name.as_deref().unwrap_or("request body");
+    let new = roster::parse(file, &body, crs, OffsetDateTime::now_utc())
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_roster", e.to_string()))?;
+    let stored = state.responders.load(new).await?;
+    let ids: Vec<ResponderId> = stored.iter().map(|r| r.id).collect();
+    Ok((StatusCode::CREATED, Json(json!({"loaded": ids.len(), "ids": ids}))))
 }

@@ -12,8 +12,7 @@ use crate::events::Events;
 use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::{Locator, geocode};
-use crate::responders::Responder;
-use crate::store::{Assignment, IncidentStore, StoreError};
+use crate::store::{Assignment, AssignmentChange, AssignmentRecord, Store, StoreError};
 
 /// Where incidents may be reported.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,6 +65,19 @@ pub enum IncidentError {
     /// No such responder (when assigning).
     #[error("responder {0} does not exist")]
     NoSuchResponder(crate::responders::ResponderId),
+    /// The incident already has responders on it (assign with `replace` or `additional`).
+    #[error(
+        "incident {incident} already has responder(s) {responders} on it: send \"replace\": true to reassign or \"additional\": true to send another unit"
+    )]
+    AlreadyAssigned {
+        /// Incident.
+        incident: IncidentId,
+        /// Who is on it.
+        responders: String,
+    },
+    /// Nothing to release.
+    #[error("{0}")]
+    NotAssigned(String),
     /// The responder is busy or off duty.
     #[error("responder {id} is {status}, not available: choose another or release them first")]
     ResponderNotAvailable {
@@ -91,6 +103,11 @@ impl From<StoreError> for IncidentError {
             },
             StoreError::NoSuchResponder(id) => IncidentError::NoSuchResponder(id),
             StoreError::ResponderNotAvailable { id, status } => IncidentError::ResponderNotAvailable { id, status },
+            StoreError::AlreadyAssigned { incident, responders } => IncidentError::AlreadyAssigned {
+                incident,
+                responders: responders.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            },
+            e @ StoreError::NotAssigned { .. } => IncidentError::NotAssigned(e.to_string()),
             other => IncidentError::Store(other),
         }
     }
@@ -120,7 +137,7 @@ pub struct CreateIncident {
 /// Incident operations over a store and the live boundary index.
 #[derive(Debug)]
 pub struct IncidentService {
-    store: Arc<dyn IncidentStore>,
+    store: Arc<dyn Store>,
     locator: Arc<Locator>,
     categories: Categories,
     area: ServiceArea,
@@ -134,7 +151,7 @@ pub struct IncidentService {
 impl IncidentService {
     /// A service with the given categories and service area.
     pub fn new(
-        store: Arc<dyn IncidentStore>,
+        store: Arc<dyn Store>,
         locator: Arc<Locator>,
         categories: Categories,
         area: ServiceArea,
@@ -226,27 +243,46 @@ impl IncidentService {
         Ok(self.store.list_incidents(filter).await?)
     }
 
-    /// Moves an incident along its lifecycle.
+    /// Moves an incident along its lifecycle; resolving, closing or cancelling releases its responders. Returns
+    /// the change (the incident and the responders released).
     pub async fn transition(
         &self,
         id: IncidentId,
         to: IncidentStatus,
         actor: &str,
         note: Option<&str>,
-    ) -> Result<Incident, IncidentError> {
-        let incident = self.store.transition_incident(id, to, actor, note).await?;
-        self.recorded(&incident);
-        self.events.publish("incident.updated", &incident);
-        Ok(incident)
+    ) -> Result<AssignmentChange, IncidentError> {
+        let (incident, released) = self.store.transition_incident(id, to, actor, note).await?;
+        Ok(self.changed_by(AssignmentChange { incident, assigned: None, released }))
     }
 
-    /// Sends a responder to an incident (one transaction; see [`IncidentStore::assign_incident`]). Returns the
-    /// incident and the responder as stored after the change.
-    pub async fn assign(&self, a: &Assignment) -> Result<(Incident, Responder), IncidentError> {
-        let (incident, responder) = self.store.assign_incident(a).await?;
-        self.recorded(&incident);
-        self.events.publish("incident.updated", &incident);
-        Ok((incident, responder))
+    /// Sends a responder to an incident (one transaction; see [`crate::store::AssignmentStore::assign_incident`]).
+    pub async fn assign(&self, a: &Assignment) -> Result<AssignmentChange, IncidentError> {
+        let change = self.store.assign_incident(a).await?;
+        Ok(self.changed_by(change))
+    }
+
+    /// Releases one responder (or all) from an incident.
+    pub async fn unassign(
+        &self,
+        id: IncidentId,
+        responder: Option<crate::responders::ResponderId>,
+        actor: &str,
+        note: Option<&str>,
+    ) -> Result<AssignmentChange, IncidentError> {
+        let change = self.store.unassign_incident(id, responder, actor, note).await?;
+        Ok(self.changed_by(change))
+    }
+
+    /// Every assignment of an incident, oldest first (who sent whom, the ranking they saw, when it ended).
+    pub async fn assignments(&self, id: IncidentId) -> Result<Vec<AssignmentRecord>, IncidentError> {
+        Ok(self.store.incident_assignments(id).await?)
+    }
+
+    fn changed_by(&self, change: AssignmentChange) -> AssignmentChange {
+        self.recorded(&change.incident);
+        self.events.publish("incident.updated", &change.incident);
+        change
     }
 
     /// The configured categories, as `(code, Chinese name)`; the name is the code for categories without one.

@@ -22,6 +22,8 @@ pub struct LiveResponder {
     pub responder: Responder,
     /// Grid of the latest position (under the generation served when it was reported).
     pub grid_code: Option<String>,
+    /// Community of the latest position (the grid's parent).
+    pub community_code: Option<String>,
 }
 
 type Entry = GeomWithData<[f64; 3], u32>;
@@ -107,7 +109,11 @@ impl Fleet {
     }
 
     /// Applies committed fixes (older than the known position are ignored), with the grid of each new position.
-    pub fn apply_positions(&self, fixes: &[PositionFix], grid_of: impl Fn(LonLat) -> Option<String>) {
+    pub fn apply_positions(
+        &self,
+        fixes: &[PositionFix],
+        place_of: impl Fn(LonLat) -> (Option<String>, Option<String>),
+    ) {
         self.update(|m| {
             for f in fixes {
                 if let Some(r) = m.get_mut(&f.responder) {
@@ -117,7 +123,7 @@ impl Fleet {
                     let r = Arc::make_mut(r);
                     r.responder.location = Some([f.location.lon(), f.location.lat()]);
                     r.responder.position_at = Some(f.at);
-                    r.grid_code = grid_of(f.location);
+                    (r.grid_code, r.community_code) = place_of(f.location);
                 }
             }
         });
@@ -143,6 +149,7 @@ mod tests {
                 position_at: None,
             },
             grid_code: None,
+            community_code: None,
         }
     }
 
@@ -170,8 +177,8 @@ mod tests {
             location: LonLat::new(lon, 32.0).expect("valid"),
             at,
         };
-        fleet.apply_positions(&[fix(118.1, t)], |_| None);
-        fleet.apply_positions(&[fix(118.2, t - time::Duration::seconds(5))], |_| None);
+        fleet.apply_positions(&[fix(118.1, t)], |_| (None, None));
+        fleet.apply_positions(&[fix(118.2, t - time::Duration::seconds(5))], |_| (None, None));
         assert_eq!(fleet.snapshot().get(ResponderId(1)).and_then(|r| r.responder.location), Some([118.1, 32.0]));
     }
 }

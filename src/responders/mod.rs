@@ -1,6 +1,7 @@
 //! Responders (grid workers, enforcement teams, vehicles): who they are, their status and live position.
 
 mod fleet;
+pub mod roster;
 mod service;
 mod writer;
 

@@ -18,6 +18,9 @@ pub enum ResponderError {
     /// A required text field is empty.
     #[error("field {0} must not be empty")]
     Empty(&'static str),
+    /// A roster entry without name or kind.
+    #[error("responder {0} of the roster has an empty name or kind")]
+    EmptyInBatch(usize),
     /// No such responder.
     #[error("responder {0} does not exist")]
     NotFound(ResponderId),
@@ -69,8 +72,16 @@ fn publish_moves(events: &Events, fleet: &Fleet, fixes: &[PositionFix]) {
     }
 }
 
-fn grid_of(index: &BoundaryIndex, p: LonLat) -> Option<String> {
-    index.layer(Layer::Grids).code_at(p.coord()).map(str::to_owned)
+/// Grid and community of a position: the grid covering it and that grid's parent.
+fn place_of(index: &BoundaryIndex, p: LonLat) -> (Option<String>, Option<String>) {
+    let grids = index.layer(Layer::Grids);
+    match grids.locate(p.coord()) {
+        Some(i) => {
+            let f = &grids.entry(i).feature;
+            (Some(f.code.clone()), f.parent_code.clone())
+        }
+        None => (None, index.layer(Layer::Communities).code_at(p.coord()).map(str::to_owned)),
+    }
 }
 
 impl ResponderService {
@@ -87,9 +98,11 @@ impl ResponderService {
             roster
                 .into_iter()
                 .map(|responder| {
-                    let grid_code =
-                        responder.location.and_then(|[x, y]| LonLat::new(x, y).ok()).and_then(|p| grid_of(&index, p));
-                    LiveResponder { responder, grid_code }
+                    let (grid_code, community_code) = responder
+                        .location
+                        .and_then(|[x, y]| LonLat::new(x, y).ok())
+                        .map_or((None, None), |p| place_of(&index, p));
+                    LiveResponder { responder, grid_code, community_code }
                 })
                 .collect(),
         ));
@@ -97,7 +110,7 @@ impl ResponderService {
         let (writer, task) = PositionWriter::spawn(store.clone(), move |fixes| {
             // One index snapshot per committed batch.
             let index = locator_w.current();
-            fleet_w.apply_positions(fixes, |p| grid_of(&index, p));
+            fleet_w.apply_positions(fixes, |p| place_of(&index, p));
             publish_moves(&events_w, &fleet_w, fixes);
         });
         Ok((Self { store, fleet, writer, locator, events }, task))
@@ -117,13 +130,35 @@ impl ResponderService {
             return Err(ResponderError::Empty("kind"));
         }
         let responder = self.store.create_responder(&new).await?;
-        let grid_code = new.position.and_then(|(p, _)| grid_of(&self.locator.current(), p));
-        let live = LiveResponder { responder: responder.clone(), grid_code };
+        let (grid_code, community_code) =
+            new.position.map_or((None, None), |(p, _)| place_of(&self.locator.current(), p));
+        let live = LiveResponder { responder: responder.clone(), grid_code, community_code };
         self.fleet.update(|m| {
             m.insert(live.responder.id, Arc::new(live));
         });
         self.events.publish("responder.created", &responder);
         Ok(responder)
+    }
+
+    /// Adds a whole roster (a drill file) in one transaction: all or none.
+    pub async fn load(&self, new: Vec<NewResponder>) -> Result<Vec<Responder>, ResponderError> {
+        if let Some((i, _)) = new.iter().enumerate().find(|(_, n)| n.name.trim().is_empty() || n.kind.trim().is_empty())
+        {
+            return Err(ResponderError::EmptyInBatch(i));
+        }
+        let stored = self.store.create_responders(&new).await?;
+        let index = self.locator.current();
+        self.fleet.update(|m| {
+            for (responder, n) in stored.iter().zip(&new) {
+                let (grid_code, community_code) = n.position.map_or((None, None), |(p, _)| place_of(&index, p));
+                m.insert(
+                    responder.id,
+                    Arc::new(LiveResponder { responder: responder.clone(), grid_code, community_code }),
+                );
+            }
+        });
+        self.events.publish("responders.loaded", &serde_json::json!({"count": stored.len()}));
+        Ok(stored)
     }
 
     /// Changes availability.

@@ -6,20 +6,7 @@ use async_trait::async_trait;
 use super::StoreError;
 use crate::coord::LonLat;
 use crate::incidents::{Geocode, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, NewIncident};
-use crate::responders::{Responder, ResponderId};
-
-/// A dispatcher's decision to send a responder to an incident.
-#[derive(Debug, Clone)]
-pub struct Assignment {
-    /// The incident.
-    pub incident: IncidentId,
-    /// Who goes.
-    pub responder: ResponderId,
-    /// Who decided.
-    pub actor: String,
-    /// The candidates as shown when deciding (kept for audit).
-    pub ranking: serde_json::Value,
-}
+use crate::responders::Responder;
 
 /// Storage of incidents and their history.
 #[async_trait]
@@ -35,17 +22,14 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
     /// Incidents matching `filter` counted per stored H3 cell (`limit` and `before_id` are ignored).
     async fn incident_cell_counts(&self, filter: &IncidentFilter) -> Result<Vec<(String, i64)>, StoreError>;
     /// Moves an incident to `to` if its lifecycle allows it from the stored state (checked and written atomically).
+    /// Resolving, closing or cancelling also releases its responders (returned as stored after the change).
     async fn transition_incident(
         &self,
         id: IncidentId,
         to: IncidentStatus,
         actor: &str,
         note: Option<&str>,
-    ) -> Result<Incident, StoreError>;
-    /// Sends an available responder to an incident in one transaction: the responder becomes `busy`, the incident
-    /// `dispatched` (with a history event naming the responder), and the assignment is recorded with the ranking
-    /// the dispatcher saw. Nothing changes when any step is refused.
-    async fn assign_incident(&self, a: &Assignment) -> Result<(Incident, Responder), StoreError>;
+    ) -> Result<(Incident, Vec<Responder>), StoreError>;
     /// Locations and codes of all open incidents, for re-geocoding after a boundary change.
     async fn open_incidents(&self) -> Result<Vec<(IncidentId, LonLat, Geocode)>, StoreError>;
     /// Writes new codes for incidents, in one transaction.
@@ -254,26 +238,16 @@ macro_rules! incident_store_impl {
                 to: $crate::incidents::IncidentStatus,
                 actor: &str,
                 note: Option<&str>,
-            ) -> Result<$crate::incidents::Incident, $crate::store::StoreError> {
+            ) -> Result<($crate::incidents::Incident, Vec<$crate::responders::Responder>), $crate::store::StoreError> {
+                use $crate::incidents::IncidentStatus;
                 use $crate::store::{StoreError, query_err};
                 let now = time::OffsetDateTime::now_utc();
-                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+                let mut tx = begin_write(&self.pool).await?;
                 let current = fetch_incident(&mut tx, id).await?.ok_or(StoreError::NoSuchIncident(id))?;
                 if !current.status.can_move_to(to) {
                     return Err(StoreError::InvalidTransition { id, from: current.status, to });
                 }
-                // Compare-and-set on the state read above: a concurrent change makes this update miss.
-                let updated = sqlx::query("UPDATE incidents SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-                    .bind(to.as_str())
-                    .bind(now)
-                    .bind(id.0)
-                    .bind(current.status.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_err("change the incident's status"))?;
-                if updated.rows_affected() != 1 {
-                    return Err(StoreError::InvalidTransition { id, from: current.status, to });
-                }
+                move_incident(&mut tx, id, current.status, to, now).await?;
                 sqlx::query("INSERT INTO incident_events (incident_id, from_status, to_status, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(id.0)
                     .bind(current.status.as_str())
@@ -284,80 +258,14 @@ macro_rules! incident_store_impl {
                     .execute(&mut *tx)
                     .await
                     .map_err(query_err("write the incident's history"))?;
+                let released = if matches!(to, IncidentStatus::Resolved | IncidentStatus::Closed | IncidentStatus::Cancelled) {
+                    release_assignments(&mut tx, id, None, actor, to.as_str(), now).await?
+                } else {
+                    Vec::new()
+                };
                 let incident = fetch_incident(&mut tx, id).await?.ok_or(StoreError::NoSuchIncident(id))?;
                 tx.commit().await.map_err(query_err("commit the status change"))?;
-                Ok(incident)
-            }
-
-            async fn assign_incident(
-                &self,
-                a: &$crate::store::incidents::Assignment,
-            ) -> Result<($crate::incidents::Incident, $crate::responders::Responder), $crate::store::StoreError> {
-                use $crate::incidents::IncidentStatus;
-                use $crate::store::{StoreError, query_err};
-                let now = time::OffsetDateTime::now_utc();
-                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
-                let current = fetch_incident(&mut tx, a.incident).await?.ok_or(StoreError::NoSuchIncident(a.incident))?;
-                if !current.status.can_move_to(IncidentStatus::Dispatched) {
-                    return Err(StoreError::InvalidTransition { id: a.incident, from: current.status, to: IncidentStatus::Dispatched });
-                }
-                let sql = format!(
-                    "UPDATE responders SET status = 'busy', updated_at = $1 WHERE id = $2 AND status = 'available' RETURNING {}",
-                    $crate::store::responders::RESPONDER_COLUMNS
-                );
-                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(now)
-                    .bind(a.responder.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(query_err("mark the responder busy"))?;
-                let responder = match row {
-                    Some(r) => responder_from_row(&r)?,
-                    None => {
-                        let status: Option<String> = sqlx::query_scalar("SELECT status FROM responders WHERE id = $1")
-                            .bind(a.responder.0)
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .map_err(query_err("read the responder's status"))?;
-                        return Err(match status {
-                            Some(status) => StoreError::ResponderNotAvailable { id: a.responder, status },
-                            None => StoreError::NoSuchResponder(a.responder),
-                        });
-                    }
-                };
-                let updated = sqlx::query("UPDATE incidents SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-                    .bind(IncidentStatus::Dispatched.as_str())
-                    .bind(now)
-                    .bind(a.incident.0)
-                    .bind(current.status.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_err("mark the incident dispatched"))?;
-                if updated.rows_affected() != 1 {
-                    return Err(StoreError::InvalidTransition { id: a.incident, from: current.status, to: IncidentStatus::Dispatched });
-                }
-                sqlx::query("INSERT INTO incident_events (incident_id, from_status, to_status, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(a.incident.0)
-                    .bind(current.status.as_str())
-                    .bind(IncidentStatus::Dispatched.as_str())
-                    .bind(now)
-                    .bind(&a.actor)
-                    .bind(format!("assigned responder {} ({})", responder.id, responder.name))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_err("write the incident's history"))?;
-                sqlx::query("INSERT INTO assignments (incident_id, responder_id, actor, assigned_at, ranking) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(a.incident.0)
-                    .bind(a.responder.0)
-                    .bind(&a.actor)
-                    .bind(now)
-                    .bind(sqlx::types::Json(&a.ranking))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_err("record the assignment"))?;
-                let incident = fetch_incident(&mut tx, a.incident).await?.ok_or(StoreError::NoSuchIncident(a.incident))?;
-                tx.commit().await.map_err(query_err("commit the assignment"))?;
-                Ok((incident, responder))
+                Ok((incident, released))
             }
 
             async fn open_incidents(

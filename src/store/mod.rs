@@ -1,5 +1,6 @@
 //! Persistence of boundary generations behind one trait, with an SQLite and a PostGIS backend (sqlx).
 
+pub(crate) mod assignments;
 pub(crate) mod incidents;
 mod postgres;
 pub(crate) mod responders;
@@ -11,7 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-pub use incidents::{Assignment, IncidentStore};
+pub use assignments::{AssignMode, Assignment, AssignmentChange, AssignmentRecord, AssignmentStore};
+pub use incidents::IncidentStore;
 pub use postgres::PgStore;
 pub use responders::{NewResponder, ResponderStore};
 pub use sqlite::SqliteStore;
@@ -75,6 +77,25 @@ pub enum StoreError {
         /// Stored status.
         status: String,
     },
+    /// The incident already has responders (or this one) on it.
+    #[error("incident {incident} already has responder(s) {} on it", ids(responders))]
+    AlreadyAssigned {
+        /// Incident.
+        incident: IncidentId,
+        /// Who is on it.
+        responders: Vec<ResponderId>,
+    },
+    /// Nobody (or not that responder) is on the incident.
+    #[error("{}", match responder {
+        Some(r) => format!("responder {r} is not assigned to incident {incident}"),
+        None => format!("nobody is assigned to incident {incident}"),
+    })]
+    NotAssigned {
+        /// Incident.
+        incident: IncidentId,
+        /// The responder named, if one was.
+        responder: Option<ResponderId>,
+    },
     /// A background writer failed or stopped.
     #[error("background write failed: {0}")]
     Background(String),
@@ -91,6 +112,10 @@ pub enum StoreError {
         /// Decoder message.
         reason: String,
     },
+}
+
+fn ids(list: &[ResponderId]) -> String {
+    list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// Adds the action to a sqlx error.
@@ -135,9 +160,9 @@ pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
 }
 
 /// Everything gridmap stores, behind one handle (each backend implements every part).
-pub trait Store: BoundaryStore + IncidentStore + ResponderStore {}
+pub trait Store: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore {}
 
-impl<T: BoundaryStore + IncidentStore + ResponderStore> Store for T {}
+impl<T: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore> Store for T {}
 
 /// Opens (creating and migrating as needed) the store behind a URL.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {

@@ -115,8 +115,12 @@ impl TestServer {
     /// Opens the store, loads the bundled sample when `sample`, indexes the active generation and serves.
     pub async fn start(url: &str, sample: bool) -> Self {
         let store = store::open(url).await.expect("open store");
-        let options =
-            gridmap::service::Options { resolution: h3o::Resolution::Ten, sample, tile_cache_bytes: 64 << 20 };
+        let options = gridmap::service::Options {
+            resolution: h3o::Resolution::Ten,
+            sample,
+            tile_cache_bytes: 64 << 20,
+            dispatch: Default::default(),
+        };
         let started = gridmap::service::start(store.clone(), options).await.expect("start services");
         let state = started.state;
         let (catalog, locator, events) = (state.catalog.clone(), state.locator.clone(), state.events.clone());
