@@ -73,7 +73,7 @@ fn percentiles_us(mut ns: Vec<u64>) -> [f64; 3] {
 }
 
 /// Queries per second and latency percentiles of `query` on one thread while positions move.
-fn in_process(specs: &[Spec], recommend: bool) -> Value {
+fn in_process(specs: &[Spec], recommend: bool, threads: usize) -> Value {
     let now = OffsetDateTime::now_utc();
     let fleet = Arc::new(Fleet::new(
         specs
@@ -126,28 +126,47 @@ fn in_process(specs: &[Spec], recommend: bool) -> Value {
             publish_ns
         })
     };
-    let dispatcher = Dispatcher::default();
-    let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let mut lat_ns = Vec::new();
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs());
-    let mut found = 0usize;
-    while Instant::now() < deadline {
-        let [x, y] = random_point(&mut rng);
-        let req = Request {
-            point: LonLat::new(x, y).expect("valid"),
-            place: Place::default(),
-            k: 5,
-            skill: SKILLS[rng.random_range(0..SKILLS.len())].map(str::to_owned),
-            team: None,
-            max_distance_m: None,
-            now: OffsetDateTime::now_utc(),
-        };
-        let t = Instant::now();
-        let snapshot = fleet.snapshot();
-        let got = if recommend { dispatcher.recommend(&snapshot, &req) } else { dispatcher.nearest(&snapshot, &req) };
-        lat_ns.push(t.elapsed().as_nanos() as u64);
-        found += got.len();
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let fleet = fleet.clone();
+            std::thread::spawn(move || {
+                let dispatcher = Dispatcher::default();
+                let mut rng = ChaCha8Rng::seed_from_u64(11 + t as u64);
+                let mut lat_ns = Vec::new();
+                let mut found = 0usize;
+                while Instant::now() < deadline {
+                    let [x, y] = random_point(&mut rng);
+                    let req = Request {
+                        point: LonLat::new(x, y).expect("valid"),
+                        place: Place::default(),
+                        k: 5,
+                        skill: SKILLS[rng.random_range(0..SKILLS.len())].map(str::to_owned),
+                        team: None,
+                        max_distance_m: None,
+                        now: OffsetDateTime::now_utc(),
+                    };
+                    let t = Instant::now();
+                    let snapshot = fleet.snapshot();
+                    let got = if recommend {
+                        dispatcher.recommend(&snapshot, &req)
+                    } else {
+                        dispatcher.nearest(&snapshot, &req)
+                    };
+                    lat_ns.push(t.elapsed().as_nanos() as u64);
+                    found += got.len();
+                }
+                (lat_ns, found)
+            })
+        })
+        .collect();
+    let mut lat_ns = Vec::new();
+    let mut found = 0;
+    for w in workers {
+        let (l, f) = w.join().expect("worker");
+        lat_ns.extend(l);
+        found += f;
     }
     let elapsed = start.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
@@ -155,7 +174,8 @@ fn in_process(specs: &[Spec], recommend: bool) -> Value {
     let [p50, p99, p999] = percentiles_us(lat_ns.clone());
     let [pub50, pub99, _] = percentiles_us(publish);
     json!({
-        "queries_per_s_one_thread": lat_ns.len() as f64 / elapsed,
+        "threads": threads,
+        "queries_per_s": lat_ns.len() as f64 / elapsed,
         "p50_us": p50, "p99_us": p99, "p999_us": p999,
         "mean_candidates": found as f64 / lat_ns.len() as f64,
         "positions_per_s": applied.load(Ordering::Relaxed) as f64 / elapsed,
@@ -393,10 +413,12 @@ async fn main() {
     let mut out = serde_json::Map::new();
     for n in SIZES {
         let specs = roster(n, n as u64);
-        let nearest = in_process(&specs, false);
-        let recommend = in_process(&specs, true);
-        println!("{n} responders, in process, nearest:   {nearest}");
-        println!("{n} responders, in process, recommend: {recommend}");
+        let nearest = in_process(&specs, false, 1);
+        let nearest2 = in_process(&specs, false, 2);
+        let recommend = in_process(&specs, true, 1);
+        println!("{n} responders, in process, nearest, 1 thread:  {nearest}");
+        println!("{n} responders, in process, nearest, 2 threads: {nearest2}");
+        println!("{n} responders, in process, recommend:          {recommend}");
         let http = over_http(&specs).await;
         println!("{n} responders, HTTP:                  {http}");
         let knn = match &pg {
@@ -406,13 +428,14 @@ async fn main() {
         println!("{n} responders, PostGIS KNN:           {knn}");
         let ratio = |a: &Value, b: &Value| a.as_f64().zip(b.as_f64()).map(|(a, b)| a / b);
         let summary = json!({
-            "in_process_vs_postgis": ratio(&nearest["queries_per_s_one_thread"], &knn["queries_per_s_4_connections"]),
+            "in_process_1_thread_vs_postgis": ratio(&nearest["queries_per_s"], &knn["queries_per_s_4_connections"]),
+            "in_process_2_threads_vs_postgis": ratio(&nearest2["queries_per_s"], &knn["queries_per_s_4_connections"]),
             "http_vs_postgis": ratio(&http["requests_per_s"], &knn["queries_per_s_4_connections"]),
         });
         println!("{n} responders, throughput ratios:     {summary}");
         out.insert(
             n.to_string(),
-            json!({"in_process_nearest": nearest, "in_process_recommend": recommend, "http": http, "postgis_knn": knn, "ratios": summary}),
+            json!({"in_process_nearest": nearest, "in_process_nearest_2_threads": nearest2, "in_process_recommend": recommend, "http": http, "postgis_knn": knn, "ratios": summary}),
         );
     }
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-dispatch.json");

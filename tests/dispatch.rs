@@ -74,6 +74,18 @@ async fn nearest_equals_brute_force(url: &str) {
     }
 
     for q in 0..200 {
+        if q == 66 || q == 133 {
+            // Move 2 500 responders: the fleet answers from its delta tree, and after the second move from a
+            // rebuilt base.
+            let mut fixes = Vec::new();
+            for _ in 0..2500 {
+                let i = rng.random_range(0..specs.len());
+                specs[i].at = [rng.random_range(AREA.0[0]..AREA.1[0]), rng.random_range(AREA.0[1]..AREA.1[1])];
+                fixes.push(json!({"responder_id": specs[i].id, "location": specs[i].at}));
+            }
+            let (st, v) = post(&s, "/api/v1/positions", json!({"positions": fixes})).await;
+            assert_eq!(st, 200, "{v}");
+        }
         let p = [rng.random_range(AREA.0[0]..AREA.1[0]), rng.random_range(AREA.0[1]..AREA.1[1])];
         let k = rng.random_range(1..=10);
         let skill = [None, Some("fire"), Some("first_aid"), Some("patrol")][rng.random_range(0..4)];

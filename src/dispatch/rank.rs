@@ -60,17 +60,32 @@ fn candidate(r: &LiveResponder, distance_m: f64, e: Eligible, req: &Request, tra
     }
 }
 
-fn has(c: &Candidate, a: Affinity) -> bool {
+/// True when the responder has the relation to the request's place.
+fn has(r: &LiveResponder, req: &Request, a: Affinity) -> bool {
+    let same = |mine: &Option<String>, theirs: &Option<String>| mine.is_some() && mine == theirs;
     match a {
-        Affinity::HomeGrid => c.home_grid,
-        Affinity::SameGrid => c.same_grid,
-        Affinity::SameCommunity => c.same_community,
+        Affinity::HomeGrid => same(&r.responder.home_grid, &req.place.grid_code),
+        Affinity::SameGrid => same(&r.grid_code, &req.place.grid_code),
+        Affinity::SameCommunity => same(&r.community_code, &req.place.community_code),
     }
 }
 
-/// The first preference rule the candidate meets.
-fn preferred_by(c: &Candidate, policy: &DispatchPolicy) -> Option<usize> {
-    policy.prefer.iter().position(|p| c.distance_m <= p.within_m && has(c, p.when))
+/// The first preference rule the responder meets at that distance.
+fn preferred_by(r: &LiveResponder, distance_m: f64, req: &Request, policy: &DispatchPolicy) -> Option<usize> {
+    policy.prefer.iter().position(|p| distance_m <= p.within_m && has(r, req, p.when))
+}
+
+/// The widest radius of a rule that can match at this place (a rule about the grid cannot match off the grids).
+fn preference_radius(req: &Request, policy: &DispatchPolicy) -> f64 {
+    policy
+        .prefer
+        .iter()
+        .filter(|p| match p.when {
+            Affinity::HomeGrid | Affinity::SameGrid => req.place.grid_code.is_some(),
+            Affinity::SameCommunity => req.place.community_code.is_some(),
+        })
+        .map(|p| p.within_m)
+        .fold(0.0, f64::max)
 }
 
 fn explain(c: &mut Candidate, req: &Request, policy: &DispatchPolicy, travel: &dyn TravelTime) {
@@ -141,12 +156,6 @@ struct Key {
     id: i64,
 }
 
-impl Key {
-    fn of(c: &Candidate, rules: usize) -> Self {
-        Key { rule: c.preferred_by.unwrap_or(rules), eta_s: c.eta_s, distance_m: c.distance_m, id: c.responder_id.0 }
-    }
-}
-
 impl Ord for Key {
     fn cmp(&self, o: &Self) -> Ordering {
         self.rule
@@ -174,6 +183,7 @@ impl Eq for Key {}
 /// The k best eligible responders by the policy. Exact, not a re-ranking of the k nearest: the search goes on
 /// nearest-first until every preferred responder is seen (beyond the widest rule's radius nobody is preferred) and
 /// nobody farther could arrive sooner than the k-th best (great-circle distance × the estimator's lower bound).
+/// Only the k kept are built into candidates; the others cost a key.
 pub(super) fn recommend(
     fleet: &FleetSnapshot,
     req: &Request,
@@ -185,33 +195,53 @@ pub(super) fn recommend(
     }
     let max = req.max_distance_m.unwrap_or(f64::INFINITY);
     let rules = policy.prefer.len();
-    let radius = policy.prefer.iter().map(|p| p.within_m).fold(0.0, f64::max);
+    let radius = preference_radius(req, policy);
     let s_per_m = travel.min_s_per_m();
-    let mut seen: Vec<Candidate> = Vec::new();
-    // The k best keys so far; the top is the k-th best.
-    let mut best: BinaryHeap<Key> = BinaryHeap::with_capacity(req.k + 1);
+    // The k best so far, worst on top.
+    let mut best: BinaryHeap<(Key, usize)> = BinaryHeap::with_capacity(req.k + 1);
+    let mut kept: Vec<(&LiveResponder, f64, Option<usize>)> = Vec::new();
     for (r, d) in fleet.nearest(req.point) {
         if d > max {
             break;
         }
         if d > radius && best.len() == req.k {
-            let kth = best.peek().copied();
+            let kth = best.peek().map(|(k, _)| *k);
             if kth.is_some_and(|kth| kth.rule < rules || kth.eta_s < d * s_per_m) {
                 break;
             }
         }
-        let Some(e) = eligible(r, req, policy) else { continue };
-        let mut c = candidate(r, d, e, req, travel);
-        c.preferred_by = preferred_by(&c, policy);
-        best.push(Key::of(&c, rules));
+        if eligible(r, req, policy).is_none() {
+            continue;
+        }
+        let rule = preferred_by(r, d, req, policy);
+        let from = r.responder.location.and_then(|[x, y]| LonLat::new(x, y).ok()).unwrap_or(req.point);
+        let key = Key {
+            rule: rule.unwrap_or(rules),
+            eta_s: travel.eta_s(&r.responder.kind, from, req.point, d),
+            distance_m: d,
+            id: r.responder.id.0,
+        };
+        if best.len() == req.k && best.peek().is_some_and(|(worst, _)| key >= *worst) {
+            continue;
+        }
+        kept.push((r, d, rule));
+        best.push((key, kept.len() - 1));
         if best.len() > req.k {
             best.pop();
         }
-        seen.push(c);
     }
-    seen.sort_by_key(|c| Key::of(c, rules));
-    seen.truncate(req.k);
-    finish(seen, req, policy, travel)
+    let list = best
+        .into_sorted_vec()
+        .into_iter()
+        .filter_map(|(_, i)| {
+            let (r, d, rule) = kept[i];
+            let e = eligible(r, req, policy)?;
+            let mut c = candidate(r, d, e, req, travel);
+            c.preferred_by = rule;
+            Some(c)
+        })
+        .collect();
+    finish(list, req, policy, travel)
 }
 
 #[cfg(test)]

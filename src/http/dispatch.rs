@@ -3,9 +3,10 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -57,16 +58,34 @@ fn place_at(state: &AppState, p: LonLat) -> Place {
     }
 }
 
+/// The answer of both endpoints, serialised straight from the candidates (no intermediate `Value`).
+#[derive(Serialize)]
+struct Answer<'a> {
+    grid_code: &'a Option<String>,
+    community_code: &'a Option<String>,
+    skill: &'a Option<String>,
+    team: &'a Option<String>,
+    distance: &'static str,
+    eta_method: &'static str,
+    candidates: &'a [Candidate],
+}
+
+impl<'a> Answer<'a> {
+    fn new(state: &AppState, req: &'a Request, candidates: &'a [Candidate]) -> Self {
+        Answer {
+            grid_code: &req.place.grid_code,
+            community_code: &req.place.community_code,
+            skill: &req.skill,
+            team: &req.team,
+            distance: DISTANCE_METHOD,
+            eta_method: state.dispatch.eta_method(),
+            candidates,
+        }
+    }
+}
+
 fn answer(state: &AppState, req: &Request, candidates: &[Candidate]) -> Value {
-    json!({
-        "grid_code": req.place.grid_code,
-        "community_code": req.place.community_code,
-        "skill": req.skill,
-        "team": req.team,
-        "distance": DISTANCE_METHOD,
-        "eta_method": state.dispatch.eta_method(),
-        "candidates": candidates,
-    })
+    json!(Answer::new(state, req, candidates))
 }
 
 #[derive(Deserialize)]
@@ -81,7 +100,7 @@ struct NearestParams {
 }
 
 /// `GET /dispatch/nearest`: the k nearest eligible responders, by great-circle distance.
-async fn nearest(State(state): State<AppState>, Query(q): Query<NearestParams>) -> Result<Json<Value>, ApiError> {
+async fn nearest(State(state): State<AppState>, Query(q): Query<NearestParams>) -> Result<Response, ApiError> {
     let number = |name: &str, raw: &Option<String>| -> Result<f64, ApiError> {
         let raw = raw
             .as_deref()
@@ -101,7 +120,7 @@ async fn nearest(State(state): State<AppState>, Query(q): Query<NearestParams>) 
         now: OffsetDateTime::now_utc(),
     };
     let candidates = state.dispatch.nearest(&state.responders.fleet().snapshot(), &req);
-    Ok(Json(answer(&state, &req, &candidates)))
+    Ok(Json(Answer::new(&state, &req, &candidates)).into_response())
 }
 
 /// `GET /dispatch/policy`: the policy in force.

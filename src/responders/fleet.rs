@@ -28,13 +28,22 @@ pub struct LiveResponder {
 
 type Entry = GeomWithData<[f64; 3], u32>;
 
+/// Fewest moved responders that make the next publication rebuild the base tree (see [`Fleet`]).
+const MIN_DELTA_REBUILD: usize = 4096;
+
 /// An immutable view of the fleet. Responders are shared with the master copy (`Arc`), so publishing a snapshot
-/// costs a vector of pointers and an R-tree bulk load, not a copy of the roster.
+/// costs a vector of pointers, not a copy of the roster. Positions sit in two bulk-loaded R-trees: `base`, built
+/// from every position at some point, and `delta`, the responders that moved since (their `base` entries are
+/// stale and skipped). A position batch rebuilds only the small delta tree; the base is rebuilt when the delta has
+/// grown to an eighth of the fleet.
 #[derive(Debug, Default)]
 pub struct FleetSnapshot {
     /// Sorted by id.
     items: Vec<Arc<LiveResponder>>,
-    tree: RTree<Entry>,
+    base: Arc<RTree<Entry>>,
+    delta: Arc<RTree<Entry>>,
+    /// Bit i set: item i's `base` entry is stale.
+    moved: Arc<Vec<u64>>,
 }
 
 fn unit_vector(lon: f64, lat: f64) -> [f64; 3] {
@@ -42,16 +51,11 @@ fn unit_vector(lon: f64, lat: f64) -> [f64; 3] {
     [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
 }
 
-impl FleetSnapshot {
-    fn build(items: Vec<Arc<LiveResponder>>) -> Self {
-        let entries = items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| r.responder.location.map(|[x, y]| GeomWithData::new(unit_vector(x, y), i as u32)))
-            .collect();
-        Self { items, tree: RTree::bulk_load(entries) }
-    }
+fn is_set(bits: &[u64], i: u32) -> bool {
+    bits.get(i as usize / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
 
+impl FleetSnapshot {
     /// One responder.
     pub fn get(&self, id: ResponderId) -> Option<&LiveResponder> {
         self.items.binary_search_by_key(&id, |r| r.responder.id).ok().map(|i| &*self.items[i])
@@ -67,7 +71,20 @@ impl FleetSnapshot {
     pub fn nearest(&self, p: LonLat) -> impl Iterator<Item = (&LiveResponder, f64)> + '_ {
         let q = unit_vector(p.lon(), p.lat());
         let from = Point::new(p.lon(), p.lat());
-        self.tree.nearest_neighbor_iter(&q).map(move |e| {
+        let mut base = self
+            .base
+            .nearest_neighbor_iter_with_distance_2(&q)
+            .filter(|(e, _)| !is_set(&self.moved, e.data))
+            .peekable();
+        let mut delta = self.delta.nearest_neighbor_iter_with_distance_2(&q).peekable();
+        // Merge the two nearest-first streams.
+        std::iter::from_fn(move || match (base.peek(), delta.peek()) {
+            (Some((_, a)), Some((_, b))) if a <= b => base.next(),
+            (Some(_), None) => base.next(),
+            (_, Some(_)) => delta.next(),
+            (None, None) => None,
+        })
+        .map(move |(e, _)| {
             let r = &*self.items[e.data as usize];
             let [x, y] = r.responder.location.unwrap_or([p.lon(), p.lat()]);
             (r, Haversine.distance(from, Point::new(x, y)))
@@ -75,10 +92,65 @@ impl FleetSnapshot {
     }
 }
 
+/// What writers change: the roster and the trees' bookkeeping.
+#[derive(Debug, Default)]
+struct Master {
+    /// Sorted by id; an entry's position here is its position in every snapshot until the roster changes.
+    items: Vec<Arc<LiveResponder>>,
+    base: Arc<RTree<Entry>>,
+    /// Current positions of the responders that moved since `base` was built, by item position.
+    delta: BTreeMap<u32, [f64; 3]>,
+    delta_tree: Arc<RTree<Entry>>,
+    moved: Arc<Vec<u64>>,
+}
+
+impl Master {
+    /// Rebuilds both trees from every position (item positions may have shifted).
+    fn rebuild_all(&mut self) {
+        let entries = self
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.responder.location.map(|[x, y]| GeomWithData::new(unit_vector(x, y), i as u32)))
+            .collect();
+        self.base = Arc::new(RTree::bulk_load(entries));
+        self.delta.clear();
+        self.delta_tree = Arc::default();
+        self.moved = Arc::default();
+    }
+
+    /// Rebuilds the delta tree (or everything, once the delta is large).
+    fn rebuild_delta(&mut self) {
+        if self.delta.len() > MIN_DELTA_REBUILD.max(self.items.len() / 8) {
+            return self.rebuild_all();
+        }
+        let entries = self.delta.iter().map(|(i, v)| GeomWithData::new(*v, *i)).collect();
+        self.delta_tree = Arc::new(RTree::bulk_load(entries));
+        let mut bits = vec![0u64; self.items.len().div_ceil(64)];
+        for i in self.delta.keys() {
+            bits[*i as usize / 64] |= 1 << (i % 64);
+        }
+        self.moved = Arc::new(bits);
+    }
+
+    fn position(&self, id: ResponderId) -> Option<usize> {
+        self.items.binary_search_by_key(&id, |r| r.responder.id).ok()
+    }
+
+    fn snapshot(&self) -> FleetSnapshot {
+        FleetSnapshot {
+            items: self.items.clone(),
+            base: self.base.clone(),
+            delta: self.delta_tree.clone(),
+            moved: self.moved.clone(),
+        }
+    }
+}
+
 /// The fleet: a master copy changed under a lock by writers, and the published snapshot readers use.
 #[derive(Debug, Default)]
 pub struct Fleet {
-    master: Mutex<BTreeMap<ResponderId, Arc<LiveResponder>>>,
+    master: Mutex<Master>,
     snapshot: ArcSwap<FleetSnapshot>,
 }
 
@@ -99,34 +171,53 @@ impl Fleet {
         self.snapshot.load_full()
     }
 
-    /// Changes the master copy and publishes a new snapshot (bulk-loaded, never mutated in place).
+    /// Changes the roster (adds, removes, anything) and publishes a snapshot with both trees rebuilt. For roster
+    /// changes; positions go through [`Fleet::apply_positions`] and status through [`Fleet::set_status`].
     pub fn update(&self, change: impl FnOnce(&mut BTreeMap<ResponderId, Arc<LiveResponder>>)) {
         let Ok(mut master) = self.master.lock() else { return };
-        change(&mut master);
-        // BTreeMap iterates in id order: the snapshot is sorted for binary search.
-        let items: Vec<Arc<LiveResponder>> = master.values().cloned().collect();
-        self.snapshot.store(Arc::new(FleetSnapshot::build(items)));
+        let mut map: BTreeMap<ResponderId, Arc<LiveResponder>> =
+            master.items.drain(..).map(|r| (r.responder.id, r)).collect();
+        change(&mut map);
+        master.items = map.into_values().collect();
+        master.rebuild_all();
+        self.snapshot.store(Arc::new(master.snapshot()));
     }
 
-    /// Applies committed fixes (older than the known position are ignored), with the grid of each new position.
+    /// Changes one responder's status (the trees stay as they are).
+    pub fn set_status(&self, id: ResponderId, status: super::ResponderStatus) {
+        let Ok(mut master) = self.master.lock() else { return };
+        if let Some(i) = master.position(id) {
+            Arc::make_mut(&mut master.items[i]).responder.status = status;
+            self.snapshot.store(Arc::new(master.snapshot()));
+        }
+    }
+
+    /// Applies committed fixes (older than the known position are ignored), with the grid and community of each
+    /// new position. Only the delta tree is rebuilt (see [`FleetSnapshot`]).
     pub fn apply_positions(
         &self,
         fixes: &[PositionFix],
         place_of: impl Fn(LonLat) -> (Option<String>, Option<String>),
     ) {
-        self.update(|m| {
-            for f in fixes {
-                if let Some(r) = m.get_mut(&f.responder) {
-                    if r.responder.position_at.is_some_and(|t| t > f.at) {
-                        continue;
-                    }
-                    let r = Arc::make_mut(r);
-                    r.responder.location = Some([f.location.lon(), f.location.lat()]);
-                    r.responder.position_at = Some(f.at);
-                    (r.grid_code, r.community_code) = place_of(f.location);
-                }
+        let Ok(mut master) = self.master.lock() else { return };
+        let mut changed = false;
+        for f in fixes {
+            let Some(i) = master.position(f.responder) else { continue };
+            let r = &mut master.items[i];
+            if r.responder.position_at.is_some_and(|t| t > f.at) {
+                continue;
             }
-        });
+            let r = Arc::make_mut(r);
+            r.responder.location = Some([f.location.lon(), f.location.lat()]);
+            r.responder.position_at = Some(f.at);
+            (r.grid_code, r.community_code) = place_of(f.location);
+            master.delta.insert(i as u32, unit_vector(f.location.lon(), f.location.lat()));
+            changed = true;
+        }
+        if changed {
+            master.rebuild_delta();
+            self.snapshot.store(Arc::new(master.snapshot()));
+        }
     }
 }
 
@@ -166,6 +257,50 @@ mod tests {
         assert_eq!(order, expected.iter().map(|e| e.0).collect::<Vec<_>>());
         let first = snap.nearest(LonLat::new(10.0, 80.0).expect("valid")).next().expect("one");
         assert!((first.1 - expected[0].1).abs() < 1e-6);
+    }
+
+    #[test]
+    fn moved_responders_are_found_where_they_are_now() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut point = || (rng.random_range(118.7..118.9), rng.random_range(31.95..32.1));
+        let fleet = Fleet::new(
+            (1..=10_000)
+                .map(|i| {
+                    let (x, y) = point();
+                    at(i, x, y)
+                })
+                .collect(),
+        );
+        let t0 = time::OffsetDateTime::now_utc();
+        // Rounds of 1 500 moves: the first ones stay in the delta tree, later ones trigger base rebuilds.
+        for round in 0..4 {
+            let fixes: Vec<PositionFix> = (0..1_500)
+                .map(|k| {
+                    let (x, y) = point();
+                    PositionFix {
+                        responder: ResponderId(1 + (round * 1_500 + k * 7) % 10_000),
+                        location: LonLat::new(x, y).expect("valid"),
+                        at: t0 + time::Duration::seconds(round),
+                    }
+                })
+                .collect();
+            fleet.apply_positions(&fixes, |_| (None, None));
+            let snap = fleet.snapshot();
+            let (qx, qy) = point();
+            let q = LonLat::new(qx, qy).expect("valid");
+            let got: Vec<(i64, f64)> = snap.nearest(q).take(20).map(|(r, d)| (r.responder.id.0, d)).collect();
+            let mut all: Vec<(i64, f64)> = snap
+                .all()
+                .map(|r| {
+                    let [x, y] = r.responder.location.expect("located");
+                    (r.responder.id.0, Haversine.distance(Point::new(qx, qy), Point::new(x, y)))
+                })
+                .collect();
+            all.sort_by(|a, b| a.1.total_cmp(&b.1));
+            assert_eq!(got, all[..20].to_vec(), "round {round}");
+            assert_eq!(snap.nearest(q).count(), 10_000, "every responder exactly once");
+        }
     }
 
     #[test]

@@ -164,22 +164,14 @@ impl ResponderService {
     /// Changes availability.
     pub async fn set_status(&self, id: ResponderId, status: ResponderStatus) -> Result<Responder, ResponderError> {
         let updated = self.store.set_responder_status(id, status).await?;
-        self.fleet.update(|m| {
-            if let Some(r) = m.get_mut(&id) {
-                Arc::make_mut(r).responder.status = status;
-            }
-        });
+        self.fleet.set_status(id, status);
         self.events.publish("responder.updated", &updated);
         Ok(updated)
     }
 
     /// Takes in a status change another service committed (e.g. an assignment made the responder busy).
     pub fn adopt(&self, stored: &Responder) {
-        self.fleet.update(|m| {
-            if let Some(r) = m.get_mut(&stored.id) {
-                Arc::make_mut(r).responder.status = stored.status;
-            }
-        });
+        self.fleet.set_status(stored.id, stored.status);
         self.events.publish("responder.updated", stored);
     }
 

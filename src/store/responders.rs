@@ -197,7 +197,8 @@ macro_rules! responder_store_impl {
                 let mut newest: std::collections::BTreeMap<i64, &$crate::responders::PositionFix> = std::collections::BTreeMap::new();
                 for f in fixes {
                     let e = newest.entry(f.responder.0).or_insert(f);
-                    if f.at > e.at {
+                    // Ties go to the later fix in the batch, as in the live fleet.
+                    if f.at >= e.at {
                         *e = f;
                     }
                 }
