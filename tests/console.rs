@@ -1,9 +1,8 @@
 //! The dispatch console end to end in a real browser (Debian chromium driven by playwright-core, see
 //! tests/browser/console.mjs), against a real server on loopback, on both stores: the map renders gridmap's tiles
 //! within 2 s, a click shows the right grid, a new incident reaches the queue and the map, recommend + assign turns
-//! the responder busy in a second console through the live feed, an upload with an overlap shows the problem (listed
-//! and marked on the map), and an activated
-//! import redraws the map. Screenshots of each step go to target/console-screenshots/{sqlite,postgres}/.
+//! the responder busy in a second console through the live feed and "释放" frees it again, an upload with an
+//! overlap shows the problem (listed and marked on the map), and an activated import redraws the map. Screenshots of each step go to target/console-screenshots/{sqlite,postgres}/.
 //!
 //! Needs `node`, `tests/browser/node_modules` (`npm ci` there) and chromium; without them the test is skipped,
 //! unless GRIDMAP_REQUIRE_BROWSER is set (`.ci/run` sets it), in which case it fails.

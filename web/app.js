@@ -18,7 +18,7 @@ const T = {
     active: '使用中', retired: '已停用', stagedS: '待启用', generation: '版本', noCandidates: '附近没有可用的处置力量',
     streets: '街道', communities: '社区', grids: '网格', incidents: '事件', resources: '处置力量', heatmap: '热力图',
     assigned: '已指派', fields: '文件字段', locate: '定位', replace: '改派', additional: '增派', release: '释放',
-    onIt: '处置人员', why: '推荐理由',
+    onIt: '处置人员', why: '推荐理由', fix: '定位于', ago: '秒前',
   },
   en: {
     title: 'Grid dispatch console', dispatch: 'Dispatch', gis: 'Boundaries', offline: 'offline', online: 'live', queue: 'Incidents',
@@ -34,7 +34,7 @@ const T = {
     features: 'features', staged: 'Staged as generation', active: 'active', retired: 'retired', stagedS: 'staged',
     generation: 'generation', noCandidates: 'No available responder nearby', streets: 'Streets', communities: 'Communities',
     grids: 'Grids', incidents: 'Incidents', resources: 'Responders', heatmap: 'Heatmap', assigned: 'Assigned', fields: 'File fields',
-    locate: 'show', replace: 'Reassign', additional: 'Send also', release: 'Release', onIt: 'Assigned', why: 'Why',
+    locate: 'show', replace: 'Reassign', additional: 'Send also', release: 'Release', onIt: 'Assigned', why: 'Why', fix: 'fix', ago: 's ago',
   },
 };
 const STATUSES = ['reported', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
@@ -269,7 +269,7 @@ async function recommend(inc) {
     .map((r) => `<span class="tag tag-${r.code}">${esc(REASON[lang][r.code] || r.code)}</span>`).join('');
   const why = (c) => c.reasons.map((r) => `${REASON[lang][r.code] || r.code}: ${r.detail}`).join('\n');
   box.innerHTML = candidates.map((c) => `<div class="cand" data-responder="${c.responder_id}" title="${esc(why(c))}"><span><b>${c.rank}. ${esc(c.name)}</b> ${tags(c)}
-    <br><span class="muted">${esc(t('distance'))} ${Math.round(c.distance_m)} m · ${esc(t('eta'))} ${Math.max(1, Math.round(c.eta_s / 60))} min${c.position_age_s != null ? ` · ${Math.round(c.position_age_s)} s` : ''}</span></span>
+    <br><span class="muted">${esc(t('distance'))} ${Math.round(c.distance_m)} m · ${esc(t('eta'))} ${Math.max(1, Math.round(c.eta_s / 60))} min${c.position_age_s != null ? ` · ${esc(t('fix'))} ${Math.round(c.position_age_s)} ${esc(t('ago'))}` : ''}</span></span>
     <span>${busy ? `<button class="assign" data-mode="replace" data-responder="${c.responder_id}">${esc(t('replace'))}</button>
     <button class="assign-more" data-mode="additional" data-responder="${c.responder_id}">${esc(t('additional'))}</button>`
     : `<button class="assign" data-responder="${c.responder_id}">${esc(t('assign'))}</button>`}</span></div>`).join('');

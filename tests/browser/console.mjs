@@ -96,6 +96,14 @@ try {
   await b.page.waitForFunction((id) => document.querySelector(`#queue li[data-incident="${id}"] .s-dispatched`), incidentId, { timeout: 5000 });
   step(`assigned responder ${created.id}: busy and dispatched in the second console`);
   await shot(b.page, 'assigned-second-console');
+  // The first console lists who is on it; releasing sends the incident back to the queue as reported and frees
+  // the responder in the other console.
+  await a.page.waitForSelector(`#detail .on-it li[data-responder="${created.id}"]`, { timeout: 5000 });
+  await a.page.click(`#detail button.release[data-responder="${created.id}"]`);
+  await b.page.waitForFunction((id) => window.gridmapMap.queryRenderedFeatures({ layers: ['resources-circle'] })
+    .some((f) => f.properties.id === id && f.properties.status === 'available'), created.id, { timeout: 10000, polling: 250 });
+  await b.page.waitForFunction((id) => document.querySelector(`#queue li[data-incident="${id}"] .s-reported`), incidentId, { timeout: 5000 });
+  step(`released responder ${created.id}: available again, incident back to reported`);
 
   // 5. Uploading a file with an overlap shows the problem, listed and marked on the map.
   await a.page.click('#tab-gis');
