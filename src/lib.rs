@@ -29,6 +29,8 @@ pub mod index;
 pub mod layers;
 /// Point lookup answers.
 pub mod locate;
+/// Patrol tracks and per-grid coverage.
+pub mod patrols;
 /// Responders: roster, status, live positions.
 pub mod responders;
 /// The bundled sample boundaries.

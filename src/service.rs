@@ -13,6 +13,7 @@ use crate::http::AppState;
 use crate::incidents::{Categories, IncidentService, ServiceArea};
 use crate::index::BoundaryIndex;
 use crate::locate::Locator;
+use crate::patrols::PatrolService;
 use crate::responders::{ResponderError, ResponderService};
 use crate::store::Store;
 use crate::tiles::{TileService, TileWarmer};
@@ -74,13 +75,15 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     catalog.reload_if_changed().await?;
     let loaded = incidents.load_ledger().await?;
     tracing::info!(incidents = loaded, "incident ledger loaded");
-    let (responders, position_writer) = ResponderService::start(store, locator.clone(), events.clone()).await?;
+    let (responders, position_writer) = ResponderService::start(store.clone(), locator.clone(), events.clone()).await?;
     let responders = Arc::new(responders);
     let tiles =
         Arc::new(TileService::new(locator.clone(), incidents.clone(), responders.clone(), options.tile_cache_bytes));
     catalog.add_listener(Arc::new(TileWarmer(tiles.clone())));
     tiles.warm();
+    let patrols = Arc::new(PatrolService::new(store, locator.clone(), events.clone()));
     let state = AppState {
+        patrols,
         catalog,
         locator,
         incidents,

@@ -223,8 +223,25 @@ async fn drill_rosters_load_all_or_nothing(db: &str) {
     assert_eq!(all.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), vec!["王五"]);
 }
 
+async fn gpx_tracks_import_as_patrols(db: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let roster = dir.path().join("r.csv");
+    std::fs::write(&roster, "name,kind\n巡查员,grid_worker\n").expect("write");
+    let (code, out, err) = gridmap(&["load-responders", &roster.display().to_string(), "--db", db]);
+    assert_eq!(code, 0, "{out}{err}");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpx/around-visnjan-with-car.gpx");
+    let (code, out, err) = gridmap(&["import-track", &fixture.display().to_string(), "--responder", "1", "--db", db]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("patrol 1 of responder 1: 104 fixes,") && out.contains("resolution 11, 0 grids"), "{out}");
+    let (code, _, err) = gridmap(&["import-track", &fixture.display().to_string(), "--responder", "7", "--db", db]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("responder 7 does not exist"), "{err}");
+}
+
 both_stores!(
     drill_rosters_load_all_or_nothing,
+    gpx_tracks_import_as_patrols,
     import_activate_and_rollback,
     json_report_and_dry_run,
     broken_files_are_rejected_naming_the_feature,

@@ -1,6 +1,7 @@
-//! The `gridmap` command line: `serve`, `import`, `generations`, `activate`, `rollback`, `load-responders`.
+//! The `gridmap` command line: `serve`, `import`, `generations`, `activate`, `rollback`, `load-responders`, `import-track`.
 
 mod boundaries;
+mod patrols;
 mod responders;
 mod serve;
 
@@ -70,6 +71,16 @@ pub enum Command {
     },
     /// Return to the generation that was active before the current one.
     Rollback {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Store a GPX track as a patrol of a responder (geocoded to the cells and grids it passed).
+    ImportTrack {
+        /// The .gpx file (track points with times).
+        file: PathBuf,
+        /// The responder who walked it.
+        #[arg(long)]
+        responder: i64,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -176,6 +187,7 @@ pub fn run() -> ExitCode {
             Command::Generations { db, json } => boundaries::generations(&db.db, json).await,
             Command::Activate { generation, db } => boundaries::activate(&db.db, generation).await,
             Command::Rollback { db } => boundaries::rollback(&db.db).await,
+            Command::ImportTrack { file, responder, db } => patrols::import_track(&db.db, &file, responder).await,
             Command::LoadResponders { file, crs, db } => responders::load(&db.db, &file, &crs).await,
         }
     });

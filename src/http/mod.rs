@@ -12,6 +12,7 @@ mod layers;
 mod live;
 mod locate;
 mod params;
+mod patrols;
 mod responders;
 mod stats;
 mod tiles;
@@ -30,6 +31,7 @@ use crate::dispatch::Dispatcher;
 use crate::events::Events;
 use crate::incidents::IncidentService;
 use crate::locate::Locator;
+use crate::patrols::PatrolService;
 use crate::responders::ResponderService;
 use crate::tiles::TileService;
 
@@ -50,6 +52,8 @@ pub struct AppState {
     pub events: Events,
     /// Vector tiles.
     pub tiles: Arc<TileService>,
+    /// Patrol tracks and coverage.
+    pub patrols: Arc<PatrolService>,
 }
 
 /// Limits of the HTTP layer.
@@ -68,6 +72,7 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(incidents::router())
         .merge(responders::router())
         .merge(dispatch::router())
+        .merge(patrols::router())
         .merge(live::router())
         .merge(imports::router())
         .merge(heatmap::router())

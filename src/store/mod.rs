@@ -2,6 +2,7 @@
 
 pub(crate) mod assignments;
 pub(crate) mod incidents;
+pub(crate) mod patrols;
 mod postgres;
 pub(crate) mod responders;
 mod sqlite;
@@ -14,6 +15,7 @@ use time::OffsetDateTime;
 
 pub use assignments::{AssignMode, Assignment, AssignmentChange, AssignmentRecord, AssignmentStore};
 pub use incidents::IncidentStore;
+pub use patrols::{NewPatrol, Patrol, PatrolId, PatrolStore};
 pub use postgres::PgStore;
 pub use responders::{NewResponder, ResponderStore};
 pub use sqlite::SqliteStore;
@@ -160,9 +162,9 @@ pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
 }
 
 /// Everything gridmap stores, behind one handle (each backend implements every part).
-pub trait Store: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore {}
+pub trait Store: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore {}
 
-impl<T: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore> Store for T {}
+impl<T: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore> Store for T {}
 
 /// Opens (creating and migrating as needed) the store behind a URL.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {

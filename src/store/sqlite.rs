@@ -237,3 +237,4 @@ impl BoundaryStore for SqliteStore {
 super::incidents::incident_store_impl!(SqliteStore, sqlx::Sqlite);
 super::responders::responder_store_impl!(SqliteStore, sqlx::Sqlite);
 super::assignments::assignment_store_impl!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
+super::patrols::patrol_store_impl!(SqliteStore, sqlx::Sqlite);

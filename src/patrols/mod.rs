@@ -1,0 +1,194 @@
+//! Patrols (铁脚板): timestamped tracks walked by grid workers, geocoded to the H3 cells and grids they passed, and
+//! each grid's coverage — the share of its cells some patrol reached in a period, and the cells nobody did.
+
+mod gpx;
+mod track;
+
+use std::sync::Arc;
+
+use h3o::CellIndex;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+pub use gpx::{GpxError, read_gpx};
+pub use track::{Covered, Fix, MAX_FIXES, PATROL_RESOLUTION, TrackError, VisitedCell, check, cover, grid_cells};
+
+use crate::events::Events;
+use crate::layers::Layer;
+use crate::locate::Locator;
+use crate::responders::ResponderId;
+use crate::store::{NewPatrol, Patrol, Store, StoreError};
+
+/// Why a patrol request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PatrolError {
+    /// The track is malformed.
+    #[error(transparent)]
+    Track(#[from] TrackError),
+    /// No such responder.
+    #[error("responder {0} does not exist")]
+    UnknownResponder(ResponderId),
+    /// No such grid in the served generation.
+    #[error("grid {0:?} is not in the served generation")]
+    UnknownGrid(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for PatrolError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchResponder(id) => PatrolError::UnknownResponder(id),
+            other => PatrolError::Store(other),
+        }
+    }
+}
+
+/// A stored patrol with what it covered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    /// The stored patrol.
+    #[serde(flatten)]
+    pub patrol: Patrol,
+    /// Cells passed, in the order first reached.
+    pub cells: Vec<String>,
+    /// Grids passed with how many of the patrol's cells each holds, in the order first reached.
+    pub grids: Vec<GridCells>,
+}
+
+/// A grid a patrol passed.
+#[derive(Debug, Clone, Serialize)]
+pub struct GridCells {
+    /// Grid code.
+    pub code: String,
+    /// Cells of the patrol first reached inside it.
+    pub cells: usize,
+}
+
+/// A grid's coverage in a period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// Grid code.
+    pub grid_code: String,
+    /// Grid name.
+    pub name: String,
+    /// H3 resolution of the cells.
+    pub resolution: u8,
+    /// Cells of the grid (centre inside it).
+    pub cells_total: usize,
+    /// Of those, reached by a patrol.
+    pub cells_visited: usize,
+    /// `cells_visited / cells_total` (0 for a grid too small to hold a cell centre).
+    pub share: f64,
+    /// The cells nobody reached.
+    #[serde(skip)]
+    pub unvisited: Vec<CellIndex>,
+}
+
+/// A grid without a patrol in the period asked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unpatrolled {
+    /// Grid code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Its community.
+    pub community_code: Option<String>,
+}
+
+/// Patrol operations over the store and the live boundary index.
+#[derive(Debug)]
+pub struct PatrolService {
+    store: Arc<dyn Store>,
+    locator: Arc<Locator>,
+    events: Events,
+}
+
+impl PatrolService {
+    /// A service.
+    pub fn new(store: Arc<dyn Store>, locator: Arc<Locator>, events: Events) -> Self {
+        Self { store, locator, events }
+    }
+
+    /// Checks, geocodes and stores a track.
+    pub async fn record(&self, responder: ResponderId, fixes: Vec<Fix>) -> Result<Recorded, PatrolError> {
+        check(&fixes)?;
+        let index = self.locator.current();
+        let covered = cover(&fixes, &index);
+        let new = NewPatrol {
+            responder,
+            length_m: covered.length_m,
+            resolution: u8::from(PATROL_RESOLUTION),
+            generation: index.generation(),
+            cells: covered.cells,
+            fixes,
+        };
+        let patrol = self.store.create_patrol(&new).await?;
+        let mut grids: Vec<GridCells> = Vec::new();
+        for c in &new.cells {
+            let Some(code) = &c.grid_code else { continue };
+            match grids.iter_mut().find(|g| &g.code == code) {
+                Some(g) => g.cells += 1,
+                None => grids.push(GridCells { code: code.clone(), cells: 1 }),
+            }
+        }
+        let recorded = Recorded { patrol, cells: new.cells.iter().map(|c| c.cell.to_string()).collect(), grids };
+        self.events.publish(
+            "patrol.recorded",
+            &serde_json::json!({"id": recorded.patrol.id, "responder_id": responder, "grids": recorded.grids}),
+        );
+        Ok(recorded)
+    }
+
+    /// Coverage of a grid of the served generation in `[from, to)`.
+    pub async fn coverage(
+        &self,
+        code: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Coverage, PatrolError> {
+        let index = self.locator.current();
+        let grids = index.layer(Layer::Grids);
+        let entry = grids
+            .entries()
+            .binary_search_by(|e| e.feature.code.as_str().cmp(code))
+            .map(|i| &grids.entries()[i])
+            .map_err(|_| PatrolError::UnknownGrid(code.to_owned()))?;
+        let cells = grid_cells(&entry.feature.geometry);
+        let names: Vec<String> = cells.iter().map(ToString::to_string).collect();
+        let visited: std::collections::HashSet<String> =
+            self.store.visited_among(&names, from, to).await?.into_iter().collect();
+        let unvisited: Vec<CellIndex> =
+            cells.iter().zip(&names).filter(|(_, n)| !visited.contains(*n)).map(|(c, _)| *c).collect();
+        let total = cells.len();
+        let cells_visited = total - unvisited.len();
+        Ok(Coverage {
+            grid_code: entry.feature.code.clone(),
+            name: entry.feature.name.clone(),
+            resolution: u8::from(PATROL_RESOLUTION),
+            cells_total: total,
+            cells_visited,
+            share: if total == 0 { 0.0 } else { cells_visited as f64 / total as f64 },
+            unvisited,
+        })
+    }
+
+    /// Grids of the served generation no patrol passed since `since`.
+    pub async fn unpatrolled(&self, since: OffsetDateTime) -> Result<Vec<Unpatrolled>, PatrolError> {
+        let patrolled: std::collections::HashSet<String> =
+            self.store.patrolled_grids(since).await?.into_iter().collect();
+        let index = self.locator.current();
+        Ok(index
+            .layer(Layer::Grids)
+            .entries()
+            .iter()
+            .filter(|e| !patrolled.contains(&e.feature.code))
+            .map(|e| Unpatrolled {
+                code: e.feature.code.clone(),
+                name: e.feature.name.clone(),
+                community_code: e.feature.parent_code.clone(),
+            })
+            .collect())
+    }
+}
