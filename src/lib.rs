@@ -31,6 +31,8 @@ pub mod layers;
 pub mod locate;
 /// Patrol tracks and per-grid coverage.
 pub mod patrols;
+/// Fixed resources: hydrants, AEDs, cameras, workstations, shelters.
+pub mod resources;
 /// Responders: roster, status, live positions.
 pub mod responders;
 /// The bundled sample boundaries.

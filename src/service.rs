@@ -14,6 +14,7 @@ use crate::incidents::{Categories, IncidentService, ServiceArea};
 use crate::index::BoundaryIndex;
 use crate::locate::Locator;
 use crate::patrols::PatrolService;
+use crate::resources::ResourceService;
 use crate::responders::{ResponderError, ResponderService};
 use crate::store::Store;
 use crate::tiles::{TileService, TileWarmer};
@@ -43,6 +44,23 @@ pub struct Options {
     pub tile_cache_bytes: u64,
     /// Dispatch policy (category skills, stale positions, travel speeds, preferences).
     pub dispatch: DispatchPolicy,
+    /// Incident categories accepted.
+    pub categories: Categories,
+    /// Where incidents, hazards and fixed resources may be placed.
+    pub service_area: ServiceArea,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            resolution: Resolution::Ten,
+            sample: true,
+            tile_cache_bytes: 256 << 20,
+            dispatch: DispatchPolicy::default(),
+            categories: Categories::default(),
+            service_area: ServiceArea::Streets,
+        }
+    }
 }
 
 /// A started process: the handlers' state and the position writer to await after the server stops.
@@ -63,11 +81,14 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     let incidents = Arc::new(IncidentService::new(
         store.clone(),
         locator.clone(),
-        Categories::default(),
-        ServiceArea::Streets,
+        options.categories.clone(),
+        options.service_area,
         events.clone(),
     ));
     catalog.add_listener(incidents.clone());
+    let resources =
+        Arc::new(ResourceService::new(store.clone(), locator.clone(), options.service_area, events.clone()));
+    catalog.add_listener(resources.clone());
     catalog.add_listener(Arc::new(events.clone()));
     if options.sample {
         catalog.ensure_sample().await?;
@@ -84,6 +105,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     let patrols = Arc::new(PatrolService::new(store, locator.clone(), events.clone()));
     let state = AppState {
         patrols,
+        resources,
         catalog,
         locator,
         incidents,

@@ -218,7 +218,63 @@ async fn open_incidents_follow_a_new_generation(url: &str) {
     assert_eq!(v["grid_code"], json!(old_grid), "a closed incident keeps the codes it was closed with");
 }
 
+/// The USGS feed of ../shared/data: 1 707 timestamped events worldwide, loaded with the service area and categories
+/// configured for them; each keeps its time, the time filter finds them all.
+async fn earthquakes_load_with_their_times(url: &str) {
+    let Some(data) = common::shared_data() else { return };
+    let s = TestServer::start_with(url, true, |o| {
+        o.service_area = gridmap::incidents::ServiceArea::Anywhere;
+        o.categories =
+            gridmap::incidents::Categories::new(["earthquake", "explosion", "quarry_blast"].map(String::from));
+    })
+    .await;
+    let text = std::fs::read_to_string(data.join("points/earthquakes/earthquakes.json")).expect("read");
+    let feed: Value = serde_json::from_str(&text).expect("JSON");
+    let features = feed["features"].as_array().expect("features");
+    let bodies: Vec<Value> = features
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            let ms = p["time"].as_i64().expect("time");
+            let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).expect("time");
+            let mag = p["mag"].as_f64().unwrap_or(0.0);
+            json!({"location": [f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1]],
+                   "category": p["type"].as_str().unwrap_or("earthquake").replace(' ', "_"),
+                   "description": p["title"], "source": "usgs", "address": p["place"],
+                   "priority": if mag >= 4.5 { 1 } else if mag >= 3.0 { 2 } else if mag >= 2.0 { 3 } else { 4 },
+                   "reported_at": at.format(&time::format_description::well_known::Rfc3339).expect("format")})
+        })
+        .collect();
+    for chunk in bodies.chunks(16) {
+        let sent = futures_util::future::join_all(chunk.iter().map(|b| post(&s, "/api/v1/incidents", b.clone()))).await;
+        for (st, v) in sent {
+            assert_eq!(st, 201, "{v}");
+        }
+    }
+    // The week of the feed holds all of them; a paged walk finds 1 707 with the feed's times.
+    let (mut n, mut cursor, mut castaic) = (0, String::new(), None);
+    loop {
+        let (_, page) =
+            get(&s, &format!("/api/v1/incidents?from=2018-01-31T00:00:00Z&to=2018-02-08T00:00:00Z&limit=1000{cursor}"))
+                .await;
+        let items = page["items"].as_array().expect("items");
+        n += items.len();
+        castaic = castaic.or_else(|| items.iter().find(|i| i["address"] == "4km W of Castaic, CA").cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(n, features.len());
+    let castaic = castaic.expect("the Castaic event");
+    assert_eq!(castaic["reported_at"], "2018-02-07T01:26:13.84Z");
+    assert_eq!((castaic["category"].as_str(), castaic["priority"].as_i64()), (Some("earthquake"), Some(3)));
+    let (_, blasts) = get(&s, "/api/v1/incidents?category=quarry_blast&limit=100").await;
+    assert_eq!(blasts["items"].as_array().map(Vec::len), Some(13));
+}
+
 both_stores!(
+    earthquakes_load_with_their_times,
     create_is_geocoded_like_locate,
     lifecycle_and_conflicts,
     bad_input_is_refused_and_nothing_stored,

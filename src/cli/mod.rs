@@ -124,6 +124,13 @@ pub struct ServeArgs {
     /// otherwise (see `GET /api/v1/dispatch/policy`).
     #[arg(long, env = "GRIDMAP_DISPATCH_POLICY")]
     pub dispatch_policy: Option<PathBuf>,
+    /// Incident categories accepted (comma list of codes), replacing the built-in list.
+    #[arg(long, env = "GRIDMAP_INCIDENT_CATEGORIES", value_delimiter = ',')]
+    pub incident_categories: Option<Vec<String>>,
+    /// Where incidents, hazards and fixed resources may be placed: streets (inside the streets layer), anywhere, or
+    /// min_lon,min_lat,max_lon,max_lat.
+    #[arg(long, env = "GRIDMAP_SERVICE_AREA", default_value = "streets")]
+    pub service_area: crate::incidents::ServiceArea,
 }
 
 /// `gridmap import`.

@@ -27,6 +27,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             sample: !args.no_sample,
             tile_cache_bytes: args.tile_cache_mb.saturating_mul(1024 * 1024),
             dispatch,
+            categories: match &args.incident_categories {
+                Some(list) => crate::incidents::Categories::new(
+                    list.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
+                ),
+                None => crate::incidents::Categories::default(),
+            },
+            service_area: args.service_area,
         },
     )
     .await?;

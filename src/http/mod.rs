@@ -13,6 +13,7 @@ mod live;
 mod locate;
 mod params;
 mod patrols;
+mod resources;
 mod responders;
 mod stats;
 mod tiles;
@@ -32,6 +33,7 @@ use crate::events::Events;
 use crate::incidents::IncidentService;
 use crate::locate::Locator;
 use crate::patrols::PatrolService;
+use crate::resources::ResourceService;
 use crate::responders::ResponderService;
 use crate::tiles::TileService;
 
@@ -54,6 +56,8 @@ pub struct AppState {
     pub tiles: Arc<TileService>,
     /// Patrol tracks and coverage.
     pub patrols: Arc<PatrolService>,
+    /// Fixed resources.
+    pub resources: Arc<ResourceService>,
 }
 
 /// Limits of the HTTP layer.
@@ -73,6 +77,7 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(responders::router())
         .merge(dispatch::router())
         .merge(patrols::router())
+        .merge(resources::router())
         .merge(live::router())
         .merge(imports::router())
         .merge(heatmap::router())

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 pub use category::{Categories, DEFAULT_CATEGORIES};
 pub use ledger::{BadCell, GridTally, Ledger, LedgerRow, NO_GRID, StoredSummary};
-pub use service::{CreateIncident, IncidentError, IncidentService, ServiceArea};
+pub use service::{CreateIncident, IncidentError, IncidentService, InvalidServiceArea, ServiceArea};
 pub use status::{IncidentStatus, UnknownStatus};
 
 pub use crate::locate::Geocode;

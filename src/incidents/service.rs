@@ -14,13 +14,58 @@ use crate::layers::Layer;
 use crate::locate::{Locator, geocode};
 use crate::store::{Assignment, AssignmentChange, AssignmentRecord, Store, StoreError};
 
-/// Where incidents may be reported.
+/// Where incidents, hazards and fixed resources may be placed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ServiceArea {
     /// Inside some street of the active generation (the default).
     Streets,
     /// Inside `[min_lon, min_lat, max_lon, max_lat]`.
     Bbox([f64; 4]),
+    /// Anywhere (e.g. a national feed).
+    Anywhere,
+}
+
+/// A `--service-area` value that is none of `streets`, `anywhere` or a bbox.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("service area {0:?}: expected streets, anywhere or min_lon,min_lat,max_lon,max_lat")]
+pub struct InvalidServiceArea(pub String);
+
+impl std::str::FromStr for ServiceArea {
+    type Err = InvalidServiceArea;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "streets" => Ok(ServiceArea::Streets),
+            "anywhere" => Ok(ServiceArea::Anywhere),
+            other => {
+                let n: Vec<f64> = other
+                    .split(',')
+                    .map(|v| v.trim().parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| InvalidServiceArea(s.to_owned()))?;
+                match n[..] {
+                    [a, b, c, d] if a < c && b < d && n.iter().all(|v| v.is_finite()) => {
+                        Ok(ServiceArea::Bbox([a, b, c, d]))
+                    }
+                    _ => Err(InvalidServiceArea(s.to_owned())),
+                }
+            }
+        }
+    }
+}
+
+impl ServiceArea {
+    /// `Err(description of the area)` when `p` is outside it.
+    pub fn check(self, index: &BoundaryIndex, p: LonLat) -> Result<(), &'static str> {
+        let (inside, area) = match self {
+            ServiceArea::Streets => (index.layer(Layer::Streets).locate(p.coord()).is_some(), "the streets layer"),
+            ServiceArea::Bbox([x0, y0, x1, y1]) => {
+                ((x0..=x1).contains(&p.lon()) && (y0..=y1).contains(&p.lat()), "the configured bbox")
+            }
+            ServiceArea::Anywhere => (true, "anywhere"),
+        };
+        if inside { Ok(()) } else { Err(area) }
+    }
 }
 
 /// Why an incident request was refused.
@@ -191,13 +236,7 @@ impl IncidentService {
     }
 
     fn check_area(&self, index: &BoundaryIndex, p: LonLat) -> Result<(), IncidentError> {
-        let (inside, area) = match self.area {
-            ServiceArea::Streets => (index.layer(Layer::Streets).locate(p.coord()).is_some(), "the streets layer"),
-            ServiceArea::Bbox([x0, y0, x1, y1]) => {
-                ((x0..=x1).contains(&p.lon()) && (y0..=y1).contains(&p.lat()), "the configured bbox")
-            }
-        };
-        if inside { Ok(()) } else { Err(IncidentError::OutsideServiceArea { lon: p.lon(), lat: p.lat(), area }) }
+        self.area.check(index, p).map_err(|area| IncidentError::OutsideServiceArea { lon: p.lon(), lat: p.lat(), area })
     }
 
     /// One incident with its history.

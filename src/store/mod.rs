@@ -4,6 +4,7 @@ pub(crate) mod assignments;
 pub(crate) mod incidents;
 pub(crate) mod patrols;
 mod postgres;
+pub(crate) mod resources;
 pub(crate) mod responders;
 mod sqlite;
 mod wkb;
@@ -17,6 +18,7 @@ pub use assignments::{AssignMode, Assignment, AssignmentChange, AssignmentRecord
 pub use incidents::IncidentStore;
 pub use patrols::{NewPatrol, Patrol, PatrolId, PatrolStore};
 pub use postgres::PgStore;
+pub use resources::ResourceStore;
 pub use responders::{NewResponder, ResponderStore};
 pub use sqlite::SqliteStore;
 
@@ -98,6 +100,9 @@ pub enum StoreError {
         /// The responder named, if one was.
         responder: Option<ResponderId>,
     },
+    /// A unique value is taken.
+    #[error("{0}")]
+    Duplicate(String),
     /// A background writer failed or stopped.
     #[error("background write failed: {0}")]
     Background(String),
@@ -162,9 +167,12 @@ pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
 }
 
 /// Everything gridmap stores, behind one handle (each backend implements every part).
-pub trait Store: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore {}
+pub trait Store:
+    BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore + ResourceStore
+{
+}
 
-impl<T: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore> Store for T {}
+impl<T: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore + ResourceStore> Store for T {}
 
 /// Opens (creating and migrating as needed) the store behind a URL.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {

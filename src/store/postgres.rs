@@ -250,3 +250,4 @@ super::incidents::incident_store_impl!(PgStore, sqlx::Postgres);
 super::responders::responder_store_impl!(PgStore, sqlx::Postgres);
 super::assignments::assignment_store_impl!(PgStore, sqlx::Postgres, "BEGIN");
 super::patrols::patrol_store_impl!(PgStore, sqlx::Postgres);
+super::resources::resource_store_impl!(PgStore, sqlx::Postgres);

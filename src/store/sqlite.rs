@@ -238,3 +238,4 @@ super::incidents::incident_store_impl!(SqliteStore, sqlx::Sqlite);
 super::responders::responder_store_impl!(SqliteStore, sqlx::Sqlite);
 super::assignments::assignment_store_impl!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 super::patrols::patrol_store_impl!(SqliteStore, sqlx::Sqlite);
+super::resources::resource_store_impl!(SqliteStore, sqlx::Sqlite);

@@ -114,13 +114,15 @@ pub struct TestServer {
 impl TestServer {
     /// Opens the store, loads the bundled sample when `sample`, indexes the active generation and serves.
     pub async fn start(url: &str, sample: bool) -> Self {
+        Self::start_with(url, sample, |_| {}).await
+    }
+
+    /// [`TestServer::start`] with start-up options changed by `configure`.
+    pub async fn start_with(url: &str, sample: bool, configure: impl FnOnce(&mut gridmap::service::Options)) -> Self {
         let store = store::open(url).await.expect("open store");
-        let options = gridmap::service::Options {
-            resolution: h3o::Resolution::Ten,
-            sample,
-            tile_cache_bytes: 64 << 20,
-            dispatch: Default::default(),
-        };
+        let mut options =
+            gridmap::service::Options { sample, tile_cache_bytes: 64 << 20, ..gridmap::service::Options::default() };
+        configure(&mut options);
         let started = gridmap::service::start(store.clone(), options).await.expect("start services");
         let state = started.state;
         let (catalog, locator, events) = (state.catalog.clone(), state.locator.clone(), state.events.clone());

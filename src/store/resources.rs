@@ -1,0 +1,182 @@
+//! Fixed-resource persistence. One SQL text for both backends, instantiated per store by a macro.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::coord::LonLat;
+use crate::locate::Geocode;
+use crate::resources::{NewResource, Resource, ResourceFilter, ResourceId};
+
+/// Storage of fixed resources.
+#[async_trait]
+pub trait ResourceStore: Send + Sync + std::fmt::Debug {
+    /// Stores resources in one transaction; an external id already stored is `StoreError::Duplicate`.
+    async fn create_resources(&self, new: &[NewResource]) -> Result<Vec<Resource>, StoreError>;
+    /// One resource.
+    async fn resource(&self, id: ResourceId) -> Result<Option<Resource>, StoreError>;
+    /// A page, newest first.
+    async fn list_resources(&self, filter: &ResourceFilter) -> Result<Vec<Resource>, StoreError>;
+    /// Every resource's location and codes, for re-geocoding.
+    async fn resource_locations(&self) -> Result<Vec<(ResourceId, LonLat, Geocode)>, StoreError>;
+    /// New codes, in one transaction.
+    async fn update_resource_geocodes(&self, changes: &[(ResourceId, Geocode)]) -> Result<(), StoreError>;
+}
+
+pub(crate) const RESOURCE_COLUMNS: &str = "id, external_id, category, name, attributes, lon, lat, street_code, \
+     community_code, grid_code, h3, generation_id, updated_at";
+
+/// Implements [`ResourceStore`] for a store type with a `pool` of the given sqlx database.
+macro_rules! resource_store_impl {
+    ($store:ty, $db:ty) => {
+        fn resource_from_row(r: &<$db as sqlx::Database>::Row) -> $crate::resources::Resource {
+            use sqlx::Row;
+            $crate::resources::Resource {
+                id: $crate::resources::ResourceId(r.get("id")),
+                external_id: r.get("external_id"),
+                category: r.get("category"),
+                name: r.get("name"),
+                attributes: r.get::<sqlx::types::Json<serde_json::Map<String, serde_json::Value>>, _>("attributes").0,
+                location: [r.get("lon"), r.get("lat")],
+                geocode: $crate::locate::Geocode {
+                    street_code: r.get("street_code"),
+                    community_code: r.get("community_code"),
+                    grid_code: r.get("grid_code"),
+                    h3: r.get("h3"),
+                    generation: r.get::<Option<i64>, _>("generation_id").map($crate::layers::GenerationId),
+                },
+                updated_at: r.get("updated_at"),
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::resources::ResourceStore for $store {
+            async fn create_resources(
+                &self,
+                new: &[$crate::resources::NewResource],
+            ) -> Result<Vec<$crate::resources::Resource>, $crate::store::StoreError> {
+                use $crate::store::query_err;
+                let now = time::OffsetDateTime::now_utc();
+                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+                let ids: Vec<&String> = new.iter().filter_map(|n| n.external_id.as_ref()).collect();
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT external_id FROM resources WHERE external_id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind((*id).clone());
+                    }
+                    q.push(") LIMIT 1");
+                    let taken: Option<(String,)> =
+                        q.build_query_as().fetch_optional(&mut *tx).await.map_err(query_err("check external ids"))?;
+                    if let Some((id,)) = taken {
+                        return Err($crate::store::StoreError::Duplicate(format!("a resource with id {id:?} is stored already")));
+                    }
+                }
+                let mut out = Vec::with_capacity(new.len());
+                let sql = format!(
+                    "INSERT INTO resources (external_id, category, name, attributes, lon, lat, street_code, community_code, grid_code, h3, generation_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {}",
+                    $crate::store::resources::RESOURCE_COLUMNS
+                );
+                for n in new {
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                        .bind(&n.external_id)
+                        .bind(&n.category)
+                        .bind(&n.name)
+                        .bind(sqlx::types::Json(&n.attributes))
+                        .bind(n.location.lon())
+                        .bind(n.location.lat())
+                        .bind(&n.geocode.street_code)
+                        .bind(&n.geocode.community_code)
+                        .bind(&n.geocode.grid_code)
+                        .bind(&n.geocode.h3)
+                        .bind(n.geocode.generation.map(|g| g.0))
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(query_err("write a resource"))?;
+                    out.push(resource_from_row(&row));
+                }
+                tx.commit().await.map_err(query_err("commit the resources"))?;
+                Ok(out)
+            }
+
+            async fn resource(
+                &self,
+                id: $crate::resources::ResourceId,
+            ) -> Result<Option<$crate::resources::Resource>, $crate::store::StoreError> {
+                let sql = format!("SELECT {} FROM resources WHERE id = $1", $crate::store::resources::RESOURCE_COLUMNS);
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::query_err("read a resource"))?;
+                Ok(row.as_ref().map(resource_from_row))
+            }
+
+            async fn list_resources(
+                &self,
+                f: &$crate::resources::ResourceFilter,
+            ) -> Result<Vec<$crate::resources::Resource>, $crate::store::StoreError> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT {} FROM resources WHERE 1 = 1", $crate::store::resources::RESOURCE_COLUMNS));
+                if let Some([x0, y0, x1, y1]) = f.bbox {
+                    q.push(" AND lon BETWEEN ").push_bind(x0).push(" AND ").push_bind(x1);
+                    q.push(" AND lat BETWEEN ").push_bind(y0).push(" AND ").push_bind(y1);
+                }
+                for (column, value) in [("street_code", &f.street), ("community_code", &f.community), ("grid_code", &f.grid), ("category", &f.category)] {
+                    if let Some(v) = value {
+                        q.push(format!(" AND {column} = ")).push_bind(v.clone());
+                    }
+                }
+                if let Some(before) = f.before_id {
+                    q.push(" AND id < ").push_bind(before.0);
+                }
+                q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(f.limit));
+                let rows = q.build().fetch_all(&self.pool).await.map_err($crate::store::query_err("list resources"))?;
+                Ok(rows.iter().map(resource_from_row).collect())
+            }
+
+            async fn resource_locations(
+                &self,
+            ) -> Result<Vec<($crate::resources::ResourceId, $crate::coord::LonLat, $crate::locate::Geocode)>, $crate::store::StoreError> {
+                let sql = format!("SELECT {} FROM resources", $crate::store::resources::RESOURCE_COLUMNS);
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err($crate::store::query_err("list resources"))?;
+                rows.iter()
+                    .map(|r| {
+                        let r = resource_from_row(r);
+                        let p = $crate::coord::LonLat::new(r.location[0], r.location[1])
+                            .map_err(|e| $crate::store::StoreError::Corrupt(format!("resource {}: {e}", r.id.0)))?;
+                        Ok((r.id, p, r.geocode))
+                    })
+                    .collect()
+            }
+
+            async fn update_resource_geocodes(
+                &self,
+                changes: &[($crate::resources::ResourceId, $crate::locate::Geocode)],
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::query_err;
+                if changes.is_empty() {
+                    return Ok(());
+                }
+                let now = time::OffsetDateTime::now_utc();
+                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+                for (id, g) in changes {
+                    sqlx::query("UPDATE resources SET street_code = $1, community_code = $2, grid_code = $3, h3 = $4, generation_id = $5, updated_at = $6 WHERE id = $7")
+                        .bind(&g.street_code)
+                        .bind(&g.community_code)
+                        .bind(&g.grid_code)
+                        .bind(&g.h3)
+                        .bind(g.generation.map(|x| x.0))
+                        .bind(now)
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query_err("re-geocode a resource"))?;
+                }
+                tx.commit().await.map_err(query_err("commit resource codes"))
+            }
+        }
+    };
+}
+
+pub(crate) use resource_store_impl;
