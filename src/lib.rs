@@ -15,6 +15,8 @@ pub mod dispatch;
 pub mod events;
 /// Geometry helpers (prepared polygons).
 pub mod geometry;
+/// Safety hazards: points or areas tracked until put right.
+pub mod hazards;
 /// H3 heatmaps of incidents.
 pub mod heatmap;
 /// HTTP API.

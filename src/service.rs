@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use crate::catalog::{Catalog, CatalogError};
 use crate::dispatch::{DispatchPolicy, Dispatcher};
 use crate::events::Events;
+use crate::hazards::HazardService;
 use crate::http::AppState;
 use crate::incidents::{Categories, IncidentService, ServiceArea};
 use crate::index::BoundaryIndex;
@@ -89,6 +90,8 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     let resources =
         Arc::new(ResourceService::new(store.clone(), locator.clone(), options.service_area, events.clone()));
     catalog.add_listener(resources.clone());
+    let hazards = Arc::new(HazardService::new(store.clone(), locator.clone(), options.service_area, events.clone()));
+    catalog.add_listener(hazards.clone());
     catalog.add_listener(Arc::new(events.clone()));
     if options.sample {
         catalog.ensure_sample().await?;
@@ -104,6 +107,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     tiles.warm();
     let patrols = Arc::new(PatrolService::new(store, locator.clone(), events.clone()));
     let state = AppState {
+        hazards,
         patrols,
         resources,
         catalog,

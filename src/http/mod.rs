@@ -3,6 +3,7 @@
 mod dispatch;
 mod error;
 mod generations;
+mod hazards;
 mod health;
 mod heatmap;
 mod imports;
@@ -30,6 +31,7 @@ pub use error::ApiError;
 use crate::catalog::Catalog;
 use crate::dispatch::Dispatcher;
 use crate::events::Events;
+use crate::hazards::HazardService;
 use crate::incidents::IncidentService;
 use crate::locate::Locator;
 use crate::patrols::PatrolService;
@@ -58,6 +60,8 @@ pub struct AppState {
     pub patrols: Arc<PatrolService>,
     /// Fixed resources.
     pub resources: Arc<ResourceService>,
+    /// Safety hazards.
+    pub hazards: Arc<HazardService>,
 }
 
 /// Limits of the HTTP layer.
@@ -78,6 +82,7 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(dispatch::router())
         .merge(patrols::router())
         .merge(resources::router())
+        .merge(hazards::router())
         .merge(live::router())
         .merge(imports::router())
         .merge(heatmap::router())

@@ -1,6 +1,7 @@
 //! Persistence of boundary generations behind one trait, with an SQLite and a PostGIS backend (sqlx).
 
 pub(crate) mod assignments;
+pub(crate) mod hazards;
 pub(crate) mod incidents;
 pub(crate) mod patrols;
 mod postgres;
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 pub use assignments::{AssignMode, Assignment, AssignmentChange, AssignmentRecord, AssignmentStore};
+pub use hazards::HazardStore;
 pub use incidents::IncidentStore;
 pub use patrols::{NewPatrol, Patrol, PatrolId, PatrolStore};
 pub use postgres::PgStore;
@@ -100,6 +102,19 @@ pub enum StoreError {
         /// The responder named, if one was.
         responder: Option<ResponderId>,
     },
+    /// No hazard with that id.
+    #[error("hazard {0} does not exist")]
+    NoSuchHazard(crate::hazards::HazardId),
+    /// The hazard's stored state does not allow the change.
+    #[error("hazard {id} cannot go from {} to {}", from.as_str(), to.as_str())]
+    InvalidHazardTransition {
+        /// Hazard.
+        id: crate::hazards::HazardId,
+        /// Stored state.
+        from: crate::hazards::HazardStatus,
+        /// Requested state.
+        to: crate::hazards::HazardStatus,
+    },
     /// A unique value is taken.
     #[error("{0}")]
     Duplicate(String),
@@ -168,11 +183,14 @@ pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
 
 /// Everything gridmap stores, behind one handle (each backend implements every part).
 pub trait Store:
-    BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore + ResourceStore
+    BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore + ResourceStore + HazardStore
 {
 }
 
-impl<T: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore + ResourceStore> Store for T {}
+impl<T> Store for T where
+    T: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore + ResourceStore + HazardStore
+{
+}
 
 /// Opens (creating and migrating as needed) the store behind a URL.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {

@@ -251,3 +251,4 @@ super::responders::responder_store_impl!(PgStore, sqlx::Postgres);
 super::assignments::assignment_store_impl!(PgStore, sqlx::Postgres, "BEGIN");
 super::patrols::patrol_store_impl!(PgStore, sqlx::Postgres);
 super::resources::resource_store_impl!(PgStore, sqlx::Postgres);
+super::hazards::hazard_store_impl!(PgStore, sqlx::Postgres);

@@ -239,3 +239,4 @@ super::responders::responder_store_impl!(SqliteStore, sqlx::Sqlite);
 super::assignments::assignment_store_impl!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 super::patrols::patrol_store_impl!(SqliteStore, sqlx::Sqlite);
 super::resources::resource_store_impl!(SqliteStore, sqlx::Sqlite);
+super::hazards::hazard_store_impl!(SqliteStore, sqlx::Sqlite);
