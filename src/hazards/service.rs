@@ -115,7 +115,7 @@ fn shape(raw: &serde_json::Value, crs: Crs) -> Result<(serde_json::Value, LonLat
         return Err(field("geometry", format!("coordinate [{x}, {y}] is not a WGS84 longitude/latitude")));
     }
     let inside = match &g {
-        Geometry::Point(p) => Some(p.clone()),
+        Geometry::Point(p) => Some(*p),
         Geometry::Polygon(_) | Geometry::MultiPolygon(_) => {
             if let Some(problem) = g.validation_errors().first() {
                 return Err(field("geometry", format!("invalid area: {problem}")));
