@@ -75,6 +75,33 @@ pub async fn incidents(service: &IncidentService, q: &HeatmapQuery) -> Result<Ve
     Ok(out)
 }
 
+/// Rolls stored per-cell counts up to `resolution`, largest count first, keeping hexagons whose centre lies in
+/// `bbox` when one is given.
+pub fn roll_up(
+    counts: impl IntoIterator<Item = (String, i64)>,
+    resolution: Resolution,
+    bbox: Option<[f64; 4]>,
+) -> Result<Vec<HexCount>, HeatmapError> {
+    let mut out: HashMap<CellIndex, u64> = HashMap::new();
+    for (cell, n) in counts {
+        let parsed: CellIndex = cell.parse().map_err(|_| HeatmapError::BadCell(cell.clone()))?;
+        let parent = parsed
+            .parent(resolution)
+            .ok_or(HeatmapError::TooFine { asked: u8::from(resolution), stored: u8::from(parsed.resolution()) })?;
+        *out.entry(parent).or_default() += u64::try_from(n).unwrap_or(0);
+    }
+    let inside = |c: &CellIndex| {
+        bbox.is_none_or(|[x0, y0, x1, y1]| {
+            let ll = h3o::LatLng::from(*c);
+            (x0..=x1).contains(&ll.lng()) && (y0..=y1).contains(&ll.lat())
+        })
+    };
+    let mut out: Vec<HexCount> =
+        out.into_iter().filter(|(c, _)| inside(c)).map(|(cell, count)| HexCount { cell, count }).collect();
+    out.sort_unstable_by(|a, b| b.count.cmp(&a.count).then(a.cell.cmp(&b.cell)));
+    Ok(out)
+}
+
 /// The resolution a map at zoom `z` shows: hexagons some 20–40 screen pixels across, never finer than `stored`.
 pub fn resolution_for_zoom(z: u8, stored: Resolution) -> Resolution {
     let r = z.saturating_sub(4).clamp(4, u8::from(stored));

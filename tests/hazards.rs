@@ -74,6 +74,13 @@ async fn lifecycle_points_and_areas(url: &str) {
     assert_eq!(one["history"][2]["note"], "杂物已清理, 复查合格");
     let (_, late) = get(&s, "/api/v1/hazards/overdue").await;
     assert_eq!(late["items"], json!([]), "a closed hazard is never overdue");
+    let total = |v: &Value| -> u64 {
+        v["features"].as_array().expect("features").iter().filter_map(|f| f["properties"]["count"].as_u64()).sum()
+    };
+    let (st, heat) = get(&s, "/api/v1/heatmap?source=hazards&resolution=9").await;
+    assert_eq!((st, total(&heat)), (200, 2), "{heat}");
+    let (_, open_heat) = get(&s, "/api/v1/heatmap?source=hazards&resolution=9&status=open,rectifying").await;
+    assert_eq!(total(&open_heat), 1, "the closed one is filtered out");
     let grid = h["grid_code"].as_str().expect("grid");
     let (_, open) = get(&s, &format!("/api/v1/hazards?grid={grid}&status=open,rectifying")).await;
     assert_eq!(open["items"].as_array().map(Vec::len), Some(1));

@@ -111,8 +111,21 @@ async fn coverage_grows_as_the_grid_is_walked(url: &str) {
         mower.push([a, y]);
         mower.push([b, y]);
     }
-    let (st, p) = post(&s, "/api/v1/patrols", json!({"responder_id": who, "track": track(&mower)})).await;
-    assert_eq!(st, 201, "{p}");
+    let (st, p2) = post(&s, "/api/v1/patrols", json!({"responder_id": who, "track": track(&mower)})).await;
+    assert_eq!(st, 201, "{p2}");
+    // The patrols heatmap counts one visit per patrol and cell, whatever the resolution it is rolled up to.
+    let visits = (walked.len() + cell_set(&p2["cells"]).len()) as u64;
+    for r in [11, 9] {
+        let (st, heat) = get(&s, &format!("/api/v1/heatmap?source=patrols&resolution={r}")).await;
+        assert_eq!(st, 200, "{heat}");
+        let sum: u64 = heat["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .filter_map(|f| f["properties"]["count"].as_u64())
+            .sum();
+        assert_eq!(sum, visits, "resolution {r}");
+    }
     let (_, full) = get(&s, &path).await;
     assert_eq!(full["cells_visited"], full["cells_total"], "every cell walked: {}", full["share"]);
     // Outside the period the walks do not count.

@@ -179,6 +179,10 @@ pub struct HazardFilter {
     pub category: Option<String>,
     /// Only those not closed and due before this time.
     pub overdue_at: Option<OffsetDateTime>,
+    /// Reported at or after.
+    pub from: Option<OffsetDateTime>,
+    /// Reported before.
+    pub to: Option<OffsetDateTime>,
     /// Only ids below this.
     pub before_id: Option<HazardId>,
     /// Page size.

@@ -180,6 +180,11 @@ impl HazardService {
         Ok(self.store.list_hazards(filter).await?)
     }
 
+    /// Hazards matching `filter` counted per stored cell.
+    pub async fn cell_counts(&self, filter: &HazardFilter) -> Result<Vec<(String, i64)>, HazardError> {
+        Ok(self.store.hazard_cell_counts(filter).await?)
+    }
+
     /// Moves a hazard on; closing needs a note.
     pub async fn transition(
         &self,

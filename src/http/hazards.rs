@@ -127,6 +127,8 @@ fn filter(q: ListQuery) -> Result<HazardFilter, ApiError> {
         status,
         category: q.category,
         overdue_at: q.overdue.unwrap_or(false).then(OffsetDateTime::now_utc),
+        from: None,
+        to: None,
         before_id: q.cursor.as_deref().map(id_param).transpose()?,
         limit,
     })

@@ -174,6 +174,16 @@ impl PatrolService {
         })
     }
 
+    /// Patrol cell visits counted per res-11 cell, first reached in `[from, to)`, optionally in one grid.
+    pub async fn cell_counts(
+        &self,
+        from: Option<OffsetDateTime>,
+        to: Option<OffsetDateTime>,
+        grid: Option<&str>,
+    ) -> Result<Vec<(String, i64)>, PatrolError> {
+        Ok(self.store.patrol_cell_counts(from, to, grid).await?)
+    }
+
     /// Grids of the served generation no patrol passed since `since`.
     pub async fn unpatrolled(&self, since: OffsetDateTime) -> Result<Vec<Unpatrolled>, PatrolError> {
         let patrolled: std::collections::HashSet<String> =

@@ -16,6 +16,8 @@ pub trait HazardStore: Send + Sync + std::fmt::Debug {
     async fn hazard(&self, id: HazardId) -> Result<Option<(Hazard, Vec<HazardEvent>)>, StoreError>;
     /// A page, newest first.
     async fn list_hazards(&self, filter: &HazardFilter) -> Result<Vec<Hazard>, StoreError>;
+    /// Hazards matching `filter` counted per stored H3 cell (`limit` and `before_id` are ignored).
+    async fn hazard_cell_counts(&self, filter: &HazardFilter) -> Result<Vec<(String, i64)>, StoreError>;
     /// Moves a hazard if its lifecycle allows it from the stored state (checked and written atomically).
     async fn transition_hazard(
         &self,
@@ -66,6 +68,36 @@ macro_rules! hazard_store_impl {
                 reported_at: r.get("reported_at"),
                 updated_at: r.get("updated_at"),
             })
+        }
+
+        /// Appends the WHERE terms of a hazard filter.
+        fn push_hazard_filter(q: &mut sqlx::QueryBuilder<$db>, f: &$crate::hazards::HazardFilter) {
+            if let Some([x0, y0, x1, y1]) = f.bbox {
+                q.push(" AND lon BETWEEN ").push_bind(x0).push(" AND ").push_bind(x1);
+                q.push(" AND lat BETWEEN ").push_bind(y0).push(" AND ").push_bind(y1);
+            }
+            for (column, value) in [("street_code", &f.street), ("community_code", &f.community), ("grid_code", &f.grid), ("category", &f.category)] {
+                if let Some(v) = value {
+                    q.push(format!(" AND {column} = ")).push_bind(v.clone());
+                }
+            }
+            if !f.status.is_empty() {
+                q.push(" AND status IN (");
+                let mut list = q.separated(", ");
+                for s in &f.status {
+                    list.push_bind(s.as_str());
+                }
+                q.push(")");
+            }
+            if let Some(at) = f.overdue_at {
+                q.push(" AND status <> 'closed' AND due_at < ").push_bind(at.to_offset(time::UtcOffset::UTC));
+            }
+            if let Some(from) = f.from {
+                q.push(" AND reported_at >= ").push_bind(from.to_offset(time::UtcOffset::UTC));
+            }
+            if let Some(to) = f.to {
+                q.push(" AND reported_at < ").push_bind(to.to_offset(time::UtcOffset::UTC));
+            }
         }
 
         async fn fetch_hazard(
@@ -164,32 +196,23 @@ macro_rules! hazard_store_impl {
                 f: &$crate::hazards::HazardFilter,
             ) -> Result<Vec<$crate::hazards::Hazard>, $crate::store::StoreError> {
                 let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT {} FROM hazards WHERE 1 = 1", $crate::store::hazards::HAZARD_COLUMNS));
-                if let Some([x0, y0, x1, y1]) = f.bbox {
-                    q.push(" AND lon BETWEEN ").push_bind(x0).push(" AND ").push_bind(x1);
-                    q.push(" AND lat BETWEEN ").push_bind(y0).push(" AND ").push_bind(y1);
-                }
-                for (column, value) in [("street_code", &f.street), ("community_code", &f.community), ("grid_code", &f.grid), ("category", &f.category)] {
-                    if let Some(v) = value {
-                        q.push(format!(" AND {column} = ")).push_bind(v.clone());
-                    }
-                }
-                if !f.status.is_empty() {
-                    q.push(" AND status IN (");
-                    let mut list = q.separated(", ");
-                    for s in &f.status {
-                        list.push_bind(s.as_str());
-                    }
-                    q.push(")");
-                }
-                if let Some(at) = f.overdue_at {
-                    q.push(" AND status <> 'closed' AND due_at < ").push_bind(at.to_offset(time::UtcOffset::UTC));
-                }
+                push_hazard_filter(&mut q, f);
                 if let Some(before) = f.before_id {
                     q.push(" AND id < ").push_bind(before.0);
                 }
                 q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(f.limit));
                 let rows = q.build().fetch_all(&self.pool).await.map_err($crate::store::query_err("list hazards"))?;
                 rows.iter().map(hazard_from_row).collect()
+            }
+
+            async fn hazard_cell_counts(
+                &self,
+                f: &$crate::hazards::HazardFilter,
+            ) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT h3, COUNT(*) FROM hazards WHERE 1 = 1");
+                push_hazard_filter(&mut q, f);
+                q.push(" GROUP BY h3");
+                q.build_query_as().fetch_all(&self.pool).await.map_err($crate::store::query_err("count hazards per cell"))
             }
 
             async fn transition_hazard(

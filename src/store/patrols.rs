@@ -69,6 +69,14 @@ pub trait PatrolStore: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<String>, StoreError>;
     /// Grids some patrol passed since `since`.
     async fn patrolled_grids(&self, since: OffsetDateTime) -> Result<Vec<String>, StoreError>;
+    /// Patrol cell visits (one per patrol and cell) counted per cell, first reached in `[from, to)`, optionally in
+    /// one grid.
+    async fn patrol_cell_counts(
+        &self,
+        from: Option<OffsetDateTime>,
+        to: Option<OffsetDateTime>,
+        grid: Option<&str>,
+    ) -> Result<Vec<(String, i64)>, StoreError>;
 }
 
 /// Cells per `IN (…)` list.
@@ -164,6 +172,26 @@ macro_rules! patrol_store_impl {
                     out.extend(rows.into_iter().map(|r| r.0));
                 }
                 Ok(out)
+            }
+
+            async fn patrol_cell_counts(
+                &self,
+                from: Option<time::OffsetDateTime>,
+                to: Option<time::OffsetDateTime>,
+                grid: Option<&str>,
+            ) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT cell, COUNT(*) FROM patrol_cells WHERE 1 = 1");
+                if let Some(from) = from {
+                    q.push(" AND first_at >= ").push_bind(from.to_offset(time::UtcOffset::UTC));
+                }
+                if let Some(to) = to {
+                    q.push(" AND first_at < ").push_bind(to.to_offset(time::UtcOffset::UTC));
+                }
+                if let Some(g) = grid {
+                    q.push(" AND grid_code = ").push_bind(g.to_owned());
+                }
+                q.push(" GROUP BY cell");
+                q.build_query_as().fetch_all(&self.pool).await.map_err($crate::store::query_err("count patrol cells"))
             }
 
             async fn patrolled_grids(&self, since: time::OffsetDateTime) -> Result<Vec<String>, $crate::store::StoreError> {
