@@ -64,11 +64,7 @@ pub async fn incidents(service: &IncidentService, q: &HeatmapQuery) -> Result<Ve
             return Err(too_fine(cell));
         }
     } else {
-        for (cell, n) in service.cell_counts(&q.filter).await? {
-            let parsed: CellIndex = cell.parse().map_err(|_| HeatmapError::BadCell(cell.clone()))?;
-            let parent = parsed.parent(q.resolution).ok_or_else(|| too_fine(parsed))?;
-            *counts.entry(parent).or_default() += u64::try_from(n).unwrap_or(0);
-        }
+        return roll_up(service.cell_counts(&q.filter).await?, q.resolution, None);
     }
     let mut out: Vec<HexCount> = counts.into_iter().map(|(cell, count)| HexCount { cell, count }).collect();
     out.sort_unstable_by(|a, b| b.count.cmp(&a.count).then(a.cell.cmp(&b.cell)));

@@ -148,3 +148,30 @@ pub fn h3_cell(p: LonLat, resolution: Resolution) -> CellIndex {
         Err(_) => unreachable!("LonLat is validated"),
     }
 }
+
+/// The grid covering a point and that grid's community (its parent code); off the grids, the community covering it.
+pub fn grid_and_community(index: &BoundaryIndex, p: LonLat) -> (Option<String>, Option<String>) {
+    let grids = index.layer(Layer::Grids);
+    match grids.locate(p.coord()) {
+        Some(i) => {
+            let f = &grids.entry(i).feature;
+            (Some(f.code.clone()), f.parent_code.clone())
+        }
+        None => (None, index.layer(Layer::Communities).code_at(p.coord()).map(str::to_owned)),
+    }
+}
+
+/// The items whose codes differ under `index`, with their new codes (for re-geocoding after an activation).
+pub fn regeocoded<I>(
+    index: &BoundaryIndex,
+    resolution: Resolution,
+    items: Vec<(I, LonLat, Geocode)>,
+) -> Vec<(I, Geocode)> {
+    items
+        .into_iter()
+        .filter_map(|(id, p, old)| {
+            let new = geocode(index, resolution, p);
+            (new != old).then_some((id, new))
+        })
+        .collect()
+}

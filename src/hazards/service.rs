@@ -12,7 +12,7 @@ use crate::crs::Crs;
 use crate::events::Events;
 use crate::incidents::ServiceArea;
 use crate::index::BoundaryIndex;
-use crate::locate::{Geocode, Locator, geocode};
+use crate::locate::{Locator, geocode, regeocoded};
 use crate::store::{Store, StoreError};
 
 /// Why a hazard request was refused.
@@ -204,13 +204,7 @@ impl HazardService {
     /// Re-geocodes hazards not closed against `index`.
     pub async fn regeocode(&self, index: &BoundaryIndex) -> Result<usize, HazardError> {
         let open = self.store.open_hazards().await?;
-        let changes: Vec<(HazardId, Geocode)> = open
-            .into_iter()
-            .filter_map(|(id, p, old)| {
-                let new = geocode(index, self.locator.resolution(), p);
-                (new != old).then_some((id, new))
-            })
-            .collect();
+        let changes = regeocoded(index, self.locator.resolution(), open);
         self.store.update_hazard_geocodes(&changes).await?;
         Ok(changes.len())
     }

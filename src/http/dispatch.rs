@@ -15,7 +15,6 @@ use super::{ApiError, AppState};
 use crate::coord::LonLat;
 use crate::dispatch::{Candidate, DISTANCE_METHOD, Place, Request};
 use crate::incidents::{Incident, IncidentId};
-use crate::layers::Layer;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -44,18 +43,8 @@ fn distance_param(d: Option<f64>) -> Result<Option<f64>, ApiError> {
 
 /// The place of a point under the active generation: its grid and that grid's community.
 fn place_at(state: &AppState, p: LonLat) -> Place {
-    let index = state.locator.current();
-    let grids = index.layer(Layer::Grids);
-    match grids.locate(p.coord()) {
-        Some(i) => {
-            let f = &grids.entry(i).feature;
-            Place { grid_code: Some(f.code.clone()), community_code: f.parent_code.clone() }
-        }
-        None => Place {
-            grid_code: None,
-            community_code: index.layer(Layer::Communities).code_at(p.coord()).map(str::to_owned),
-        },
-    }
+    let (grid_code, community_code) = crate::locate::grid_and_community(&state.locator.current(), p);
+    Place { grid_code, community_code }
 }
 
 /// The answer of both endpoints, serialised straight from the candidates (no intermediate `Value`).

@@ -10,7 +10,16 @@ use super::ApiError;
 
 /// Parses a JSON body; too large → 413, malformed → 400 with line and column.
 pub(super) fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, what: &str) -> Result<T, ApiError> {
-    let body = body.map_err(|e| {
+    let body = bytes(body)?;
+    serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("request body is not a valid {what}: {e}"))
+            .with_details(json!({"line": e.line(), "column": e.column()}))
+    })
+}
+
+/// A raw body (a file upload); too large → 413 naming the limit.
+pub(super) fn bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -20,9 +29,5 @@ pub(super) fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, wh
         } else {
             ApiError::bad_request("unreadable_body", e.body_text())
         }
-    })?;
-    serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("request body is not a valid {what}: {e}"))
-            .with_details(json!({"line": e.line(), "column": e.column()}))
     })
 }

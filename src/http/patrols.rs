@@ -76,7 +76,7 @@ async fn create_gpx(
     Query(q): Query<GpxQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body = body.map_err(|e| ApiError::new(e.status(), "unreadable_body", e.body_text()))?;
+    let body = super::json::bytes(body)?;
     let responder = q
         .responder_id
         .ok_or_else(|| ApiError::bad_request("missing_parameter", "parameter responder_id is required"))?;

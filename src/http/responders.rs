@@ -236,7 +236,7 @@ async fn load(
     Query(q): Query<LoadQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body = body.map_err(|e| ApiError::new(e.status(), "unreadable_body", e.body_text()))?;
+    let body = super::json::bytes(body)?;
     let crs = parse_crs(q.crs.as_deref())?;
     let file = q.name.as_deref().unwrap_or("request body");
     let new = roster::parse(file, &body, crs, OffsetDateTime::now_utc())

@@ -11,7 +11,7 @@ use crate::coord::LonLat;
 use crate::events::Events;
 use crate::index::BoundaryIndex;
 use crate::layers::Layer;
-use crate::locate::{Locator, geocode};
+use crate::locate::{Locator, geocode, regeocoded};
 use crate::store::{Assignment, AssignmentChange, AssignmentRecord, Store, StoreError};
 
 /// Where incidents, hazards and fixed resources may be placed.
@@ -339,13 +339,7 @@ impl IncidentService {
     /// Re-geocodes open incidents against `index`; returns how many changed.
     pub async fn regeocode(&self, index: &BoundaryIndex) -> Result<usize, IncidentError> {
         let open = self.store.open_incidents().await?;
-        let changes: Vec<_> = open
-            .into_iter()
-            .filter_map(|(id, p, old)| {
-                let new = geocode(index, self.locator.resolution(), p);
-                (new != old).then_some((id, new))
-            })
-            .collect();
+        let changes = regeocoded(index, self.locator.resolution(), open);
         self.store.update_incident_geocodes(&changes).await?;
         if !changes.is_empty() {
             let grids: Vec<(i64, Option<&str>)> =

@@ -11,7 +11,7 @@ use crate::coord::LonLat;
 use crate::events::Events;
 use crate::incidents::ServiceArea;
 use crate::index::BoundaryIndex;
-use crate::locate::{Geocode, Locator, geocode};
+use crate::locate::{Geocode, Locator, geocode, regeocoded};
 use crate::store::{Store, StoreError};
 
 /// Categories accepted by default.
@@ -224,13 +224,7 @@ impl ResourceService {
     /// Re-geocodes every resource against `index`; returns how many changed.
     pub async fn regeocode(&self, index: &BoundaryIndex) -> Result<usize, ResourceError> {
         let all = self.store.resource_locations().await?;
-        let changes: Vec<(ResourceId, Geocode)> = all
-            .into_iter()
-            .filter_map(|(id, p, old)| {
-                let new = geocode(index, self.locator.resolution(), p);
-                (new != old).then_some((id, new))
-            })
-            .collect();
+        let changes = regeocoded(index, self.locator.resolution(), all);
         self.store.update_resource_geocodes(&changes).await?;
         Ok(changes.len())
     }

@@ -7,9 +7,7 @@ use time::OffsetDateTime;
 use super::{Fleet, LiveResponder, NewResponder, PositionFix, PositionWriter, Responder, ResponderId, ResponderStatus};
 use crate::coord::LonLat;
 use crate::events::Events;
-use crate::index::BoundaryIndex;
-use crate::layers::Layer;
-use crate::locate::Locator;
+use crate::locate::{Locator, grid_and_community};
 use crate::store::{ResponderStore, StoreError};
 
 /// Why a responder request was refused.
@@ -72,18 +70,6 @@ fn publish_moves(events: &Events, fleet: &Fleet, fixes: &[PositionFix]) {
     }
 }
 
-/// Grid and community of a position: the grid covering it and that grid's parent.
-fn place_of(index: &BoundaryIndex, p: LonLat) -> (Option<String>, Option<String>) {
-    let grids = index.layer(Layer::Grids);
-    match grids.locate(p.coord()) {
-        Some(i) => {
-            let f = &grids.entry(i).feature;
-            (Some(f.code.clone()), f.parent_code.clone())
-        }
-        None => (None, index.layer(Layer::Communities).code_at(p.coord()).map(str::to_owned)),
-    }
-}
-
 impl ResponderService {
     /// Loads the roster into the fleet and starts the position writer; the handle ends once the service (and every
     /// clone of its writer) is dropped and the queue is drained.
@@ -101,7 +87,7 @@ impl ResponderService {
                     let (grid_code, community_code) = responder
                         .location
                         .and_then(|[x, y]| LonLat::new(x, y).ok())
-                        .map_or((None, None), |p| place_of(&index, p));
+                        .map_or((None, None), |p| grid_and_community(&index, p));
                     LiveResponder { responder, grid_code, community_code }
                 })
                 .collect(),
@@ -110,7 +96,7 @@ impl ResponderService {
         let (writer, task) = PositionWriter::spawn(store.clone(), move |fixes| {
             // One index snapshot per committed batch.
             let index = locator_w.current();
-            fleet_w.apply_positions(fixes, |p| place_of(&index, p));
+            fleet_w.apply_positions(fixes, |p| grid_and_community(&index, p));
             publish_moves(&events_w, &fleet_w, fixes);
         });
         Ok((Self { store, fleet, writer, locator, events }, task))
@@ -131,7 +117,7 @@ impl ResponderService {
         }
         let responder = self.store.create_responder(&new).await?;
         let (grid_code, community_code) =
-            new.position.map_or((None, None), |(p, _)| place_of(&self.locator.current(), p));
+            new.position.map_or((None, None), |(p, _)| grid_and_community(&self.locator.current(), p));
         let live = LiveResponder { responder: responder.clone(), grid_code, community_code };
         self.fleet.update(|m| {
             m.insert(live.responder.id, Arc::new(live));
@@ -150,7 +136,8 @@ impl ResponderService {
         let index = self.locator.current();
         self.fleet.update(|m| {
             for (responder, n) in stored.iter().zip(&new) {
-                let (grid_code, community_code) = n.position.map_or((None, None), |(p, _)| place_of(&index, p));
+                let (grid_code, community_code) =
+                    n.position.map_or((None, None), |(p, _)| grid_and_community(&index, p));
                 m.insert(
                     responder.id,
                     Arc::new(LiveResponder { responder: responder.clone(), grid_code, community_code }),
