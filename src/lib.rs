@@ -1,6 +1,10 @@
 //! gridmap: the spatial backbone of grid-based urban governance. Boundary layers (street → community → grid) in
 //! versioned generations, an in-memory index answering point lookups, and the HTTP API over them.
 
+/// The audit log of privileged actions.
+pub mod audit;
+/// API keys, roles and what each may do.
+pub mod auth;
 /// The boundary catalogue: import, activate, roll back, keep the index current.
 pub mod catalog;
 /// Command-line interface.

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use h3o::Resolution;
 use tokio::task::JoinHandle;
 
+use crate::audit::AuditLog;
+use crate::auth::{AccessControl, Keyring};
 use crate::catalog::{Catalog, CatalogError};
 use crate::dispatch::{DispatchPolicy, Dispatcher};
 use crate::events::Events;
@@ -49,6 +51,8 @@ pub struct Options {
     pub categories: Categories,
     /// Where incidents, hazards and fixed resources may be placed.
     pub service_area: ServiceArea,
+    /// Require API keys (see [`crate::auth`]).
+    pub auth: bool,
 }
 
 impl Default for Options {
@@ -60,6 +64,7 @@ impl Default for Options {
             dispatch: DispatchPolicy::default(),
             categories: Categories::default(),
             service_area: ServiceArea::Streets,
+            auth: false,
         }
     }
 }
@@ -105,7 +110,8 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         Arc::new(TileService::new(locator.clone(), incidents.clone(), responders.clone(), options.tile_cache_bytes));
     catalog.add_listener(Arc::new(TileWarmer(tiles.clone())));
     tiles.warm();
-    let patrols = Arc::new(PatrolService::new(store, locator.clone(), events.clone()));
+    let patrols = Arc::new(PatrolService::new(store.clone(), locator.clone(), events.clone()));
+    let access = Arc::new(AccessControl { enabled: options.auth, keyring: Keyring::new(store.clone()) });
     let state = AppState {
         hazards,
         patrols,
@@ -117,6 +123,8 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         dispatch: Arc::new(Dispatcher::new(options.dispatch)),
         events,
         tiles,
+        access,
+        audit: AuditLog::new(store),
     };
     Ok(Started { state, position_writer })
 }

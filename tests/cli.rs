@@ -62,6 +62,43 @@ async fn import_activate_and_rollback(db: &str) {
     assert!(err.contains("424242"), "{err}");
 }
 
+/// Keys made and revoked by the CLI are honoured by a running server (another process on the same database), and
+/// each CLI action leaves an audit row.
+async fn keys_from_the_cli_guard_a_server(db: &str) {
+    let (code, secret, err) = gridmap(&["keys", "create", "--role", "viewer", "--name", "值班大屏", "--db", db]);
+    assert_eq!(code, 0, "{err}");
+    let secret = secret.trim().to_owned();
+    assert!(secret.starts_with("gmk_") && err.contains("shown only this once"), "{secret} {err}");
+    let (code, _, err) = gridmap(&["keys", "create", "--role", "root", "--db", db]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = gridmap(&["keys", "create", "--role", "viewer", "--scope", "grid:G1", "--db", db]);
+    assert_eq!(code, 2, "{err}");
+    let (code, out, _) = gridmap(&["keys", "list", "--json", "--db", db]);
+    let keys: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!((code, keys[0]["role"].as_str(), keys[0]["revoked_at"].is_null()), (0, Some("viewer"), true), "{out}");
+    assert!(!out.contains(&secret[4..]), "the secret is never listed");
+    let id = keys[0]["id"].to_string();
+
+    let server = common::TestServer::start_with(db, true, |o| o.auth = true).await;
+    let get = |key: &str| {
+        let (url, key) = (server.url("/api/v1/incidents"), key.to_owned());
+        async move { reqwest::Client::new().get(url).bearer_auth(key).send().await.expect("request").status().as_u16() }
+    };
+    assert_eq!(get(&secret).await, 200);
+    let (code, out, _) = gridmap(&["keys", "revoke", &id, "--db", db]);
+    assert_eq!(code, 0, "{out}");
+    tokio::time::sleep(gridmap::auth::Keyring::FRESH + std::time::Duration::from_millis(200)).await;
+    assert_eq!(get(&secret).await, 401, "a revocation by another process takes effect");
+    let (code, _, err) = gridmap(&["keys", "revoke", "9999", "--db", db]);
+    assert_eq!(code, 1, "{err}");
+
+    let store = gridmap::store::open(db).await.expect("store");
+    let filter = gridmap::audit::AuditFilter { limit: 10, ..Default::default() };
+    let actions: Vec<String> =
+        store.audit_entries(&filter).await.expect("audit").into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["key.revoked", "key.created"]);
+}
+
 async fn json_report_and_dry_run(db: &str) {
     import_sample(db);
     let before = generations(db);
@@ -244,6 +281,7 @@ both_stores!(
     gpx_tracks_import_as_patrols,
     import_activate_and_rollback,
     json_report_and_dry_run,
+    keys_from_the_cli_guard_a_server,
     broken_files_are_rejected_naming_the_feature,
     usage_errors_exit_2,
     staging_several_layers_on_one_base,

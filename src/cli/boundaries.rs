@@ -5,14 +5,19 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::{EXIT_REJECTED, ImportArgs};
+use crate::audit::AuditLog;
 use crate::catalog::{Catalog, CatalogError, ImportFile, ImportMode};
 use crate::import::{ReadOptions, Sidecars};
 use crate::layers::GenerationId;
 use crate::store::{self, StoreError};
 
 async fn catalog(db: &str) -> anyhow::Result<Catalog> {
+    Ok(open(db).await?.0)
+}
+
+async fn open(db: &str) -> anyhow::Result<(Catalog, AuditLog)> {
     let store = store::open(db).await.with_context(|| format!("opening {}", store::redact(db)))?;
-    Ok(Catalog::new(store, None))
+    Ok((Catalog::new(store.clone(), None), AuditLog::new(store)))
 }
 
 /// Reads, validates and stages (or activates) a boundary file; exit 1 when it is rejected.
@@ -48,7 +53,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         sidecars,
     };
     let mode = ImportMode { dry_run: args.dry_run, activate: args.activate, base: args.base.map(GenerationId) };
-    let catalog = catalog(&args.db.db).await?;
+    let (catalog, audit) = open(&args.db.db).await?;
     let reports = match catalog.import(vec![ImportFile { name, bytes, options }], mode).await {
         Ok(r) => r,
         Err(CatalogError::Import(e)) => {
@@ -67,6 +72,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     };
     let valid = reports.iter().all(|r| r.valid);
     for r in &reports {
+        audit.import(&AuditLog::cli_actor(), r).await;
         if args.json {
             println!("{}", serde_json::to_string_pretty(r)?);
         } else {
@@ -95,8 +101,19 @@ pub async fn generations(db: &str, json: bool) -> anyhow::Result<ExitCode> {
 
 /// Activates a generation; exit 1 when it does not exist.
 pub async fn activate(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
-    match catalog(db).await?.activate(GenerationId(generation)).await {
+    let (catalog, audit) = open(db).await?;
+    let before = catalog.store().active_generation().await?;
+    match catalog.activate(GenerationId(generation)).await {
         Ok(()) => {
+            let details = serde_json::json!({"previous": before, "by": "cli"});
+            audit
+                .record(
+                    &AuditLog::cli_actor(),
+                    "generation.activated",
+                    Some(format!("generation:{generation}")),
+                    details,
+                )
+                .await;
             println!("generation {generation} is active");
             Ok(ExitCode::SUCCESS)
         }
@@ -110,8 +127,14 @@ pub async fn activate(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
 
 /// Rolls back to the previous generation; exit 1 when there is none.
 pub async fn rollback(db: &str) -> anyhow::Result<ExitCode> {
-    match catalog(db).await?.rollback().await {
+    let (catalog, audit) = open(db).await?;
+    let before = catalog.store().active_generation().await?;
+    match catalog.rollback().await {
         Ok(g) => {
+            let details = serde_json::json!({"previous": before, "by": "cli"});
+            audit
+                .record(&AuditLog::cli_actor(), "generation.rolled_back", Some(format!("generation:{g}")), details)
+                .await;
             println!("rolled back: generation {g} is active");
             Ok(ExitCode::SUCCESS)
         }

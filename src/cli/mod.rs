@@ -1,6 +1,8 @@
-//! The `gridmap` command line: `serve`, `import`, `generations`, `activate`, `rollback`, `load-responders`, `import-track`.
+//! The `gridmap` command line: `serve`, `import`, `generations`, `activate`, `rollback`, `load-responders`,
+//! `import-track`, `keys`.
 
 mod boundaries;
+mod keys;
 mod patrols;
 mod responders;
 mod serve;
@@ -74,6 +76,9 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// API keys: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Store a GPX track as a patrol of a responder (geocoded to the cells and grids it passed).
     ImportTrack {
         /// The .gpx file (track points with times).
@@ -97,6 +102,51 @@ pub enum Command {
     },
 }
 
+/// `gridmap keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key and print it (once; only its hash is stored).
+    Create {
+        /// viewer, dispatcher, gis_admin or service.
+        #[arg(long)]
+        role: crate::auth::Role,
+        /// Who holds it (a person, a module, a terminal).
+        #[arg(long)]
+        name: Option<String>,
+        /// Restrict what the key sees to street:CODE or community:CODE.
+        #[arg(long)]
+        scope: Option<crate::auth::Scope>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List keys (never the secrets).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a key: it is refused from then on (by every replica within seconds).
+    Revoke {
+        /// Key id (from `keys list`).
+        id: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// When API keys are required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// Always.
+    On,
+    /// Never (every caller may do everything): only for a trusted network.
+    Off,
+    /// When the listen address is not loopback.
+    Auto,
+}
+
 /// `gridmap serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -105,6 +155,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "GRIDMAP_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Require API keys: on, off, or auto (on whenever --listen is not a loopback address).
+    #[arg(long, env = "GRIDMAP_AUTH", value_enum, default_value_t = AuthMode::Auto)]
+    pub auth: AuthMode,
     /// H3 resolution of the `h3` cell in lookup answers (0–15).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=15))]
     pub h3_resolution: u8,
@@ -194,6 +247,7 @@ pub fn run() -> ExitCode {
             Command::Generations { db, json } => boundaries::generations(&db.db, json).await,
             Command::Activate { generation, db } => boundaries::activate(&db.db, generation).await,
             Command::Rollback { db } => boundaries::rollback(&db.db).await,
+            Command::Keys(command) => keys::run(command).await,
             Command::ImportTrack { file, responder, db } => patrols::import_track(&db.db, &file, responder).await,
             Command::LoadResponders { file, crs, db } => responders::load(&db.db, &file, &crs).await,
         }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use h3o::Resolution;
 
-use super::ServeArgs;
+use super::{AuthMode, ServeArgs};
 use crate::dispatch::DispatchPolicy;
 use crate::http::{HttpLimits, app};
 use crate::{service, store};
@@ -19,6 +19,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => DispatchPolicy::from_file(path)?,
         None => DispatchPolicy::default(),
     };
+    let auth = match args.auth {
+        AuthMode::On => true,
+        AuthMode::Off => {
+            if !is_loopback(&args.listen) {
+                tracing::warn!(listen = %args.listen, "access control is OFF on a non-loopback address (--auth off)");
+            }
+            false
+        }
+        AuthMode::Auto => !is_loopback(&args.listen),
+    };
+    if auth && store.keys().await?.iter().all(|k| k.revoked_at.is_some()) {
+        tracing::warn!(
+            "access control is on but no API key exists: create one with `gridmap keys create --role gis_admin`"
+        );
+    }
+    tracing::info!(auth, "access control");
     let started = std::time::Instant::now();
     let service::Started { state, position_writer } = service::start(
         store,
@@ -34,6 +50,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 None => crate::incidents::Categories::default(),
             },
             service_area: args.service_area,
+            auth,
         },
     )
     .await?;
@@ -76,6 +93,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether a listen address only accepts connections from this machine (`127.0.0.0/8`, `::1`, `localhost`).
+fn is_loopback(listen: &str) -> bool {
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(addr) => addr.ip().is_loopback(),
+        Err(_) => listen.rsplit_once(':').is_some_and(|(host, _)| host == "localhost"),
+    }
+}
+
 async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -89,4 +114,15 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn only_loopback_listeners_may_run_without_keys() {
+        assert!(is_loopback("127.0.0.1:8080") && is_loopback("[::1]:80") && is_loopback("localhost:8080"));
+        assert!(!is_loopback("0.0.0.0:8080") && !is_loopback("10.1.2.3:80") && !is_loopback("gridmap.example:80"));
+    }
 }

@@ -10,9 +10,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::locate::parse_crs;
+use super::access::{may_place, narrow, visible};
+use super::locate::{parse_crs, point};
 use super::params::{bbox_param, time_param};
 use super::{ApiError, AppState};
+use crate::auth::Caller;
 use crate::hazards::{CreateHazard, DEFAULT_HAZARD_CATEGORIES, HazardError, HazardFilter, HazardId, HazardStatus};
 
 pub(super) fn router() -> Router<AppState> {
@@ -64,6 +66,7 @@ struct CreateBody {
 /// `POST /hazards`.
 async fn create(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let b: CreateBody = super::json::parse(body, "hazard")?;
@@ -76,6 +79,11 @@ async fn create(
         }
         (None, None) => return Err(missing("geometry (or location)")),
     };
+    if caller.scope().is_some()
+        && let Some([x, y]) = first_position(&geometry["coordinates"])
+    {
+        may_place(&state, &caller, point(parse_crs(b.crs.as_deref())?, x, y, None)?)?;
+    }
     let hazard = state
         .hazards
         .create(CreateHazard {
@@ -87,7 +95,7 @@ async fn create(
             crs: parse_crs(b.crs.as_deref())?,
             due_at: b.due_at.as_deref().map(|t| time_param("due_at", t)).transpose()?,
             reported_at: b.reported_at.as_deref().map(|t| time_param("reported_at", t)).transpose()?,
-            actor: b.actor.unwrap_or_else(|| "anonymous".into()),
+            actor: caller.actor(b.actor.as_deref()),
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(hazard))))
@@ -134,7 +142,19 @@ fn filter(q: ListQuery) -> Result<HazardFilter, ApiError> {
     })
 }
 
-async fn page(state: &AppState, f: HazardFilter) -> Result<Json<Value>, ApiError> {
+/// The first `[x, y]` of a GeoJSON coordinates member, at any nesting depth.
+fn first_position(coordinates: &Value) -> Option<[f64; 2]> {
+    match coordinates.as_array()?.as_slice() {
+        [x, y, ..] if x.is_number() => Some([x.as_f64()?, y.as_f64()?]),
+        [first, ..] => first_position(first),
+        [] => None,
+    }
+}
+
+async fn page(state: &AppState, caller: &Caller, mut f: HazardFilter) -> Result<Json<Value>, ApiError> {
+    if !narrow(caller, &mut f.street, &mut f.community) {
+        return Ok(Json(json!({"items": [], "next_cursor": null})));
+    }
     let limit = f.limit;
     let items = state.hazards.list(&f).await?;
     let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|h| h.id.to_string())).flatten();
@@ -142,18 +162,32 @@ async fn page(state: &AppState, f: HazardFilter) -> Result<Json<Value>, ApiError
 }
 
 /// `GET /hazards?bbox=&street=&community=&grid=&status=&category=&overdue=true&limit=&cursor=`, newest first.
-async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
-    page(&state, filter(q)?).await
+async fn list(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    page(&state, &caller, filter(q)?).await
 }
 
 /// `GET /hazards/overdue`: not closed and past their deadline.
-async fn overdue(State(state): State<AppState>, Query(mut q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn overdue(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Query(mut q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     q.overdue = Some(true);
-    page(&state, filter(q)?).await
+    page(&state, &caller, filter(q)?).await
 }
 
-async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let (hazard, history) = state.hazards.get(id_param(&id)?).await?;
+async fn read(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = id_param(&id)?;
+    let (hazard, history) = state.hazards.get(id).await?;
+    visible(&caller, &json!(hazard), || HazardError::NotFound(id).into())?;
     let mut v = json!(hazard);
     v["history"] = json!(history);
     Ok(Json(v))
@@ -170,16 +204,21 @@ struct TransitionBody {
 /// `POST /hazards/{id}/status` `{"status", "actor"?, "note"?}` (a note is required to close).
 async fn transition(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id)?;
+    if caller.scope().is_some() {
+        let (hazard, _) = state.hazards.get(id).await?;
+        visible(&caller, &json!(hazard), || HazardError::NotFound(id).into())?;
+    }
     let b: TransitionBody = super::json::parse(body, "status change")?;
     let to: HazardStatus = b
         .status
         .parse()
         .map_err(|e: crate::hazards::UnknownHazardStatus| ApiError::bad_request("invalid_status", e.to_string()))?;
-    let hazard = state.hazards.transition(id, to, b.actor.as_deref().unwrap_or("anonymous"), b.note.as_deref()).await?;
+    let hazard = state.hazards.transition(id, to, &caller.actor(b.actor.as_deref()), b.note.as_deref()).await?;
     Ok(Json(json!(hazard)))
 }
 

@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
+use crate::auth::Caller;
 use crate::catalog::{ImportFile, ImportMode};
 use crate::import::{ReadOptions, Sidecars};
 use crate::layers::{GenerationId, Layer};
@@ -24,7 +25,11 @@ fn flag(field: &str, v: &str) -> Result<bool, ApiError> {
     }
 }
 
-async fn import(State(state): State<AppState>, mut form: Multipart) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn import(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    mut form: Multipart,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let bad = |e: axum::extract::multipart::MultipartError| ApiError::bad_request("invalid_multipart", e.body_text());
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut sidecars = Sidecars::default();
@@ -89,6 +94,7 @@ async fn import(State(state): State<AppState>, mut form: Multipart) -> Result<(S
     };
     let reports = state.catalog.import(vec![ImportFile { name: file_name, bytes, options }], mode).await?;
     let report = reports.into_iter().next().ok_or_else(|| ApiError::internal(&"import returned no report"))?;
+    state.audit.import(&caller.actor(None), &report).await;
     if !report.valid {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -9,9 +9,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::access::{may_place, narrow, visible};
 use super::locate::{parse_crs, point};
 use super::params::{bbox_param, statuses_param, time_param};
 use super::{ApiError, AppState};
+use crate::auth::Caller;
 use crate::incidents::{CreateIncident, IncidentError, IncidentFilter, IncidentId, IncidentStatus};
 use crate::responders::ResponderId;
 use crate::store::{AssignMode, Assignment, AssignmentChange};
@@ -67,12 +69,14 @@ struct CreateBody {
 
 async fn create(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let b: CreateBody = super::json::parse(body, "incident")?;
     let missing = |field: &str| ApiError::bad_request("missing_field", format!("field {field} is required"));
     let [x, y] = b.location.ok_or_else(|| missing("location"))?;
     let location = point(parse_crs(b.crs.as_deref())?, x, y, None)?;
+    may_place(&state, &caller, location)?;
     let category = b.category.ok_or_else(|| missing("category"))?;
     let reported_at = b.reported_at.as_deref().map(|t| time_param("reported_at", t)).transpose()?;
     let incident = state
@@ -85,7 +89,7 @@ async fn create(
             address: b.address,
             location,
             reported_at,
-            actor: b.actor.unwrap_or_else(|| "anonymous".into()),
+            actor: caller.actor(b.actor.as_deref()),
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(incident))))
@@ -105,7 +109,14 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Query(mut q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if !narrow(&caller, &mut q.street, &mut q.community) {
+        return Ok(Json(json!({"items": [], "next_cursor": null})));
+    }
     let bbox = q.bbox.as_deref().map(bbox_param).transpose()?;
     let status = statuses_param(q.status.as_deref())?;
     let limit = q.limit.unwrap_or(100);
@@ -129,9 +140,14 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Resu
     Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
 }
 
-async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id)?;
     let (incident, history) = state.incidents.get(id).await?;
+    visible(&caller, &json!(incident), || IncidentError::NotFound(id).into())?;
     let assignments = state.incidents.assignments(id).await?;
     let mut v = json!(incident);
     v["history"] = json!(history);
@@ -151,17 +167,21 @@ struct TransitionBody {
 
 async fn transition(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id)?;
+    if caller.scope().is_some() {
+        let (incident, _) = state.incidents.get(id).await?;
+        visible(&caller, &json!(incident), || IncidentError::NotFound(id).into())?;
+    }
     let b: TransitionBody = super::json::parse(body, "status change")?;
     let to: IncidentStatus = b
         .status
         .parse()
         .map_err(|e: crate::incidents::UnknownStatus| ApiError::bad_request("invalid_status", e.to_string()))?;
-    let change =
-        state.incidents.transition(id, to, b.actor.as_deref().unwrap_or("anonymous"), b.note.as_deref()).await?;
+    let change = state.incidents.transition(id, to, &caller.actor(b.actor.as_deref()), b.note.as_deref()).await?;
     adopt(&state, &change);
     let mut v = json!(change.incident);
     v["released"] = json!(change.released);
@@ -192,6 +212,7 @@ struct AssignBody {
 /// this moment is recorded.
 async fn assign(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -215,12 +236,15 @@ async fn assign(
     let a = Assignment {
         incident: id,
         responder: ResponderId(b.responder_id),
-        actor: b.actor.unwrap_or_else(|| "anonymous".into()),
+        actor: caller.actor(b.actor.as_deref()),
         ranking,
         mode,
     };
     let change = state.incidents.assign(&a).await?;
     adopt(&state, &change);
+    let details = json!({"responder": a.responder, "mode": format!("{mode:?}").to_lowercase(),
+        "released": change.released.iter().map(|r| r.id).collect::<Vec<_>>(), "ranking": a.ranking});
+    state.audit.record(&a.actor, "incident.assigned", Some(format!("incident:{id}")), details).await;
     Ok(Json(json!({"incident": change.incident, "responder": change.assigned, "released": change.released})))
 }
 
@@ -236,16 +260,17 @@ struct UnassignBody {
 /// goes back to `reported`.
 async fn unassign(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id)?;
     let b: UnassignBody = super::json::parse(body, "release")?;
-    let change = state
-        .incidents
-        .unassign(id, b.responder_id.map(ResponderId), b.actor.as_deref().unwrap_or("anonymous"), b.note.as_deref())
-        .await?;
+    let actor = caller.actor(b.actor.as_deref());
+    let change = state.incidents.unassign(id, b.responder_id.map(ResponderId), &actor, b.note.as_deref()).await?;
     adopt(&state, &change);
+    let details = json!({"released": change.released.iter().map(|r| r.id).collect::<Vec<_>>(), "note": b.note});
+    state.audit.record(&actor, "incident.unassigned", Some(format!("incident:{id}")), details).await;
     Ok(Json(json!({"incident": change.incident, "released": change.released})))
 }
 

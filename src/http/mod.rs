@@ -1,5 +1,7 @@
 //! HTTP API: one router per concern, merged here; handlers parse the request and hand on to the domain.
 
+mod access;
+mod audit;
 mod dispatch;
 mod error;
 mod generations;
@@ -28,6 +30,8 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
+use crate::audit::AuditLog;
+use crate::auth::AccessControl;
 use crate::catalog::Catalog;
 use crate::dispatch::Dispatcher;
 use crate::events::Events;
@@ -62,6 +66,10 @@ pub struct AppState {
     pub resources: Arc<ResourceService>,
     /// Safety hazards.
     pub hazards: Arc<HazardService>,
+    /// Keys and whether they are required.
+    pub access: Arc<AccessControl>,
+    /// Privileged actions, recorded.
+    pub audit: AuditLog,
 }
 
 /// Limits of the HTTP layer.
@@ -86,12 +94,14 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(live::router())
         .merge(imports::router())
         .merge(heatmap::router())
-        .merge(stats::router());
+        .merge(stats::router())
+        .merge(audit::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())
         .merge(tiles::router())
         .merge(web::router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

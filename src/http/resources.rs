@@ -9,9 +9,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::access::{narrow, visible};
 use super::locate::{parse_crs, point};
 use super::params::bbox_param;
 use super::{ApiError, AppState};
+use crate::auth::Caller;
 use crate::resources::{ResourceError, ResourceFilter, ResourceId, ResourceInput};
 
 pub(super) fn router() -> Router<AppState> {
@@ -155,7 +157,14 @@ struct ListQuery {
 }
 
 /// `GET /resources?bbox=&category=&street=&community=&grid=&limit=&cursor=`, newest first.
-async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Query(mut q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if !narrow(&caller, &mut q.street, &mut q.community) {
+        return Ok(Json(json!({"items": [], "next_cursor": null})));
+    }
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("invalid_limit", format!("limit={limit}: expected 1 … 1000")));
@@ -175,10 +184,18 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Resu
 }
 
 /// `GET /resources/{id}`.
-async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id: i64 =
         id.parse().map_err(|_| ApiError::bad_request("invalid_id", format!("resource id {id:?} is not a number")))?;
-    Ok(Json(json!(state.resources.get(id).await?)))
+    let resource = json!(state.resources.get(id).await?);
+    visible(&caller, &resource, || {
+        ApiError::new(StatusCode::NOT_FOUND, "resource_not_found", format!("resource {id} does not exist"))
+    })?;
+    Ok(Json(resource))
 }
 
 /// `GET /resource-categories`: `[{"code", "name"}]`.

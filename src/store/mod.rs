@@ -1,8 +1,10 @@
 //! Persistence of boundary generations behind one trait, with an SQLite and a PostGIS backend (sqlx).
 
 pub(crate) mod assignments;
+pub(crate) mod audit;
 pub(crate) mod hazards;
 pub(crate) mod incidents;
+pub(crate) mod keys;
 pub(crate) mod patrols;
 mod postgres;
 pub(crate) mod resources;
@@ -16,8 +18,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 pub use assignments::{AssignMode, Assignment, AssignmentChange, AssignmentRecord, AssignmentStore};
+pub use audit::AuditStore;
 pub use hazards::HazardStore;
 pub use incidents::IncidentStore;
+pub use keys::KeyStore;
 pub use patrols::{NewPatrol, Patrol, PatrolId, PatrolStore};
 pub use postgres::PgStore;
 pub use resources::ResourceStore;
@@ -118,6 +122,9 @@ pub enum StoreError {
     /// A unique value is taken.
     #[error("{0}")]
     Duplicate(String),
+    /// No API key with that id.
+    #[error("API key {0} does not exist")]
+    NoSuchKey(i64),
     /// A background writer failed or stopped.
     #[error("background write failed: {0}")]
     Background(String),
@@ -183,12 +190,28 @@ pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
 
 /// Everything gridmap stores, behind one handle (each backend implements every part).
 pub trait Store:
-    BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore + ResourceStore + HazardStore
+    BoundaryStore
+    + IncidentStore
+    + ResponderStore
+    + AssignmentStore
+    + PatrolStore
+    + ResourceStore
+    + HazardStore
+    + KeyStore
+    + AuditStore
 {
 }
 
 impl<T> Store for T where
-    T: BoundaryStore + IncidentStore + ResponderStore + AssignmentStore + PatrolStore + ResourceStore + HazardStore
+    T: BoundaryStore
+        + IncidentStore
+        + ResponderStore
+        + AssignmentStore
+        + PatrolStore
+        + ResourceStore
+        + HazardStore
+        + KeyStore
+        + AuditStore
 {
 }
 

@@ -252,3 +252,7 @@ super::assignments::assignment_store_impl!(PgStore, sqlx::Postgres, "BEGIN");
 super::patrols::patrol_store_impl!(PgStore, sqlx::Postgres);
 super::resources::resource_store_impl!(PgStore, sqlx::Postgres);
 super::hazards::hazard_store_impl!(PgStore, sqlx::Postgres);
+
+super::keys::key_store_impl!(PgStore, sqlx::Postgres);
+
+super::audit::audit_store_impl!(PgStore, sqlx::Postgres);

@@ -240,3 +240,7 @@ super::assignments::assignment_store_impl!(SqliteStore, sqlx::Sqlite, "BEGIN IMM
 super::patrols::patrol_store_impl!(SqliteStore, sqlx::Sqlite);
 super::resources::resource_store_impl!(SqliteStore, sqlx::Sqlite);
 super::hazards::hazard_store_impl!(SqliteStore, sqlx::Sqlite);
+
+super::keys::key_store_impl!(SqliteStore, sqlx::Sqlite);
+
+super::audit::audit_store_impl!(SqliteStore, sqlx::Sqlite);

@@ -1,0 +1,64 @@
+//! `gridmap keys create|list|revoke`: API keys, recorded in the audit log.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::json;
+
+use super::{EXIT_REJECTED, KeysCommand};
+use crate::audit::AuditLog;
+use crate::auth::keys::generate;
+use crate::store::{self, StoreError};
+
+/// Runs a `keys` subcommand.
+pub async fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
+    let db = match &command {
+        KeysCommand::Create { db, .. } | KeysCommand::List { db, .. } | KeysCommand::Revoke { db, .. } => &db.db,
+    };
+    let store = store::open(db).await.with_context(|| format!("opening {}", store::redact(db)))?;
+    let audit = AuditLog::new(store.clone());
+    match command {
+        KeysCommand::Create { role, name, scope, .. } => {
+            let name = name.unwrap_or_else(|| role.to_string());
+            let (secret, key) = generate(&name, role, scope);
+            let stored = store.create_key(&key).await?;
+            let details =
+                json!({"name": stored.name, "role": stored.role, "scope": stored.scope, "prefix": stored.prefix});
+            audit.record(&AuditLog::cli_actor(), "key.created", Some(format!("key:{}", stored.id)), details).await;
+            eprintln!("key {} ({}, {}) created; it is shown only this once:", stored.id, stored.name, stored.role);
+            println!("{secret}");
+        }
+        KeysCommand::List { json, .. } => {
+            let keys = store.keys().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&keys)?);
+            } else {
+                println!(
+                    "{:>4}  {:<12}  {:<10}  {:<24}  {:<25}  {:<8}  name",
+                    "id", "prefix", "role", "scope", "created", "state"
+                );
+                for k in keys {
+                    let scope = k.scope.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+                    let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                    println!(
+                        "{:>4}  {:<12}  {:<10}  {:<24}  {:<25}  {:<8}  {}",
+                        k.id, k.prefix, k.role, scope, k.created_at, state, k.name
+                    );
+                }
+            }
+        }
+        KeysCommand::Revoke { id, .. } => match store.revoke_key(id).await {
+            Ok(k) => {
+                let details = json!({"name": k.name, "role": k.role});
+                audit.record(&AuditLog::cli_actor(), "key.revoked", Some(format!("key:{id}")), details).await;
+                println!("key {id} ({}) revoked at {}", k.name, k.revoked_at.unwrap_or_default());
+            }
+            Err(e @ StoreError::NoSuchKey(_)) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(EXIT_REJECTED));
+            }
+            Err(e) => return Err(e.into()),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
