@@ -35,6 +35,8 @@ pub mod index;
 pub mod layers;
 /// Point lookup answers.
 pub mod locate;
+/// OGC API – Features over the boundary layers.
+pub mod ogc;
 /// Patrol tracks and per-grid coverage.
 pub mod patrols;
 /// Fixed resources: hydrants, AEDs, cameras, workstations, shelters.

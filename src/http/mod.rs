@@ -14,6 +14,7 @@ mod json;
 mod layers;
 mod live;
 mod locate;
+mod ogc;
 mod params;
 mod patrols;
 mod resources;
@@ -100,6 +101,7 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .nest("/api/v1", api)
         .merge(health::router())
         .merge(tiles::router())
+        .merge(ogc::router())
         .merge(web::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
