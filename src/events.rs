@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::catalog::ActivationListener;
 use crate::index::BoundaryIndex;
@@ -13,27 +13,48 @@ use crate::index::BoundaryIndex;
 /// Events buffered per subscriber before it counts as too slow.
 pub const CAPACITY: usize = 4096;
 
+/// Events queued for the other replicas before new ones are dropped (with a warning).
+pub const RELAY_CAPACITY: usize = 65_536;
+
 /// The event bus.
 #[derive(Debug, Clone)]
 pub struct Events {
     tx: broadcast::Sender<Arc<str>>,
+    relay: Option<mpsc::Sender<Arc<str>>>,
 }
 
 impl Default for Events {
     fn default() -> Self {
-        Self { tx: broadcast::channel(CAPACITY).0 }
+        Self { tx: broadcast::channel(CAPACITY).0, relay: None }
     }
 }
 
 impl Events {
-    /// Publishes `{"type": kind, "at": now, "data": data}` to every subscriber (none listening is fine).
+    /// A bus that also hands every event to the returned receiver, to be relayed to the other replicas.
+    pub fn relayed() -> (Self, mpsc::Receiver<Arc<str>>) {
+        let (relay, rx) = mpsc::channel(RELAY_CAPACITY);
+        (Self { tx: broadcast::channel(CAPACITY).0, relay: Some(relay) }, rx)
+    }
+
+    /// Publishes `{"type": kind, "at": now, "data": data}` to every subscriber (none listening is fine) and to the
+    /// relay, if there is one.
     pub fn publish(&self, kind: &str, data: &impl Serialize) {
-        if self.tx.receiver_count() == 0 {
+        if self.tx.receiver_count() == 0 && self.relay.is_none() {
             return;
         }
         let at = crate::store::rfc3339(time::OffsetDateTime::now_utc());
-        let event = serde_json::json!({"type": kind, "at": at, "data": data});
-        let _ = self.tx.send(Arc::from(event.to_string()));
+        let event: Arc<str> = Arc::from(serde_json::json!({"type": kind, "at": at, "data": data}).to_string());
+        if let Some(relay) = &self.relay
+            && relay.try_send(event.clone()).is_err()
+        {
+            tracing::warn!(kind, "the replica relay is full or stopped: an event was not relayed");
+        }
+        let _ = self.tx.send(event);
+    }
+
+    /// Hands an event that another replica published to this process's subscribers only.
+    pub fn deliver(&self, event: Arc<str>) {
+        let _ = self.tx.send(event);
     }
 
     /// A new subscription.

@@ -39,6 +39,8 @@ pub mod locate;
 pub mod ogc;
 /// Patrol tracks and per-grid coverage.
 pub mod patrols;
+/// Several servers on one PostGIS kept consistent through NOTIFY/LISTEN.
+pub mod replicas;
 /// Fixed resources: hydrants, AEDs, cameras, workstations, shelters.
 pub mod resources;
 /// Responders: roster, status, live positions.

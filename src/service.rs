@@ -83,7 +83,12 @@ pub struct Started {
 pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, StartError> {
     let locator = Arc::new(Locator::new(BoundaryIndex::empty(), options.resolution));
     let catalog = Arc::new(Catalog::new(store.clone(), Some(locator.clone())));
-    let events = Events::default();
+    let (events, relay) = if store.shared() {
+        let (events, rx) = Events::relayed();
+        (events, Some(rx))
+    } else {
+        (Events::default(), None)
+    };
     let incidents = Arc::new(IncidentService::new(
         store.clone(),
         locator.clone(),
@@ -111,6 +116,18 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     catalog.add_listener(Arc::new(TileWarmer(tiles.clone())));
     tiles.warm();
     let patrols = Arc::new(PatrolService::new(store.clone(), locator.clone(), events.clone()));
+    if let Some(rx) = relay {
+        let origin = crate::replicas::origin();
+        tokio::spawn(crate::replicas::relay(store.clone(), origin.clone(), rx));
+        let replica = crate::replicas::Replica {
+            origin,
+            catalog: catalog.clone(),
+            incidents: incidents.clone(),
+            responders: responders.clone(),
+            events: events.clone(),
+        };
+        tokio::spawn(crate::replicas::listen(store.clone(), replica));
+    }
     let access = Arc::new(AccessControl { enabled: options.auth, keyring: Keyring::new(store.clone()) });
     let state = AppState {
         hazards,

@@ -252,6 +252,14 @@ impl IncidentService {
         Ok(self.ledger.len())
     }
 
+    /// Takes in an incident another replica wrote: the ledger follows the store.
+    pub async fn refresh(&self, id: IncidentId) -> Result<(), IncidentError> {
+        if let Some((incident, _)) = self.store.incident(id).await? {
+            self.recorded(&incident);
+        }
+        Ok(())
+    }
+
     /// The in-memory ledger.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger

@@ -162,6 +162,47 @@ impl ResponderService {
         self.events.publish("responder.updated", stored);
     }
 
+    /// Takes in a responder another replica created or changed.
+    pub async fn refresh(&self, id: ResponderId) -> Result<(), ResponderError> {
+        let Some(stored) = self.store.responder(id).await? else { return Ok(()) };
+        if self.fleet.snapshot().get(id).is_some() {
+            self.fleet.set_status(id, stored.status);
+            return Ok(());
+        }
+        let (grid_code, community_code) = stored
+            .location
+            .and_then(|[x, y]| LonLat::new(x, y).ok())
+            .map_or((None, None), |p| grid_and_community(&self.locator.current(), p));
+        self.fleet.update(|m| {
+            m.insert(id, Arc::new(LiveResponder { responder: stored, grid_code, community_code }));
+        });
+        Ok(())
+    }
+
+    /// Takes in a position another replica committed.
+    pub fn moved_elsewhere(&self, fix: PositionFix) {
+        let index = self.locator.current();
+        self.fleet.apply_positions(&[fix], |p| grid_and_community(&index, p));
+    }
+
+    /// Reloads the whole roster from the store (after a replica lost its notifications for a while).
+    pub async fn reload(&self) -> Result<usize, ResponderError> {
+        let roster = self.store.responders().await?;
+        let index = self.locator.current();
+        let n = roster.len();
+        self.fleet.update(|m| {
+            m.clear();
+            for responder in roster {
+                let (grid_code, community_code) = responder
+                    .location
+                    .and_then(|[x, y]| LonLat::new(x, y).ok())
+                    .map_or((None, None), |p| grid_and_community(&index, p));
+                m.insert(responder.id, Arc::new(LiveResponder { responder, grid_code, community_code }));
+            }
+        });
+        Ok(n)
+    }
+
     /// Stores position reports (all or nothing) and returns once they are committed.
     pub async fn report_positions(&self, fixes: Vec<PositionFix>) -> Result<usize, ResponderError> {
         let snapshot = self.fleet.snapshot();

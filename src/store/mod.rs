@@ -2,6 +2,7 @@
 
 pub(crate) mod assignments;
 pub(crate) mod audit;
+pub(crate) mod changes;
 pub(crate) mod hazards;
 pub(crate) mod incidents;
 pub(crate) mod keys;
@@ -19,6 +20,7 @@ use time::OffsetDateTime;
 
 pub use assignments::{AssignMode, Assignment, AssignmentChange, AssignmentRecord, AssignmentStore};
 pub use audit::AuditStore;
+pub use changes::ChangeChannel;
 pub use hazards::HazardStore;
 pub use incidents::IncidentStore;
 pub use keys::KeyStore;
@@ -199,6 +201,7 @@ pub trait Store:
     + HazardStore
     + KeyStore
     + AuditStore
+    + ChangeChannel
 {
 }
 
@@ -212,6 +215,7 @@ impl<T> Store for T where
         + HazardStore
         + KeyStore
         + AuditStore
+        + ChangeChannel
 {
 }
 

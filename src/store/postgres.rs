@@ -40,6 +40,42 @@ impl PgStore {
 
 const ACTIVE_SQL: &str = "SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1";
 
+/// Tells every replica on this database, when the transaction commits, that the active generation changed (so a
+/// `gridmap activate` from the command line reaches running servers too).
+async fn notify_activation(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(super::changes::CHANNEL)
+        .bind(super::changes::ACTIVATION_PAYLOAD)
+        .execute(&mut **tx)
+        .await
+        .map_err(query_err("notify the activation"))?;
+    Ok(())
+}
+
+#[async_trait]
+impl super::changes::ChangeChannel for PgStore {
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn notify(&self, payload: &str) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(super::changes::CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await
+            .map_err(query_err("notify the other replicas"))?;
+        Ok(())
+    }
+
+    async fn listener(&self) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
+        let mut l =
+            sqlx::postgres::PgListener::connect_with(&self.pool).await.map_err(query_err("listen for changes"))?;
+        l.listen(super::changes::CHANNEL).await.map_err(query_err("listen for changes"))?;
+        Ok(Some(l))
+    }
+}
+
 #[async_trait]
 impl BoundaryStore for PgStore {
     fn backend(&self) -> &'static str {
@@ -143,6 +179,7 @@ impl BoundaryStore for PgStore {
                 .await
                 .map_err(query_err("record the activation"))?;
         }
+        notify_activation(&mut tx).await?;
         tx.commit().await.map_err(query_err("commit the activation"))
     }
 
@@ -168,6 +205,7 @@ impl BoundaryStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(query_err("record the rollback"))?;
+        notify_activation(&mut tx).await?;
         tx.commit().await.map_err(query_err("commit the rollback"))?;
         Ok(GenerationId(previous))
     }

@@ -37,6 +37,8 @@ pub trait ResponderStore: Send + Sync + std::fmt::Debug {
     async fn create_responders(&self, new: &[NewResponder]) -> Result<Vec<Responder>, StoreError>;
     /// Every responder.
     async fn responders(&self) -> Result<Vec<Responder>, StoreError>;
+    /// One responder.
+    async fn responder(&self, id: ResponderId) -> Result<Option<Responder>, StoreError>;
     /// Changes a responder's status.
     async fn set_responder_status(&self, id: ResponderId, status: ResponderStatus) -> Result<Responder, StoreError>;
     /// Appends fixes to the history and moves each responder's latest position forward (never backward), in one
@@ -154,6 +156,19 @@ macro_rules! responder_store_impl {
                     .await
                     .map_err($crate::store::query_err("read responders"))?;
                 rows.iter().map(responder_from_row).collect()
+            }
+
+            async fn responder(
+                &self,
+                id: $crate::responders::ResponderId,
+            ) -> Result<Option<$crate::responders::Responder>, $crate::store::StoreError> {
+                let sql = format!("SELECT {} FROM responders WHERE id = $1", $crate::store::responders::RESPONDER_COLUMNS);
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::query_err("read a responder"))?;
+                row.as_ref().map(responder_from_row).transpose()
             }
 
             async fn set_responder_status(

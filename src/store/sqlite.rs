@@ -47,6 +47,21 @@ impl SqliteStore {
 }
 
 #[async_trait]
+impl super::changes::ChangeChannel for SqliteStore {
+    fn shared(&self) -> bool {
+        false
+    }
+
+    async fn notify(&self, _payload: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn listener(&self) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
+        Ok(None)
+    }
+}
+
+#[async_trait]
 impl BoundaryStore for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
