@@ -52,6 +52,11 @@ impl Events {
         let _ = self.tx.send(event);
     }
 
+    /// Open subscriptions (live clients).
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     /// Hands an event that another replica published to this process's subscribers only.
     pub fn deliver(&self, event: Arc<str>) {
         let _ = self.tx.send(event);

@@ -1,6 +1,8 @@
 //! gridmap: the spatial backbone of grid-based urban governance. Boundary layers (street → community → grid) in
 //! versioned generations, an in-memory index answering point lookups, and the HTTP API over them.
 
+/// Spatial questions about boundary features: relations, box/polygon/distance queries, H3 covers.
+pub mod areas;
 /// The audit log of privileged actions.
 pub mod audit;
 /// API keys, roles and what each may do.
@@ -35,6 +37,8 @@ pub mod index;
 pub mod layers;
 /// Point lookup answers.
 pub mod locate;
+/// Prometheus metrics.
+pub mod metrics;
 /// OGC API – Features over the boundary layers.
 pub mod ogc;
 /// Patrol tracks and per-grid coverage.

@@ -128,6 +128,11 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         };
         tokio::spawn(crate::replicas::listen(store.clone(), replica));
     }
+    let metrics = Arc::new(crate::metrics::Metrics::new(crate::metrics::Counters {
+        tile_hits: tiles.hits.clone(),
+        tile_misses: tiles.misses.clone(),
+        ..Default::default()
+    }));
     let access = Arc::new(AccessControl { enabled: options.auth, keyring: Keyring::new(store.clone()) });
     let state = AppState {
         hazards,
@@ -142,6 +147,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         tiles,
         access,
         audit: AuditLog::new(store),
+        metrics,
     };
     Ok(Started { state, position_writer })
 }

@@ -64,6 +64,7 @@ async fn locate_one(
     let layers = parse_layers(q.get("layers").map(String::as_str))?;
     let p = point(crs, lon, lat, None)?;
     let index = state.locator.current();
+    state.metrics.counters.lookups.inc();
     Ok(Json(locate(&index, state.locator.resolution(), p, layers)).into_response())
 }
 
@@ -88,6 +89,7 @@ async fn locate_batch(
 
     let index = state.locator.current();
     let resolution = state.locator.resolution();
+    state.metrics.counters.lookups.inc_by(points.len() as u64);
     let body = tokio::task::spawn_blocking(move || answer_batch(&index, resolution, &points, layers))
         .await
         .map_err(|e| ApiError::internal(&e))?

@@ -1,6 +1,7 @@
 //! HTTP API: one router per concern, merged here; handlers parse the request and hand on to the domain.
 
 mod access;
+mod areas;
 mod audit;
 mod dispatch;
 mod error;
@@ -14,6 +15,7 @@ mod json;
 mod layers;
 mod live;
 mod locate;
+mod metrics;
 mod ogc;
 mod params;
 mod patrols;
@@ -71,6 +73,8 @@ pub struct AppState {
     pub access: Arc<AccessControl>,
     /// Privileged actions, recorded.
     pub audit: AuditLog,
+    /// Prometheus metrics.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Limits of the HTTP layer.
@@ -84,6 +88,7 @@ pub struct HttpLimits {
 pub fn app(state: AppState, limits: HttpLimits) -> Router {
     let api = Router::new()
         .merge(locate::router())
+        .merge(areas::router())
         .merge(layers::router())
         .merge(generations::router())
         .merge(incidents::router())
@@ -102,6 +107,8 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(health::router())
         .merge(tiles::router())
         .merge(ogc::router())
+        .merge(metrics::router())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .merge(web::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))

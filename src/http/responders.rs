@@ -160,6 +160,7 @@ async fn put_position(
         ResponderError::UnknownInBatch { id, .. } => ResponderError::NotFound(id).into(),
         other => ApiError::from(other),
     })?;
+    state.metrics.counters.positions.inc();
     Ok(Json(json!({"stored": 1})))
 }
 
@@ -199,6 +200,7 @@ async fn post_positions(
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     let stored = state.responders.report_positions(fixes).await?;
+    state.metrics.counters.positions.inc_by(stored as u64);
     Ok(Json(json!({"stored": stored})))
 }
 

@@ -123,15 +123,7 @@ pub fn cover(fixes: &[Fix], index: &BoundaryIndex) -> Covered {
 
 /// The cells of a grid at [`PATROL_RESOLUTION`]: those whose centre lies inside it (each cell belongs to one grid).
 pub fn grid_cells(area: &geo::MultiPolygon<f64>) -> Vec<CellIndex> {
-    let mut tiler = h3o::geom::TilerBuilder::new(PATROL_RESOLUTION).build();
-    for polygon in area {
-        // Invalid rings cannot be stored (imports validate them); skip rather than fail the whole answer.
-        let _ = tiler.add(polygon.clone());
-    }
-    let mut cells: Vec<CellIndex> = tiler.into_coverage().collect();
-    cells.sort_unstable();
-    cells.dedup();
-    cells
+    crate::areas::h3_cover(area, PATROL_RESOLUTION)
 }
 
 #[cfg(test)]

@@ -193,6 +193,10 @@ pub struct TileService {
     boundary: ArcSwapOption<BoundaryTiles>,
     /// The generation whose shapes [`TileService::warm`] finished last.
     warmed: std::sync::Mutex<Option<Arc<crate::index::BoundaryIndex>>>,
+    /// Tiles served from the cache.
+    pub hits: prometheus_client::metrics::counter::Counter,
+    /// Tiles cut on request.
+    pub misses: prometheus_client::metrics::counter::Counter,
 }
 
 /// A boundary layer's version: the generation that wrote its features (0 before any).
@@ -221,6 +225,8 @@ impl TileService {
             cache: TileCache::new(cache_bytes),
             boundary: ArcSwapOption::empty(),
             warmed: std::sync::Mutex::new(None),
+            hits: Default::default(),
+            misses: Default::default(),
         }
     }
 
@@ -259,8 +265,10 @@ impl TileService {
         };
         let key = version.map(|version| CacheKey { layer, version, tile });
         if let Some(hit) = key.as_ref().and_then(|k| self.cache.get(k)) {
+            self.hits.inc();
             return Ok(hit);
         }
+        self.misses.inc();
         let mvt = match (boundary, layer) {
             (Some((l, tiles)), _) => tokio::task::spawn_blocking(move || tiles.render(l, tile))
                 .await

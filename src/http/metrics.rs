@@ -1,0 +1,36 @@
+//! `GET /metrics` (Prometheus text format) and the middleware that counts every routed request by its route
+//! template.
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(render))
+}
+
+/// Counts a request and its latency under its route template (so ids do not explode the label set).
+pub(super) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().clone();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    state.metrics.request(method.as_str(), &route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn render(State(state): State<AppState>) -> Response {
+    let g = &state.metrics.gauges;
+    g.live_clients.set(state.events.subscribers() as i64);
+    g.responders.set(state.responders.fleet().snapshot().all().len() as i64);
+    g.incidents.set(state.incidents.ledger().len() as i64);
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.render())
+        .into_response()
+}
