@@ -175,4 +175,38 @@ async fn metrics_count_requests(url: &str) {
     assert!(text.contains("gridmap_http_request_duration_seconds_bucket"), "{text}");
 }
 
-both_stores!(relations_and_queries, metrics_count_requests);
+/// `/openapi.json` is a valid OpenAPI 3.0 document (openapi-spec-validator from PyPI) whose security follows the
+/// access policy, `/docs` renders it, and the OGC landing page's service-desc link resolves.
+async fn openapi_document(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let r = reqwest::get(s.url("/openapi.json")).await.expect("openapi");
+    assert_eq!(r.status().as_u16(), 200);
+    let doc: Value = r.json().await.expect("json");
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["paths"]["/api/v1/incidents"]["post"]["security"], json!([{"bearer": []}]));
+    let html = reqwest::get(s.url("/docs")).await.expect("docs").text().await.expect("html");
+    assert!(html.contains("/openapi.json"));
+    let (_, landing) = get(&s, "/ogc").await;
+    let desc = landing["links"].as_array().expect("links").iter().find(|l| l["rel"] == "service-desc").expect("link");
+    assert_eq!(reqwest::get(desc["href"].as_str().expect("href")).await.expect("desc").status().as_u16(), 200);
+    let Some(python) = std::env::var_os("GRIDMAP_PYTHON") else {
+        assert!(
+            std::env::var("GRIDMAP_REQUIRE_PYTHON").is_err(),
+            "GRIDMAP_REQUIRE_PYTHON is set but GRIDMAP_PYTHON is not"
+        );
+        return;
+    };
+    let file = tempfile::NamedTempFile::new().expect("temp");
+    std::fs::write(file.path(), doc.to_string()).expect("write");
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))",
+            &file.path().display().to_string(),
+        ])
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+both_stores!(relations_and_queries, metrics_count_requests, openapi_document);

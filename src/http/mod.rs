@@ -17,6 +17,7 @@ mod live;
 mod locate;
 mod metrics;
 mod ogc;
+mod openapi;
 mod params;
 mod patrols;
 mod resources;
@@ -108,6 +109,7 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(tiles::router())
         .merge(ogc::router())
         .merge(metrics::router())
+        .merge(openapi::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .merge(web::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
