@@ -286,3 +286,38 @@ both_stores!(
     usage_errors_exit_2,
     staging_several_layers_on_one_base,
 );
+
+/// `gridmap serve --config FILE` listening on all interfaces: access control comes on by itself (a non-loopback
+/// listener), boundaries stay open, incidents need a key, and the file's settings apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_from_a_config_file_requires_keys_off_loopback() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let config = dir.path().join("gridmap.toml");
+    let db = format!("sqlite://{}", dir.path().join("g.db").display());
+    std::fs::write(&config, format!("# test\nlisten = \"0.0.0.0:{port}\"\ndb = \"{db}\"\ntile_cache_mb = 8\n"))
+        .expect("write");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args(["serve", "--config", &config.display().to_string()])
+        .env_remove("GRIDMAP_DB")
+        .env_remove("GRIDMAP_LISTEN")
+        .env_remove("GRIDMAP_AUTH")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..300 {
+        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status().is_success()) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let locate = reqwest::get(format!("{base}/api/v1/locate?lon=118.79&lat=32.02")).await.map(|r| r.status().as_u16());
+    let incidents = reqwest::get(format!("{base}/api/v1/incidents")).await.map(|r| r.status().as_u16());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ready, "the server did not come up from the config file");
+    assert_eq!((locate.ok(), incidents.ok()), (Some(200), Some(401)));
+}

@@ -2,6 +2,7 @@
 //! `import-track`, `keys`.
 
 mod boundaries;
+mod config;
 mod keys;
 mod patrols;
 mod responders;
@@ -152,6 +153,9 @@ pub enum AuthMode {
 pub struct ServeArgs {
     #[command(flatten)]
     pub db: DbArgs,
+    /// A file of `key = value` lines setting any of these options (command line and GRIDMAP_* variables win).
+    #[arg(long, env = "GRIDMAP_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "GRIDMAP_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
@@ -159,19 +163,22 @@ pub struct ServeArgs {
     #[arg(long, env = "GRIDMAP_AUTH", value_enum, default_value_t = AuthMode::Auto)]
     pub auth: AuthMode,
     /// H3 resolution of the `h3` cell in lookup answers (0–15).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=15))]
+    #[arg(long, env = "GRIDMAP_H3_RESOLUTION", default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=15))]
     pub h3_resolution: u8,
     /// Largest request body in MiB (a 200 000-point locate batch is about 8 MiB).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, env = "GRIDMAP_BODY_LIMIT_MB", default_value_t = 64)]
     pub body_limit_mb: usize,
+    /// Seconds a request may take before it is answered 408 (imports of large files included).
+    #[arg(long, env = "GRIDMAP_REQUEST_TIMEOUT_S", default_value_t = 300)]
+    pub request_timeout_s: u64,
     /// Seconds between checks for a generation activated elsewhere (CLI, another replica); 0 disables.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, env = "GRIDMAP_RELOAD_INTERVAL_S", default_value_t = 5)]
     pub reload_interval_s: u64,
     /// Do not load the bundled sample boundaries into an empty database.
-    #[arg(long)]
+    #[arg(long, env = "GRIDMAP_NO_SAMPLE")]
     pub no_sample: bool,
     /// MiB of encoded vector tiles kept in memory (least recently used beyond that are dropped).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, env = "GRIDMAP_TILE_CACHE_MB", default_value_t = 256)]
     pub tile_cache_mb: u64,
     /// Dispatch policy (JSON: category_skills, stale_after_s, stale_positions, travel, prefer); built-in defaults
     /// otherwise (see `GET /api/v1/dispatch/policy`).
@@ -231,7 +238,14 @@ pub struct ImportArgs {
 
 /// Parses arguments, runs the command and returns the process exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let args = match config::args_with_file(std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
     init_logging(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,

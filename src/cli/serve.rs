@@ -79,7 +79,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         });
     }
 
-    let limits = HttpLimits { body_limit_bytes: args.body_limit_mb.saturating_mul(1024 * 1024) };
+    let limits = HttpLimits {
+        body_limit_bytes: args.body_limit_mb.saturating_mul(1024 * 1024),
+        request_timeout: Duration::from_secs(args.request_timeout_s.max(1)),
+    };
     let router = app(state, limits);
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;

@@ -83,6 +83,8 @@ pub struct AppState {
 pub struct HttpLimits {
     /// Largest accepted request body, in bytes.
     pub body_limit_bytes: usize,
+    /// Longest a request may take before it is answered 408.
+    pub request_timeout: std::time::Duration,
 }
 
 /// The whole application as a router (tests drive it with `oneshot` or over a socket).
@@ -114,6 +116,10 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(web::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

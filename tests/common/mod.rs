@@ -126,7 +126,9 @@ impl TestServer {
         let started = gridmap::service::start(store.clone(), options).await.expect("start services");
         let state = started.state;
         let (catalog, locator, events) = (state.catalog.clone(), state.locator.clone(), state.events.clone());
-        let router = app(state, HttpLimits { body_limit_bytes: 16 * 1024 * 1024 });
+        let limits =
+            HttpLimits { body_limit_bytes: 16 * 1024 * 1024, request_timeout: std::time::Duration::from_secs(120) };
+        let router = app(state, limits);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let task = tokio::spawn(async move {
