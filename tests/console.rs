@@ -96,3 +96,41 @@ async fn console_end_to_end(url: &str) {
     assert!(out.status.success(), "browser test failed ({}):\n{stdout}\n{stderr}", out.status);
     assert!(stdout.contains("first_render_ms"), "{stdout}");
 }
+
+/// The console against a server with access control on (SQLite; the store does not matter here): it asks for a
+/// key once, then loads the queue, item tiles and the live feed with it (tests/browser/keys.mjs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_with_access_control() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let browser_dir = root.join("tests/browser");
+    if let Err(why) = browser_ready(&browser_dir) {
+        assert!(std::env::var("GRIDMAP_REQUIRE_BROWSER").is_err(), "GRIDMAP_REQUIRE_BROWSER is set but {why}");
+        return;
+    }
+    let _one_browser = BROWSER.lock().await;
+    let db = common::TestDb::sqlite();
+    let s = TestServer::start_with(&db.url, true, |o| o.auth = true).await;
+    let (secret, key) = gridmap::auth::keys::generate("console", gridmap::auth::Role::Dispatcher, None);
+    s.store.create_key(&key).await.expect("key");
+    let incident = reqwest::Client::new()
+        .post(s.url("/api/v1/incidents"))
+        .bearer_auth(&secret)
+        .json(&json!({"location": POINT, "category": "fire"}))
+        .send()
+        .await
+        .expect("incident");
+    let incident: serde_json::Value = incident.json().await.expect("json");
+    let shots = root.join("target/console-screenshots/keys");
+    let out = tokio::process::Command::new("node")
+        .arg(browser_dir.join("keys.mjs"))
+        .arg(&s.base)
+        .arg(&shots)
+        .arg(&secret)
+        .arg(incident["id"].to_string())
+        .output()
+        .await
+        .expect("run node");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("{stdout}{stderr}");
+    assert!(out.status.success(), "keyed console failed:\n{stdout}\n{stderr}");
+}

@@ -6,7 +6,7 @@
 const API = '/api/v1';
 const T = {
   zh: {
-    title: '网格调度台', dispatch: '调度', gis: '边界导入', offline: '离线', online: '实时', queue: '事件队列', new: '新建事件',
+    title: '网格调度台', dispatch: '调度', gis: '边界导入', offline: '离线', online: '实时', apiKey: '密钥', askKey: '此服务器需要 API 密钥（gridmap keys create）：', queue: '事件队列', new: '新建事件',
     pick: '在地图上点击事件位置', category: '类别', priority: '优先级', description: '描述', submit: '提交', cancel: '取消',
     gridCode: '网格编码', layers: '图层', upload: '上传边界文件', drop: '拖放文件到此处或点击选择 (zip, shp, GeoJSON, KML, GPKG)',
     layer: '图层', codeField: '编码字段', nameField: '名称字段', parentField: '上级编码字段', check: '校验', stage: '导入为新版本',
@@ -21,7 +21,7 @@ const T = {
     onIt: '处置人员', why: '推荐理由', fix: '定位于', ago: '秒前',
   },
   en: {
-    title: 'Grid dispatch console', dispatch: 'Dispatch', gis: 'Boundaries', offline: 'offline', online: 'live', queue: 'Incidents',
+    title: 'Grid dispatch console', dispatch: 'Dispatch', gis: 'Boundaries', offline: 'offline', online: 'live', apiKey: 'Key', askKey: 'This server needs an API key (gridmap keys create):', queue: 'Incidents',
     new: 'New incident', pick: 'Click the map where it happened', category: 'Category', priority: 'Priority',
     description: 'Description', submit: 'Submit', cancel: 'Cancel', gridCode: 'grid code', layers: 'Layers',
     upload: 'Upload a boundary file', drop: 'Drop a file here or click to choose (zip, shp, GeoJSON, KML, GPKG)', layer: 'Layer',
@@ -66,8 +66,24 @@ const badge = (s) => `<span class="badge s-${esc(s)}">${esc(statusLabel(s))}</sp
 const catLabel = (code) => { const c = categories.find((x) => x.code === code); return lang === 'zh' && c ? c.name : code; };
 const when = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false }) : '');
 
-async function api(path, options = {}) {
-  const resp = await fetch(API + path, options);
+// ---- API key (servers with access control on) ----
+// Kept in this browser only; sent as a Bearer header, on the live feed as access_token (WebSockets take no headers).
+let apiKey = localStorage.getItem('gridmap.key') || '';
+const authHeaders = () => (apiKey ? { authorization: `Bearer ${apiKey}` } : {});
+function askKey() {
+  const k = window.prompt(t('askKey'), apiKey);
+  if (k === null) return false;
+  apiKey = k.trim();
+  localStorage.setItem('gridmap.key', apiKey);
+  $('#key').classList.toggle('set', !!apiKey);
+  return true;
+}
+
+async function api(path, options = {}, retried = false) {
+  const sent = apiKey;
+  const resp = await fetch(API + path, { ...options, headers: { ...(options.headers || {}), ...authHeaders() } });
+  // Refused: retry with a key entered meanwhile (by another call's prompt), else ask once.
+  if (resp.status === 401 && !retried && (apiKey !== sent || askKey())) return api(path, options, true);
   const body = resp.status === 204 ? null : await resp.json().catch(() => null);
   if (!resp.ok) {
     const e = new Error(body?.error?.message || `HTTP ${resp.status}`);
@@ -89,6 +105,8 @@ function applyLang() {
   refreshQueue();
   if (selected) showIncident(selected);
 }
+$('#key').addEventListener('click', () => { if (askKey()) location.reload(); });
+$('#key').classList.toggle('set', !!apiKey);
 $('#lang').addEventListener('click', () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('gridmap.lang', lang); applyLang(); });
 
 // ---- views ----
@@ -107,6 +125,8 @@ async function startMap() {
   const streets = layers.layers.find((l) => l.name === 'streets');
   const view = streets?.bbox && !location.hash ? { bounds: streets.bbox, fitBoundsOptions: { padding: 20 } } : { center: [118.79, 32.02], zoom: 12 };
   map = new maplibregl.Map({ container: 'map', style: '/tiles/style.json', hash: true, attributionControl: false,
+    // Item tiles need the key; other hosts (a raster base map) never see it.
+    transformRequest: (url) => (apiKey && url.startsWith(location.origin) ? { url, headers: authHeaders() } : { url }),
     localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif", ...view });
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
@@ -297,7 +317,8 @@ async function release(inc, responderId) {
 let refreshTimer = null;
 function soon(fn) { clearTimeout(refreshTimer); refreshTimer = setTimeout(fn, 150); }
 function connectLive() {
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${API}/live`);
+  const token = apiKey ? `?access_token=${encodeURIComponent(apiKey)}` : '';
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${API}/live${token}`);
   ws.onopen = () => { $('#live').className = 'live on'; $('#live').dataset.i18n = 'online'; $('#live').textContent = t('online'); };
   ws.onclose = () => { $('#live').className = 'live off'; $('#live').dataset.i18n = 'offline'; $('#live').textContent = t('offline'); setTimeout(connectLive, 2000); };
   ws.onmessage = (m) => {
@@ -337,7 +358,7 @@ $('#upload').addEventListener('submit', async (e) => {
   files.filter((f) => f !== main).forEach((f) => body.append('sidecar', f, f.name));
   for (const k of ['layer', 'code_field', 'name_field', 'parent_field']) if (form[k].value) body.append(k, form[k].value);
   if (e.submitter?.value === 'check') body.append('dry_run', 'true');
-  const resp = await fetch(`${API}/imports`, { method: 'POST', body });
+  const resp = await fetch(`${API}/imports`, { method: 'POST', body, headers: authHeaders() });
   const out = await resp.json().catch(() => ({}));
   showReport(out.report || out.error?.details?.report, out, resp.status);
   refreshGenerations();
