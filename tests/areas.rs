@@ -209,4 +209,37 @@ async fn openapi_document(url: &str) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-both_stores!(relations_and_queries, metrics_count_requests, openapi_document);
+/// Items go out in the `crs` asked for, and a list's bbox is read in it.
+async fn items_in_vendor_coordinates(url: &str) {
+    use gridmap::crs::Crs;
+    let s = TestServer::start(url, true).await;
+    let (st, inc) =
+        call(Method::POST, s.url("/api/v1/incidents"), Some(json!({"location": POINT, "category": "fire"}))).await;
+    assert_eq!(st, 201, "{inc}");
+    let (st, r) = call(
+        Method::POST,
+        s.url("/api/v1/responders"),
+        Some(json!({"name": "x", "kind": "grid_worker", "location": POINT})),
+    )
+    .await;
+    assert_eq!(st, 201, "{r}");
+    let (gx, gy) = Crs::Gcj02.from_wgs84(POINT[0], POINT[1]);
+    let near = |v: &Value, x: f64, y: f64| {
+        (v[0].as_f64().expect("x") - x).abs() < 1e-9 && (v[1].as_f64().expect("y") - y).abs() < 1e-9
+    };
+    let b = format!("{},{},{},{}", gx - 0.001, gy - 0.001, gx + 0.001, gy + 0.001);
+    let (_, list) = get(&s, &format!("/api/v1/incidents?crs=gcj02&bbox={b}")).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "the bbox is read in GCJ-02: {list}");
+    assert!(near(&list["items"][0]["location"], gx, gy), "{list}");
+    let (_, wgs) = get(&s, &format!("/api/v1/incidents?bbox={b}")).await;
+    assert_eq!(wgs["items"], json!([]), "the same numbers in WGS84 miss it (≈ 500 m off)");
+    let (_, one) = get(&s, &format!("/api/v1/incidents/{}?crs=gcj02", inc["id"])).await;
+    assert!(near(&one["location"], gx, gy), "{one}");
+    let (bx, by) = Crs::Bd09.from_wgs84(POINT[0], POINT[1]);
+    let (_, rs) = get(&s, "/api/v1/responders?crs=bd09").await;
+    assert!(near(&rs["items"][0]["location"], bx, by), "{rs}");
+    let (st, v) = get(&s, "/api/v1/responders?crs=mars").await;
+    assert_eq!((st, v["error"]["code"].as_str()), (400, Some("invalid_crs")));
+}
+
+both_stores!(relations_and_queries, metrics_count_requests, openapi_document, items_in_vendor_coordinates);

@@ -12,9 +12,10 @@ use time::OffsetDateTime;
 
 use super::access::{may_place, narrow, visible};
 use super::locate::{parse_crs, point};
-use super::params::{bbox_param, time_param};
+use super::params::time_param;
 use super::{ApiError, AppState};
 use crate::auth::Caller;
+use crate::crs::Crs;
 use crate::hazards::{CreateHazard, DEFAULT_HAZARD_CATEGORIES, HazardError, HazardFilter, HazardId, HazardStatus};
 
 pub(super) fn router() -> Router<AppState> {
@@ -112,9 +113,11 @@ struct ListQuery {
     overdue: Option<bool>,
     limit: Option<u32>,
     cursor: Option<String>,
+    crs: Option<String>,
 }
 
 fn filter(q: ListQuery) -> Result<HazardFilter, ApiError> {
+    let crs = parse_crs(q.crs.as_deref())?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("invalid_limit", format!("limit={limit}: expected 1 … 1000")));
@@ -128,7 +131,7 @@ fn filter(q: ListQuery) -> Result<HazardFilter, ApiError> {
             .map_err(|e| ApiError::bad_request("invalid_status", e.to_string()))?,
     };
     Ok(HazardFilter {
-        bbox: q.bbox.as_deref().map(bbox_param).transpose()?,
+        bbox: q.bbox.as_deref().map(|b| super::reproject::bbox_in(b, crs)).transpose()?,
         street: q.street,
         community: q.community,
         grid: q.grid,
@@ -151,14 +154,16 @@ fn first_position(coordinates: &Value) -> Option<[f64; 2]> {
     }
 }
 
-async fn page(state: &AppState, caller: &Caller, mut f: HazardFilter) -> Result<Json<Value>, ApiError> {
+async fn page(state: &AppState, caller: &Caller, mut f: HazardFilter, crs: Crs) -> Result<Json<Value>, ApiError> {
     if !narrow(caller, &mut f.street, &mut f.community) {
         return Ok(Json(json!({"items": [], "next_cursor": null})));
     }
     let limit = f.limit;
     let items = state.hazards.list(&f).await?;
     let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|h| h.id.to_string())).flatten();
-    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+    let mut v = json!({"items": items, "next_cursor": next_cursor});
+    super::reproject::out(&mut v, crs);
+    Ok(Json(v))
 }
 
 /// `GET /hazards?bbox=&street=&community=&grid=&status=&category=&overdue=true&limit=&cursor=`, newest first.
@@ -167,7 +172,8 @@ async fn list(
     axum::Extension(caller): axum::Extension<Caller>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    page(&state, &caller, filter(q)?).await
+    let crs = parse_crs(q.crs.as_deref())?;
+    page(&state, &caller, filter(q)?, crs).await
 }
 
 /// `GET /hazards/overdue`: not closed and past their deadline.
@@ -177,19 +183,22 @@ async fn overdue(
     Query(mut q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     q.overdue = Some(true);
-    page(&state, &caller, filter(q)?).await
+    let crs = parse_crs(q.crs.as_deref())?;
+    page(&state, &caller, filter(q)?, crs).await
 }
 
 async fn read(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
     Path(id): Path<String>,
+    axum::extract::Query(view): axum::extract::Query<super::reproject::View>,
 ) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id)?;
     let (hazard, history) = state.hazards.get(id).await?;
     visible(&caller, &json!(hazard), || HazardError::NotFound(id).into())?;
     let mut v = json!(hazard);
     v["history"] = json!(history);
+    super::reproject::out(&mut v, view.crs()?);
     Ok(Json(v))
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::access::{may_place, narrow, visible};
 use super::locate::{parse_crs, point};
-use super::params::{bbox_param, statuses_param, time_param};
+use super::params::{statuses_param, time_param};
 use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::incidents::{CreateIncident, IncidentError, IncidentFilter, IncidentId, IncidentStatus};
@@ -107,6 +107,7 @@ struct ListQuery {
     to: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
+    crs: Option<String>,
 }
 
 async fn list(
@@ -117,7 +118,8 @@ async fn list(
     if !narrow(&caller, &mut q.street, &mut q.community) {
         return Ok(Json(json!({"items": [], "next_cursor": null})));
     }
-    let bbox = q.bbox.as_deref().map(bbox_param).transpose()?;
+    let crs = parse_crs(q.crs.as_deref())?;
+    let bbox = q.bbox.as_deref().map(|b| super::reproject::bbox_in(b, crs)).transpose()?;
     let status = statuses_param(q.status.as_deref())?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -137,13 +139,16 @@ async fn list(
     };
     let items = state.incidents.list(&filter).await?;
     let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|i| i.id.to_string())).flatten();
-    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+    let mut v = json!({"items": items, "next_cursor": next_cursor});
+    super::reproject::out(&mut v, crs);
+    Ok(Json(v))
 }
 
 async fn read(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
     Path(id): Path<String>,
+    axum::extract::Query(view): axum::extract::Query<super::reproject::View>,
 ) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id)?;
     let (incident, history) = state.incidents.get(id).await?;
@@ -154,6 +159,7 @@ async fn read(
     v["assigned"] =
         json!(assignments.iter().filter(|a| a.released_at.is_none()).map(|a| a.responder_id).collect::<Vec<_>>());
     v["assignments"] = json!(assignments);
+    super::reproject::out(&mut v, view.crs()?);
     Ok(Json(v))
 }
 

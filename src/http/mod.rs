@@ -20,6 +20,7 @@ mod ogc;
 mod openapi;
 mod params;
 mod patrols;
+mod reproject;
 mod resources;
 mod responders;
 mod stats;

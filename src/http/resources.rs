@@ -11,7 +11,6 @@ use serde_json::{Map, Value, json};
 
 use super::access::{narrow, visible};
 use super::locate::{parse_crs, point};
-use super::params::bbox_param;
 use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::resources::{ResourceError, ResourceFilter, ResourceId, ResourceInput};
@@ -154,6 +153,7 @@ struct ListQuery {
     grid: Option<String>,
     limit: Option<u32>,
     cursor: Option<i64>,
+    crs: Option<String>,
 }
 
 /// `GET /resources?bbox=&category=&street=&community=&grid=&limit=&cursor=`, newest first.
@@ -169,8 +169,9 @@ async fn list(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("invalid_limit", format!("limit={limit}: expected 1 … 1000")));
     }
+    let crs = parse_crs(q.crs.as_deref())?;
     let filter = ResourceFilter {
-        bbox: q.bbox.as_deref().map(bbox_param).transpose()?,
+        bbox: q.bbox.as_deref().map(|b| super::reproject::bbox_in(b, crs)).transpose()?,
         category: q.category,
         street: q.street,
         community: q.community,
@@ -180,7 +181,9 @@ async fn list(
     };
     let items = state.resources.list(&filter).await?;
     let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|r| r.id)).flatten();
-    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+    let mut v = json!({"items": items, "next_cursor": next_cursor});
+    super::reproject::out(&mut v, crs);
+    Ok(Json(v))
 }
 
 /// `GET /resources/{id}`.
@@ -188,13 +191,15 @@ async fn read(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
     Path(id): Path<String>,
+    axum::extract::Query(view): axum::extract::Query<super::reproject::View>,
 ) -> Result<Json<Value>, ApiError> {
     let id: i64 =
         id.parse().map_err(|_| ApiError::bad_request("invalid_id", format!("resource id {id:?} is not a number")))?;
-    let resource = json!(state.resources.get(id).await?);
+    let mut resource = json!(state.resources.get(id).await?);
     visible(&caller, &resource, || {
         ApiError::new(StatusCode::NOT_FOUND, "resource_not_found", format!("resource {id} does not exist"))
     })?;
+    super::reproject::out(&mut resource, view.crs()?);
     Ok(Json(resource))
 }
 

@@ -106,16 +106,27 @@ fn live_json(r: &crate::responders::LiveResponder) -> Value {
     v
 }
 
-async fn list(State(state): State<AppState>) -> Json<Value> {
+async fn list(
+    State(state): State<AppState>,
+    axum::extract::Query(view): axum::extract::Query<super::reproject::View>,
+) -> Result<Json<Value>, ApiError> {
     let fleet = state.responders.fleet().snapshot();
-    Json(json!({"items": fleet.all().map(live_json).collect::<Vec<_>>()}))
+    let mut v = json!({"items": fleet.all().map(live_json).collect::<Vec<_>>()});
+    super::reproject::out(&mut v, view.crs()?);
+    Ok(Json(v))
 }
 
-async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    axum::extract::Query(view): axum::extract::Query<super::reproject::View>,
+) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id)?;
     let fleet = state.responders.fleet().snapshot();
     let r = fleet.get(id).ok_or(ResponderError::NotFound(id))?;
-    Ok(Json(live_json(r)))
+    let mut v = live_json(r);
+    super::reproject::out(&mut v, view.crs()?);
+    Ok(Json(v))
 }
 
 #[derive(Deserialize)]
