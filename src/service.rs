@@ -111,8 +111,13 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     tracing::info!(incidents = loaded, "incident ledger loaded");
     let (responders, position_writer) = ResponderService::start(store.clone(), locator.clone(), events.clone()).await?;
     let responders = Arc::new(responders);
-    let tiles =
-        Arc::new(TileService::new(locator.clone(), incidents.clone(), responders.clone(), options.tile_cache_bytes));
+    let tiles = Arc::new(TileService::new(
+        locator.clone(),
+        incidents.clone(),
+        hazards.clone(),
+        responders.clone(),
+        options.tile_cache_bytes,
+    ));
     catalog.add_listener(Arc::new(TileWarmer(tiles.clone())));
     tiles.warm();
     let patrols = Arc::new(PatrolService::new(store.clone(), locator.clone(), events.clone()));

@@ -441,4 +441,29 @@ async fn incident_and_responder_tiles_follow_writes(url: &str) {
     let (status, mvt, _) = fetch(&s.base, &format!("/tiles/resources/16/{x}/{y}.mvt"), &[]).await;
     assert_eq!(status, 200);
     assert_eq!(attr_values(&mvt, "name"), BTreeSet::from(["张三".to_owned()]));
+
+    // Hazards: shown while open or being put right, gone once closed (never cached, so never stale).
+    let hazard_path = format!("/tiles/hazards/16/{x}/{y}.mvt");
+    assert_eq!(fetch(&s.base, &hazard_path, &[]).await.0, 204);
+    let (status, h) = call(
+        Method::POST,
+        s.url("/api/v1/hazards"),
+        Some(json!({"location": p, "category": "fire_safety", "department": "消防", "severity": 1})),
+    )
+    .await;
+    assert_eq!(status, 201, "{h}");
+    let (status, mvt, _) = fetch(&s.base, &hazard_path, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(attr_values(&mvt, "category"), BTreeSet::from(["fire_safety".to_owned()]));
+    let hid = h["id"].as_i64().expect("id");
+    let (status, v) = call(
+        Method::POST,
+        s.url(&format!("/api/v1/hazards/{hid}/status")),
+        Some(json!({"status": "closed", "note": "通道已清理"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(fetch(&s.base, &hazard_path, &[]).await.0, 204, "a closed hazard leaves the map");
+    let (status, _, _) = fetch(&s.base, "/tiles/hazards.json", &[]).await;
+    assert_eq!(status, 200);
 }

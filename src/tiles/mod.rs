@@ -27,6 +27,7 @@ pub use cache::{CacheKey, TileCache};
 pub use mercator::{EXTENT, MAX_ZOOM, TileId, TileIdError};
 pub use mvt::Attr;
 
+use crate::hazards::{HazardFilter, HazardService, HazardStatus};
 use crate::heatmap::{self, HeatmapError, HeatmapQuery};
 use crate::incidents::{IncidentError, IncidentFilter, IncidentService, IncidentStatus};
 use crate::layers::Layer;
@@ -41,6 +42,8 @@ pub enum TileLayer {
     Boundary(Layer),
     /// Open incidents.
     Incidents,
+    /// Hazards not closed (open or being put right), at their point or an interior point of their area.
+    Hazards,
     /// Responders at their latest positions.
     Resources,
     /// H3 hexagons with incident counts.
@@ -49,11 +52,12 @@ pub enum TileLayer {
 
 impl TileLayer {
     /// Every layer, in drawing order.
-    pub const ALL: [TileLayer; 6] = [
+    pub const ALL: [TileLayer; 7] = [
         TileLayer::Boundary(Layer::Streets),
         TileLayer::Boundary(Layer::Communities),
         TileLayer::Boundary(Layer::Grids),
         TileLayer::Heatmap,
+        TileLayer::Hazards,
         TileLayer::Incidents,
         TileLayer::Resources,
     ];
@@ -63,6 +67,7 @@ impl TileLayer {
         match self {
             TileLayer::Boundary(l) => l.as_str(),
             TileLayer::Incidents => "incidents",
+            TileLayer::Hazards => "hazards",
             TileLayer::Resources => "resources",
             TileLayer::Heatmap => "heatmap",
         }
@@ -89,6 +94,17 @@ impl TileLayer {
                 ("cluster", "Number"),
                 ("count", "Number"),
             ],
+            TileLayer::Hazards => &[
+                ("id", "Number"),
+                ("category", "String"),
+                ("status", "String"),
+                ("severity", "Number"),
+                ("department", "String"),
+                ("overdue", "Number"),
+                ("grid_code", "String"),
+                ("cluster", "Number"),
+                ("count", "Number"),
+            ],
             TileLayer::Resources => &[
                 ("id", "Number"),
                 ("name", "String"),
@@ -105,7 +121,7 @@ impl TileLayer {
 
 /// A layer name not served as tiles.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown tile layer {0:?}: expected streets, communities, grids, incidents, resources or heatmap")]
+#[error("unknown tile layer {0:?}: expected streets, communities, grids, incidents, hazards, resources or heatmap")]
 pub struct UnknownTileLayer(pub String);
 
 impl FromStr for TileLayer {
@@ -114,6 +130,7 @@ impl FromStr for TileLayer {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "incidents" => Ok(TileLayer::Incidents),
+            "hazards" => Ok(TileLayer::Hazards),
             "resources" => Ok(TileLayer::Resources),
             "heatmap" => Ok(TileLayer::Heatmap),
             other => other.parse().map(TileLayer::Boundary).map_err(|_| UnknownTileLayer(other.to_owned())),
@@ -137,6 +154,9 @@ pub enum TileError {
     /// Reading incidents failed.
     #[error("reading incidents for the tile: {0}")]
     Incidents(#[from] IncidentError),
+    /// Reading hazards failed.
+    #[error("reading hazards for the tile: {0}")]
+    Hazards(#[from] crate::hazards::HazardError),
     /// Aggregating the heatmap failed.
     #[error("building the heatmap tile: {0}")]
     Heatmap(#[from] HeatmapError),
@@ -188,6 +208,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 pub struct TileService {
     locator: Arc<Locator>,
     incidents: Arc<IncidentService>,
+    hazards: Arc<HazardService>,
     responders: Arc<ResponderService>,
     cache: TileCache,
     boundary: ArcSwapOption<BoundaryTiles>,
@@ -215,12 +236,14 @@ impl TileService {
     pub fn new(
         locator: Arc<Locator>,
         incidents: Arc<IncidentService>,
+        hazards: Arc<HazardService>,
         responders: Arc<ResponderService>,
         cache_bytes: u64,
     ) -> Self {
         Self {
             locator,
             incidents,
+            hazards,
             responders,
             cache: TileCache::new(cache_bytes),
             boundary: ArcSwapOption::empty(),
@@ -236,7 +259,8 @@ impl TileService {
         match layer {
             TileLayer::Boundary(l) => Some(source_version(&self.locator.current(), l)),
             TileLayer::Incidents | TileLayer::Heatmap => Some(self.incidents.version()),
-            TileLayer::Resources => None,
+            // Hazards are read from the store per tile (they change on any replica; nothing to invalidate).
+            TileLayer::Resources | TileLayer::Hazards => None,
         }
     }
 
@@ -275,6 +299,7 @@ impl TileService {
                 .map_err(|e| TileError::Task(e.to_string()))?,
             (None, TileLayer::Incidents) => self.render_incidents(tile).await?,
             (None, TileLayer::Heatmap) => self.render_heatmap(tile).await?,
+            (None, TileLayer::Hazards) => self.render_hazards(tile).await?,
             (None, _) => self.render_resources(tile),
         };
         let rendered = Arc::new(Rendered::new(mvt));
@@ -341,6 +366,35 @@ impl TileService {
                 ("priority", Attr::Int(i64::from(i.priority))),
             ];
             if let Some(g) = &i.geocode.grid_code {
+                a.push(("grid_code", Attr::Str(g)));
+            }
+            a
+        }))
+    }
+
+    async fn render_hazards(&self, tile: TileId) -> Result<Vec<u8>, TileError> {
+        let b = tile.lonlat_bounds(points::POINT_BUFFER_PX as u32);
+        let filter = HazardFilter {
+            bbox: Some([b.min().x, b.min().y, b.max().x, b.max().y]),
+            status: vec![HazardStatus::Open, HazardStatus::Rectifying],
+            limit: MAX_TILE_INCIDENTS,
+            ..HazardFilter::default()
+        };
+        let found = self.hazards.list(&filter).await?;
+        let items: Vec<_> = found
+            .iter()
+            .filter_map(|h| points::tile_px(tile, Coord { x: h.location[0], y: h.location[1] }).map(|p| (p, h)))
+            .collect();
+        Ok(points::render("hazards", tile, &items, |h| {
+            let mut a = vec![
+                ("id", Attr::Int(h.id.0)),
+                ("category", Attr::Str(&h.category)),
+                ("status", Attr::Str(h.status.as_str())),
+                ("severity", Attr::Int(i64::from(h.severity))),
+                ("department", Attr::Str(&h.department)),
+                ("overdue", Attr::Int(i64::from(h.overdue))),
+            ];
+            if let Some(g) = &h.geocode.grid_code {
                 a.push(("grid_code", Attr::Str(g)));
             }
             a
