@@ -97,6 +97,19 @@ pub enum Access {
     Admin,
 }
 
+impl Access {
+    /// Who may make a request at this level, for messages and the API description.
+    pub fn needs(self) -> &'static str {
+        match self {
+            Access::Public => "open (no key needed)",
+            Access::Read => "any API key",
+            Access::Report => "a service, dispatcher or gis_admin key",
+            Access::Dispatch => "a dispatcher or gis_admin key",
+            Access::Admin => "a gis_admin key",
+        }
+    }
+}
+
 /// Where a key's view is restricted to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "layer", content = "code", rename_all = "snake_case")]

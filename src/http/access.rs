@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
-use crate::auth::{Access, Caller, policy};
+use crate::auth::{Caller, policy};
 use crate::coord::LonLat;
 
 /// Resolves the caller, refuses what its role may not do, and hands the caller to the handler as an extension.
@@ -53,7 +53,7 @@ async fn caller(
             Caller::Key { role, .. } => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                format!("a {role} key may not {method} {path} (needs {})", needs(access)),
+                format!("a {role} key may not {method} {path} (needs {})", access.needs()),
             )
             .into_response(),
             _ => unauthorized(&format!("{method} {path} needs an API key (Authorization: Bearer KEY)")),
@@ -66,15 +66,6 @@ async fn caller(
         return Err(ApiError::new(StatusCode::FORBIDDEN, "outside_scope", message).into_response());
     }
     Ok(caller)
-}
-
-fn needs(access: Access) -> &'static str {
-    match access {
-        Access::Public | Access::Read => "any key",
-        Access::Report => "a service, dispatcher or gis_admin key",
-        Access::Dispatch => "a dispatcher or gis_admin key",
-        Access::Admin => "a gis_admin key",
-    }
 }
 
 /// The secret from `Authorization: Bearer …`, or from `access_token=` on the live feed (browsers cannot set headers

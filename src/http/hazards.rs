@@ -156,14 +156,11 @@ fn first_position(coordinates: &Value) -> Option<[f64; 2]> {
 
 async fn page(state: &AppState, caller: &Caller, mut f: HazardFilter, crs: Crs) -> Result<Json<Value>, ApiError> {
     if !narrow(caller, &mut f.street, &mut f.community) {
-        return Ok(Json(json!({"items": [], "next_cursor": null})));
+        return Ok(super::reproject::empty_page());
     }
     let limit = f.limit;
     let items = state.hazards.list(&f).await?;
-    let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|h| h.id.to_string())).flatten();
-    let mut v = json!({"items": items, "next_cursor": next_cursor});
-    super::reproject::out(&mut v, crs);
-    Ok(Json(v))
+    Ok(super::reproject::page(&items, limit, |h| json!(h.id.to_string()), crs))
 }
 
 /// `GET /hazards?bbox=&street=&community=&grid=&status=&category=&overdue=true&limit=&cursor=`, newest first.

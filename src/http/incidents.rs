@@ -116,7 +116,7 @@ async fn list(
     Query(mut q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     if !narrow(&caller, &mut q.street, &mut q.community) {
-        return Ok(Json(json!({"items": [], "next_cursor": null})));
+        return Ok(super::reproject::empty_page());
     }
     let crs = parse_crs(q.crs.as_deref())?;
     let bbox = q.bbox.as_deref().map(|b| super::reproject::bbox_in(b, crs)).transpose()?;
@@ -138,10 +138,7 @@ async fn list(
         limit,
     };
     let items = state.incidents.list(&filter).await?;
-    let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|i| i.id.to_string())).flatten();
-    let mut v = json!({"items": items, "next_cursor": next_cursor});
-    super::reproject::out(&mut v, crs);
-    Ok(Json(v))
+    Ok(super::reproject::page(&items, limit, |i| json!(i.id.to_string()), crs))
 }
 
 async fn read(

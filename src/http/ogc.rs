@@ -212,16 +212,11 @@ async fn item(
         }
     }
     let index = state.locator.current();
-    let li = index.layer(layer);
-    let entry = li
-        .entries()
-        .binary_search_by(|e| e.feature.code.as_str().cmp(feature.as_str()))
-        .map(|i| &li.entries()[i])
-        .map_err(|_| {
-            ApiError::new(StatusCode::NOT_FOUND, "feature_not_found", format!("{id} has no feature {feature:?}"))
-        })?;
+    let found = crate::areas::find(&index, layer, &feature).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "feature_not_found", format!("{id} has no feature {feature:?}"))
+    })?;
     let b = base(&headers);
-    let mut body = feature_json(&entry.feature, crs);
+    let mut body = feature_json(found, crs);
     body["links"] = json!([
         link(format!("{b}/collections/{id}/items/{feature}"), "self", GEOJSON, &feature),
         link(format!("{b}/collections/{id}"), "collection", "application/json", title(layer)),

@@ -185,16 +185,6 @@ fn operation_id(method: &str, path: &str) -> String {
     id
 }
 
-fn needs(access: Access) -> &'static str {
-    match access {
-        Access::Public => "open (no key needed)",
-        Access::Read => "any API key",
-        Access::Report => "a service, dispatcher or gis_admin key",
-        Access::Dispatch => "a dispatcher or gis_admin key",
-        Access::Admin => "a gis_admin key",
-    }
-}
-
 /// The OpenAPI 3.0 document.
 pub(super) fn build() -> Value {
     let mut paths = Map::new();
@@ -220,7 +210,7 @@ pub(super) fn build() -> Value {
         let mut op = json!({
             "tags": [tag],
             "summary": summary,
-            "description": format!("Access: {}.", needs(access)),
+            "description": format!("Access: {}.", access.needs()),
             "operationId": operation_id(method, &openapi_path),
             "parameters": parameters,
             "responses": {

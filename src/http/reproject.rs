@@ -64,6 +64,24 @@ fn positions(v: &mut Value, crs: Crs) {
     }
 }
 
+/// A list answer `{"items", "next_cursor"}` in `crs`: the cursor is the last item's id when the page is full.
+pub(super) fn page<T: serde::Serialize>(
+    items: &[T],
+    limit: u32,
+    cursor_of: impl Fn(&T) -> Value,
+    crs: Crs,
+) -> axum::Json<Value> {
+    let next_cursor = (items.len() == limit as usize).then(|| items.last().map(cursor_of)).flatten();
+    let mut v = serde_json::json!({"items": items, "next_cursor": next_cursor});
+    out(&mut v, crs);
+    axum::Json(v)
+}
+
+/// The answer of a list whose filter asks for something outside the caller's scope.
+pub(super) fn empty_page() -> axum::Json<Value> {
+    axum::Json(serde_json::json!({"items": [], "next_cursor": null}))
+}
+
 /// A `bbox` given in `crs`, as WGS84 corners.
 pub(super) fn bbox_in(raw: &str, crs: Crs) -> Result<[f64; 4], ApiError> {
     let [a, b, c, d] = super::params::bbox_param(raw)?;

@@ -163,7 +163,7 @@ async fn list(
     Query(mut q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     if !narrow(&caller, &mut q.street, &mut q.community) {
-        return Ok(Json(json!({"items": [], "next_cursor": null})));
+        return Ok(super::reproject::empty_page());
     }
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -180,10 +180,7 @@ async fn list(
         limit,
     };
     let items = state.resources.list(&filter).await?;
-    let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|r| r.id)).flatten();
-    let mut v = json!({"items": items, "next_cursor": next_cursor});
-    super::reproject::out(&mut v, crs);
-    Ok(Json(v))
+    Ok(super::reproject::page(&items, limit, |r| json!(r.id), crs))
 }
 
 /// `GET /resources/{id}`.
