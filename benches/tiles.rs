@@ -3,7 +3,8 @@
 //!   sizes (median and largest), over HTTP on loopback against the release binary on SQLite;
 //! - tiles/s with 4 concurrent clients (like `wrk -c4`) for grids at z14 and z10, cold and cached;
 //! - the same tiles from PostGIS `ST_AsMVT(ST_AsMVTGeom(...))` over a GiST-indexed table (what martin runs per
-//!   uncached tile), sequential and with 4 connections, when `GRIDMAP_BENCH_PG` is set;
+//!   uncached tile), sequential and with 4 connections, when `GRIDMAP_BENCH_PG` is set, and martin itself serving
+//!   that table, cache off and on, under the same load;
 //! - `GET /heatmap` and `GET /stats/grids` over 1 000 000 stored incidents on both stores (and the server's RSS),
 //!   and PostGIS `GROUP BY h3` on the same rows.
 //!
@@ -260,6 +261,105 @@ async fn postgis_tiles(pool: &sqlx::PgPool, grids: &std::path::Path, out: &mut s
     }
 }
 
+/// A martin process serving the PostGIS database (its tables auto-published), killed on drop.
+struct Martin(std::process::Child);
+
+impl Drop for Martin {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The martin binary: `$MARTIN`, else target/martin/bin/martin (where scripts/bench-tiles installs it), else PATH.
+fn martin_binary() -> Option<String> {
+    if let Ok(m) = std::env::var("MARTIN") {
+        return Some(m);
+    }
+    let local = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/martin/bin/martin");
+    if local.exists() {
+        return Some(local.display().to_string());
+    }
+    std::process::Command::new("martin").arg("--version").output().ok().map(|_| "martin".to_owned())
+}
+
+async fn start_martin(bin: &str, pg: &str, cache_mb: u32) -> (Martin, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let martin = std::process::Command::new(bin)
+        .args(["--listen-addresses", &format!("127.0.0.1:{port}"), "--cache-size", &cache_mb.to_string(), pg])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(Martin)
+        .expect("start martin");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{base}/catalog")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return (martin, base);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("martin did not come up on {base}");
+}
+
+/// martin (uncached and with its cache) serving the same `bench_tile_grids` table PostGIS was measured on: latency
+/// and sizes per zoom, and tiles/s under the same load as gridmap.
+async fn martin_tiles(pg: &str, out: &mut serde_json::Map<String, Value>) {
+    let Some(bin) = martin_binary() else {
+        println!("martin not found (scripts/bench-tiles installs it): martin comparison skipped");
+        return;
+    };
+    let version = std::process::Command::new(&bin)
+        .arg("--version")
+        .output()
+        .map_or_else(|_| "?".to_owned(), |o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    out.insert("martin_version".into(), json!(version));
+    let client = reqwest::Client::new();
+    let (cold_server, cold) = start_martin(&bin, pg, 0).await;
+    let (warm_server, warm) = start_martin(&bin, pg, 1024).await;
+    for z in 10..=16u8 {
+        let tiles = tile_set(z);
+        let mut lat = Vec::new();
+        let mut sizes = Vec::new();
+        for &(z, x, y) in &tiles {
+            let (d, n) = get(&client, &format!("{cold}/bench_tile_grids/{z}/{x}/{y}")).await;
+            lat.push(ms(d));
+            sizes.push(n);
+        }
+        lat.sort_by(f64::total_cmp);
+        sizes.sort_unstable();
+        println!(
+            "martin grids z{z} (cache off): p50 {:.2} ms, p99 {:.2} ms, median {} B, largest {} B",
+            pct(&lat, 0.5),
+            pct(&lat, 0.99),
+            sizes[sizes.len() / 2],
+            sizes[sizes.len() - 1]
+        );
+        out.insert(
+            format!("martin_grids_z{z}"),
+            json!({"p50_ms": pct(&lat, 0.5), "p99_ms": pct(&lat, 0.99), "median_bytes": sizes[sizes.len() / 2],
+                   "largest_bytes": sizes[sizes.len() - 1]}),
+        );
+    }
+    for z in [10u8, 14] {
+        let paths: Vec<String> = tile_set(z).iter().map(|(z, x, y)| format!("/bench_tile_grids/{z}/{x}/{y}")).collect();
+        let with = |base: &str| Arc::new(paths.iter().map(|u| format!("{base}{u}")).collect::<Vec<_>>());
+        // Warm martin's cache with every tile once before the cached run.
+        for u in with(&warm).iter() {
+            get(&client, u).await;
+        }
+        let (cold_rate, cached_rate, tool) = match (wrk(&cold, &paths, LOAD_S), wrk(&warm, &paths, LOAD_S)) {
+            (Some(c), Some(w)) => (c, w, "wrk -t2 -c4"),
+            _ => (load(4, LOAD_S, with(&cold)).await, load(4, LOAD_S, with(&warm)).await, "4 reqwest clients"),
+        };
+        println!("martin grids z{z}, {tool}: cold {cold_rate:.0} tiles/s, cached {cached_rate:.0} tiles/s");
+        out.insert(format!("martin_grids_z{z}_cold_tiles_per_s"), json!(cold_rate.round()));
+        out.insert(format!("martin_grids_z{z}_cached_tiles_per_s"), json!(cached_rate.round()));
+    }
+    drop((cold_server, warm_server));
+}
+
 /// Writes `INCIDENTS` incidents straight into a gridmap store's table (seeded positions over the city, geocoded to
 /// street/community/grid, H3 res 10).
 async fn seed_incidents(db: &str, index: &gridmap::index::BoundaryIndex) {
@@ -393,6 +493,7 @@ fn main() {
         if let Some(pg) = &pg {
             let pool = sqlx::PgPool::connect(pg).await.expect("connect");
             postgis_tiles(&pool, &files[2], &mut out).await;
+            martin_tiles(pg, &mut out).await;
         } else {
             println!("GRIDMAP_BENCH_PG is not set: PostGIS comparison skipped (scripts/bench-tiles sets it)");
         }

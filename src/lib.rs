@@ -39,6 +39,8 @@ pub mod layers;
 pub mod locate;
 /// Prometheus metrics.
 pub mod metrics;
+/// English display names (the file's or pinyin) for labels.
+pub mod names;
 /// OGC API – Features over the boundary layers.
 pub mod ogc;
 /// Patrol tracks and per-grid coverage.

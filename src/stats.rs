@@ -1,6 +1,9 @@
 //! Per-grid statistics for choropleths and the grid/community/street scoring the district does: incident counts,
-//! density per km², open vs closed, median time to close. Counts come from the in-memory incident ledger, areas from
-//! the served generation's polygons, so every grid is listed, including those without incidents.
+//! density per km², open vs closed, median time to close, patrol coverage. Counts come from the in-memory incident
+//! ledger, areas from the served generation's polygons, so every grid is listed, including those without incidents;
+//! coverage from the stored patrol cells (see [`crate::patrols::PatrolService::coverage_by_grid`]).
+
+use std::collections::HashMap;
 
 use geo::ChamberlainDuquetteArea;
 use serde::Serialize;
@@ -8,6 +11,7 @@ use serde::Serialize;
 use crate::incidents::{IncidentFilter, Ledger};
 use crate::index::BoundaryIndex;
 use crate::layers::Layer;
+use crate::patrols::GridCoverage;
 
 /// One grid's figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,10 +34,21 @@ pub struct GridStats {
     pub per_km2: f64,
     /// Median seconds from report to close over the closed ones.
     pub median_close_s: Option<f64>,
+    /// Patrol cells of the grid (H3 resolution 11, centre inside).
+    pub patrol_cells: usize,
+    /// Of those, reached by a patrol in the period.
+    pub patrol_cells_visited: usize,
+    /// `patrol_cells_visited / patrol_cells`; `None` for a grid too small to hold a cell centre.
+    pub patrol_coverage: Option<f64>,
 }
 
 /// Figures for every grid of the served generation over the incidents matching `filter`, in code order.
-pub fn grids(index: &BoundaryIndex, ledger: &Ledger, filter: &IncidentFilter) -> Vec<GridStats> {
+pub fn grids(
+    index: &BoundaryIndex,
+    ledger: &Ledger,
+    filter: &IncidentFilter,
+    patrols: &HashMap<String, GridCoverage>,
+) -> Vec<GridStats> {
     let mut tallies = ledger.tally_by_grid(filter);
     index
         .layer(Layer::Grids)
@@ -43,6 +58,7 @@ pub fn grids(index: &BoundaryIndex, ledger: &Ledger, filter: &IncidentFilter) ->
             let f = &e.feature;
             let area_km2 = f.geometry.chamberlain_duquette_unsigned_area() / 1e6;
             let mut t = tallies.remove(&f.code).unwrap_or_default();
+            let cover = patrols.get(&f.code).copied().unwrap_or_default();
             GridStats {
                 code: f.code.clone(),
                 name: f.name.clone(),
@@ -53,6 +69,9 @@ pub fn grids(index: &BoundaryIndex, ledger: &Ledger, filter: &IncidentFilter) ->
                 closed: t.closed,
                 per_km2: if area_km2 > 0.0 { t.total as f64 / area_km2 } else { 0.0 },
                 median_close_s: median(&mut t.close_s),
+                patrol_cells: cover.cells_total,
+                patrol_cells_visited: cover.cells_visited,
+                patrol_coverage: (cover.cells_total > 0).then(|| cover.cells_visited as f64 / cover.cells_total as f64),
             }
         })
         .collect()

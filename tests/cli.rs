@@ -276,8 +276,119 @@ async fn gpx_tracks_import_as_patrols(db: &str) {
     assert!(err.contains("responder 7 does not exist"), "{err}");
 }
 
+/// A PMTiles v3 archive read by the spec (not by the crate that wrote it): header fields, directory entries
+/// (tile id, run length, offset, length), metadata JSON.
+struct Archive {
+    bytes: Vec<u8>,
+    entries: Vec<(u64, u64, u64, u64)>,
+    metadata: Value,
+}
+
+fn gunzip(b: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b).read_to_end(&mut out).expect("gzip");
+    out
+}
+
+fn read_pmtiles(bytes: Vec<u8>) -> Archive {
+    assert_eq!(&bytes[..7], b"PMTiles", "magic");
+    assert_eq!(bytes[7], 3, "version");
+    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
+    let (root_off, root_len, meta_off, meta_len) = (u64_at(8), u64_at(16), u64_at(24), u64_at(32));
+    assert_eq!(u64_at(48), 0, "no leaf directories for an archive this small");
+    assert_eq!((bytes[97], bytes[98], bytes[99]), (2, 2, 1), "gzip directories, gzip tiles, MVT");
+    let dir = gunzip(&bytes[root_off as usize..(root_off + root_len) as usize]);
+    let mut at = 0;
+    let mut varint = || {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let b = dir[at];
+            at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b < 0x80 {
+                return v;
+            }
+        }
+    };
+    let n = varint() as usize;
+    let mut ids = Vec::with_capacity(n);
+    let mut last = 0;
+    for _ in 0..n {
+        last += varint();
+        ids.push(last);
+    }
+    let runs: Vec<u64> = (0..n).map(|_| varint()).collect();
+    let lengths: Vec<u64> = (0..n).map(|_| varint()).collect();
+    let mut entries: Vec<(u64, u64, u64, u64)> = Vec::with_capacity(n);
+    for i in 0..n {
+        let raw = varint();
+        let offset = if raw == 0 && i > 0 { entries[i - 1].2 + entries[i - 1].3 } else { raw - 1 };
+        entries.push((ids[i], runs[i], offset, lengths[i]));
+    }
+    let metadata = serde_json::from_slice(&gunzip(&bytes[meta_off as usize..(meta_off + meta_len) as usize]))
+        .expect("metadata JSON");
+    Archive { bytes, entries, metadata }
+}
+
+impl Archive {
+    fn tile(&self, entry: usize) -> Vec<u8> {
+        let data = u64::from_le_bytes(self.bytes[56..64].try_into().expect("8 bytes"));
+        let (_, _, offset, length) = self.entries[entry];
+        gunzip(&self.bytes[(data + offset) as usize..(data + offset + length) as usize])
+    }
+}
+
+async fn export_tiles_writes_a_pmtiles_archive(db: &str) {
+    use geozero::mvt::{Message, Tile};
+    import_sample(db);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("qinhuai.pmtiles");
+    let out_s = out.display().to_string();
+    let args = ["export-tiles", "--layers", "streets,grids", "--minzoom", "11", "--maxzoom", "14", "--out", &out_s];
+    let (code, stdout, err) = gridmap(&[&args[..], &["--db", db]].concat());
+    assert_eq!(code, 0, "{stdout}{err}");
+    let archive = read_pmtiles(std::fs::read(&out).expect("archive"));
+    assert_eq!((archive.bytes[100], archive.bytes[101]), (11, 14), "zoom range");
+    let written = archive.entries.iter().map(|e| e.1).sum::<u64>();
+    assert!(stdout.contains(&format!("({written} of ")), "{stdout}");
+    let ids: Vec<&str> = archive.metadata["vector_layers"]
+        .as_array()
+        .expect("vector_layers")
+        .iter()
+        .map(|l| l["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["streets", "grids"]);
+    // Every tile is one MVT holding the two layers; together the tiles hold every grid of the sample.
+    let mut grids = std::collections::BTreeSet::new();
+    for i in 0..archive.entries.len() {
+        let tile = Tile::decode(archive.tile(i).as_slice()).expect("MVT");
+        for layer in &tile.layers {
+            assert!(["streets", "grids"].contains(&layer.name.as_str()), "{}", layer.name);
+            if layer.name == "grids" {
+                let code = layer.keys.iter().position(|k| k == "code").expect("code key") as u32;
+                for f in &layer.features {
+                    let kv = f.tags.chunks(2).find(|kv| kv[0] == code).expect("every grid has a code");
+                    grids.insert(layer.values[kv[1] as usize].string_value.clone().expect("a string code"));
+                }
+            }
+        }
+    }
+    assert_eq!(grids.len(), 756, "every sample grid is in the archive");
+
+    // Too deep for the boundary layers: refused, nothing written.
+    let bad = dir.path().join("deep.pmtiles");
+    let bad_s = bad.display().to_string();
+    let (code, _, err) = gridmap(&["export-tiles", "--maxzoom", "19", "--out", &bad_s, "--db", db]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("cut down to zoom 18"), "{err}");
+    assert!(!bad.exists() && !dir.path().join("deep.pmtiles.partial").exists());
+}
+
 both_stores!(
     drill_rosters_load_all_or_nothing,
+    export_tiles_writes_a_pmtiles_archive,
     gpx_tracks_import_as_patrols,
     import_activate_and_rollback,
     json_report_and_dry_run,

@@ -93,6 +93,30 @@ async fn coverage_grows_as_the_grid_is_walked(url: &str) {
     let (_, after) = get(&s, &path).await;
     let visited = after["cells_visited"].as_u64().expect("visited");
     assert!(visited > 0 && visited < total, "one line covers part of the grid: {visited} of {total}");
+    // /stats/grids gives every grid's coverage at once: the same figures as each grid's own coverage.
+    let (st, stats) = get(&s, "/api/v1/stats/grids").await;
+    assert_eq!(st, 200, "{stats}");
+    let rows = stats["grids"].as_array().expect("grids");
+    let mut codes: HashSet<&str> =
+        p["grids"].as_array().expect("grids").iter().filter_map(|g| g["code"].as_str()).collect();
+    codes.extend(
+        rows.iter().filter(|r| r["patrol_cells_visited"].as_u64() > Some(0)).filter_map(|r| r["code"].as_str()),
+    );
+    assert!(codes.contains(grid.as_str()));
+    for code in codes {
+        let (_, own) = get(&s, &format!("/api/v1/grids/{code}/patrol-coverage")).await;
+        let row = rows.iter().find(|r| r["code"] == code).expect("listed");
+        assert_eq!(
+            (&row["patrol_cells"], &row["patrol_cells_visited"]),
+            (&own["cells_total"], &own["cells_visited"]),
+            "{code}"
+        );
+        assert!(
+            (row["patrol_coverage"].as_f64().expect("share") - own["share"].as_f64().expect("share")).abs() < 1e-12
+        );
+    }
+    let (_, old) = get(&s, "/api/v1/stats/grids?to=2020-01-01T00:00:00Z").await;
+    assert!(old["grids"].as_array().expect("grids").iter().all(|r| r["patrol_cells_visited"] == 0));
     let unvisited: HashSet<String> = after["unvisited"]["features"]
         .as_array()
         .expect("features")

@@ -275,6 +275,9 @@ async fn tile_headers_and_documents(url: &str) {
     // Every name attribute is there and non-empty.
     assert!(attr_values(&plain, "name").iter().all(|n| !n.is_empty()));
     assert!(!attr_values(&plain, "parent_code").is_empty());
+    // English names beside them: pinyin with the administrative word translated (the sample has no English names).
+    let english = attr_values(&plain, "name_en");
+    assert!(!english.is_empty() && english.iter().all(|n| n.contains(" Community")), "{english:?}");
 
     // Far from Nanjing: empty → 204.
     let (status, body, _) = fetch(&s.base, "/tiles/grids/14/0/0.mvt", &[]).await;
@@ -308,6 +311,20 @@ async fn tile_headers_and_documents(url: &str) {
         let src = l["source"].as_str().expect("source");
         assert!(style["sources"].get(src).is_some(), "layer {} uses unknown source {src}", l["id"]);
     }
+    // Labels: Chinese names by default, English with lang=en; no glyphs URL (the browser's fonts draw them).
+    let labels = |style: &Value| -> Vec<String> {
+        let layers = style["layers"].as_array().expect("layers");
+        layers.iter().filter(|l| l["type"] == "symbol").map(|l| l["layout"]["text-field"].to_string()).collect()
+    };
+    assert!(style.get("glyphs").is_none());
+    let zh = labels(&style);
+    assert_eq!(zh.len(), 3, "street, community and grid labels");
+    assert!(zh.iter().all(|f| f.contains("\"name\"") && !f.contains("name_en")), "{zh:?}");
+    let (status, en) = call(Method::GET, s.url("/tiles/style.json?lang=en"), None).await;
+    assert_eq!(status, 200);
+    assert!(labels(&en).iter().all(|f| f.contains("name_en")), "{:?}", labels(&en));
+    let (status, body) = call(Method::GET, s.url("/tiles/style.json?lang=fr"), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_lang")), "{body}");
 }
 
 /// Seeded incident locations over the sample's bbox.

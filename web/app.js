@@ -104,6 +104,13 @@ function applyLang() {
   buildToggles();
   refreshQueue();
   if (selected) showIncident(selected);
+  labelLang();
+}
+// Boundary labels follow the language: name (Chinese) or name_en (the file's English name, else pinyin).
+function labelLang() {
+  if (!map || !map.getStyle()) return;
+  const field = lang === 'en' ? ['coalesce', ['get', 'name_en'], ['get', 'name'], ['get', 'code']] : ['coalesce', ['get', 'name'], ['get', 'code']];
+  map.getStyle().layers.filter((l) => l.metadata?.['gridmap:label']).forEach((l) => map.setLayoutProperty(l.id, 'text-field', field));
 }
 $('#key').addEventListener('click', () => { if (askKey()) location.reload(); });
 $('#key').classList.toggle('set', !!apiKey);
@@ -124,7 +131,7 @@ async function startMap() {
   const layers = await api('/layers');
   const streets = layers.layers.find((l) => l.name === 'streets');
   const view = streets?.bbox && !location.hash ? { bounds: streets.bbox, fitBoundsOptions: { padding: 20 } } : { center: [118.79, 32.02], zoom: 12 };
-  map = new maplibregl.Map({ container: 'map', style: '/tiles/style.json', hash: true, attributionControl: false,
+  map = new maplibregl.Map({ container: 'map', style: `/tiles/style.json?lang=${lang}`, hash: true, attributionControl: false,
     // Item tiles need the key; other hosts (a raster base map) never see it.
     transformRequest: (url) => (apiKey && url.startsWith(location.origin) ? { url, headers: authHeaders() } : { url }),
     localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif", ...view });

@@ -1,8 +1,9 @@
 //! The `gridmap` command line: `serve`, `import`, `generations`, `activate`, `rollback`, `load-responders`,
-//! `import-track`, `keys`.
+//! `import-track`, `keys`, `export-tiles`.
 
 mod boundaries;
 mod config;
+mod export;
 mod keys;
 mod patrols;
 mod responders;
@@ -90,6 +91,8 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Write the served vector tiles of chosen layers, zooms and area to a PMTiles v3 archive (offline terminals).
+    ExportTiles(export::ExportArgs),
     /// Add responders from a CSV or GeoJSON roster (a drill set), all or none. A running server sees them after a
     /// restart; `POST /api/v1/responders/load` loads into a running one.
     LoadResponders {
@@ -264,6 +267,7 @@ pub fn run() -> ExitCode {
             Command::Keys(command) => keys::run(command).await,
             Command::ImportTrack { file, responder, db } => patrols::import_track(&db.db, &file, responder).await,
             Command::LoadResponders { file, crs, db } => responders::load(&db.db, &file, &crs).await,
+            Command::ExportTiles(args) => export::run(args).await,
         }
     });
     result.unwrap_or_else(|e| {

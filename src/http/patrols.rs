@@ -31,6 +31,7 @@ impl From<PatrolError> for ApiError {
             PatrolError::UnknownResponder(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_responder"),
             PatrolError::UnknownGrid(_) => (StatusCode::NOT_FOUND, "grid_not_found"),
             PatrolError::Store(s) => return ApiError::internal(s),
+            PatrolError::Task(_) => return ApiError::internal(&e),
         };
         ApiError::new(status, code, e.to_string())
     }

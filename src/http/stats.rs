@@ -1,4 +1,5 @@
-//! `GET /stats/grids`: per-grid figures for a period, usable as a choropleth (join on `code`).
+//! `GET /stats/grids`: per-grid figures for a period (incidents and patrol coverage), usable as a choropleth (join on
+//! `code`).
 
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -29,9 +30,10 @@ async fn grids(State(state): State<AppState>, Query(p): Query<Params>) -> Result
         category: p.category,
         ..IncidentFilter::default()
     };
+    let patrols = state.patrols.coverage_by_grid(filter.from, filter.to).await?;
     let index = state.locator.current();
     let ledger = state.incidents.clone();
-    let rows = tokio::task::spawn_blocking(move || crate::stats::grids(&index, ledger.ledger(), &filter))
+    let rows = tokio::task::spawn_blocking(move || crate::stats::grids(&index, ledger.ledger(), &filter, &patrols))
         .await
         .map_err(|e| ApiError::internal(&e))?;
     Ok(Json(json!({"generation": state.locator.current().generation(), "grids": rows})))

@@ -1,7 +1,7 @@
 //! `/tiles`: vector tiles, TileJSON per layer and the MapLibre style. Tiles answer 204 when empty, carry an ETag
 //! (304 on a match) and `Cache-Control: no-cache` so a client always revalidates and never shows a stale boundary.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -77,16 +77,27 @@ async fn tile(
     Ok((out, rendered.mvt.clone()).into_response())
 }
 
-/// `{layer}.json` (TileJSON 3.0) or `style.json`.
+/// `{layer}.json` (TileJSON 3.0) or `style.json` (`?lang=en` for English labels).
 async fn document(
     State(state): State<AppState>,
     Path(file): Path<String>,
+    Query(query): Query<DocumentQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let base = base_url(&headers);
     if file == "style.json" {
         let mut style: Value =
             serde_json::from_str(&STYLE.replace("{base}", &base)).map_err(|e| ApiError::internal(&e))?;
+        let english = match query.lang.as_deref() {
+            None | Some("zh") => false,
+            Some("en") => true,
+            Some(other) => {
+                return Err(ApiError::bad_request("invalid_lang", format!("lang={other:?}: expected zh or en")));
+            }
+        };
+        if english {
+            english_labels(&mut style);
+        }
         // Sources carry their TileJSON inline: a client starts fetching tiles one round trip sooner.
         if let Some(sources) = style["sources"].as_object_mut() {
             for (name, source) in sources.iter_mut() {
@@ -110,6 +121,20 @@ async fn document(
     };
     let layer = layer_param(name)?;
     Ok(Json(tilejson(&state, layer, &base)).into_response())
+}
+
+/// `?lang=` of the style (zh, the default, or en).
+#[derive(Debug, serde::Deserialize)]
+struct DocumentQuery {
+    lang: Option<String>,
+}
+
+/// Label layers (metadata `gridmap:label`) show `name_en`, falling back to `name` and `code`.
+fn english_labels(style: &mut Value) {
+    let Some(layers) = style["layers"].as_array_mut() else { return };
+    for layer in layers.iter_mut().filter(|l| l["metadata"]["gridmap:label"] == json!(true)) {
+        layer["layout"]["text-field"] = json!(["coalesce", ["get", "name_en"], ["get", "name"], ["get", "code"]]);
+    }
 }
 
 fn tilejson(state: &AppState, layer: TileLayer, base: &str) -> Value {

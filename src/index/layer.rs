@@ -13,6 +13,8 @@ use crate::layers::{Feature, Layer};
 pub struct AreaEntry {
     /// The stored feature.
     pub feature: Feature,
+    /// English display name (the file's, or the name in pinyin): the style's English labels.
+    pub name_en: String,
     area: PreparedArea,
 }
 
@@ -43,7 +45,8 @@ impl LayerIndex {
             .into_iter()
             .filter_map(|feature| {
                 let area = PreparedArea::new(&feature.geometry)?;
-                Some(AreaEntry { feature, area })
+                let name_en = crate::names::english_name(&feature.name, &feature.properties);
+                Some(AreaEntry { feature, name_en, area })
             })
             .collect();
         let boxes = entries

@@ -4,7 +4,8 @@
 mod gpx;
 mod track;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use h3o::CellIndex;
 use serde::Serialize;
@@ -14,6 +15,7 @@ pub use gpx::{GpxError, read_gpx};
 pub use track::{Covered, Fix, MAX_FIXES, PATROL_RESOLUTION, TrackError, VisitedCell, check, cover, grid_cells};
 
 use crate::events::Events;
+use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::Locator;
 use crate::responders::ResponderId;
@@ -34,6 +36,9 @@ pub enum PatrolError {
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
+    /// A background computation died.
+    #[error("patrol coverage task failed: {0}")]
+    Task(String),
 }
 
 impl From<StoreError> for PatrolError {
@@ -97,18 +102,80 @@ pub struct Unpatrolled {
     pub community_code: Option<String>,
 }
 
+/// Cells per grid of one generation's index (kept until the next activation).
+type CellTotals = (Arc<BoundaryIndex>, Arc<HashMap<String, usize>>);
+
+/// A grid's patrol coverage in a period, for every grid at once (`/stats/grids`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GridCoverage {
+    /// Cells of the grid at [`PATROL_RESOLUTION`] (centre inside).
+    pub cells_total: usize,
+    /// Of those, reached by a patrol in the period.
+    pub cells_visited: usize,
+}
+
 /// Patrol operations over the store and the live boundary index.
 #[derive(Debug)]
 pub struct PatrolService {
     store: Arc<dyn Store>,
     locator: Arc<Locator>,
     events: Events,
+    cell_totals: Mutex<Option<CellTotals>>,
 }
 
 impl PatrolService {
     /// A service.
     pub fn new(store: Arc<dyn Store>, locator: Arc<Locator>, events: Events) -> Self {
-        Self { store, locator, events }
+        Self { store, locator, events, cell_totals: Mutex::new(None) }
+    }
+
+    /// Coverage of every grid of the served generation in `[from, to)` (unbounded ends when `None`): the same
+    /// figures as [`PatrolService::coverage`] gives grid by grid. A visited cell counts for the grid its centre is in.
+    pub async fn coverage_by_grid(
+        &self,
+        from: Option<OffsetDateTime>,
+        to: Option<OffsetDateTime>,
+    ) -> Result<HashMap<String, GridCoverage>, PatrolError> {
+        let index = self.locator.current();
+        let totals = self.cell_totals(&index).await?;
+        let visited = self.store.patrol_cell_counts(from, to, None).await?;
+        let mut out: HashMap<String, GridCoverage> =
+            totals.iter().map(|(code, n)| (code.clone(), GridCoverage { cells_total: *n, cells_visited: 0 })).collect();
+        let grids = index.layer(Layer::Grids);
+        for (cell, _) in visited {
+            let Ok(cell) = cell.parse::<CellIndex>() else { continue };
+            let centre = h3o::LatLng::from(cell);
+            let p = geo::Coord { x: centre.lng(), y: centre.lat() };
+            if let Some(g) = grids.code_at(p).and_then(|code| out.get_mut(code)) {
+                g.cells_visited = (g.cells_visited + 1).min(g.cells_total);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Cells per grid of `index`, computed once per generation (off the async threads).
+    async fn cell_totals(&self, index: &Arc<BoundaryIndex>) -> Result<Arc<HashMap<String, usize>>, PatrolError> {
+        if let Ok(cached) = self.cell_totals.lock()
+            && let Some((of, totals)) = cached.as_ref()
+            && Arc::ptr_eq(of, index)
+        {
+            return Ok(totals.clone());
+        }
+        let of = index.clone();
+        let totals = tokio::task::spawn_blocking(move || {
+            of.layer(Layer::Grids)
+                .entries()
+                .iter()
+                .map(|e| (e.feature.code.clone(), grid_cells(&e.feature.geometry).len()))
+                .collect::<HashMap<_, _>>()
+        })
+        .await
+        .map_err(|e| PatrolError::Task(e.to_string()))?;
+        let totals = Arc::new(totals);
+        if let Ok(mut cached) = self.cell_totals.lock() {
+            *cached = Some((index.clone(), totals.clone()));
+        }
+        Ok(totals)
     }
 
     /// Checks, geocodes and stores a track.

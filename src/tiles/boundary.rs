@@ -22,7 +22,7 @@ struct LayerShapes {
     zooms: [OnceLock<ZoomShapes>; BOUNDARY_MAX_ZOOM as usize + 1],
 }
 
-/// Whether features carry `name` at zoom `z`: from the zoom their labels are drawn at (grids 13, communities 11,
+/// Whether features carry `name` and `name_en` at zoom `z`: from the zoom their labels are drawn at (grids 13, communities 11,
 /// streets always). Below it, names would be most of a tile's bytes and are never shown; a click asks `/locate`.
 pub fn names_at(layer: Layer, z: u8) -> bool {
     match layer {
@@ -103,10 +103,12 @@ impl BoundaryTiles {
             if polygons.is_empty() {
                 continue;
             }
-            let f = &li.entry(position).feature;
+            let entry = li.entry(position);
+            let f = &entry.feature;
             let mut attrs = vec![("code", Attr::Str(&f.code))];
             if names_at(layer, tile.z()) {
                 attrs.push(("name", Attr::Str(&f.name)));
+                attrs.push(("name_en", Attr::Str(&entry.name_en)));
             }
             if let Some(parent) = &f.parent_code {
                 attrs.push(("parent_code", Attr::Str(parent)));

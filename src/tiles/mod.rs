@@ -5,6 +5,7 @@
 mod boundary;
 mod cache;
 mod clip;
+pub mod export;
 mod hexagons;
 pub mod mercator;
 mod mvt;
@@ -84,7 +85,9 @@ impl TileLayer {
     /// Attribute names and types, for TileJSON's `vector_layers`.
     pub fn fields(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            TileLayer::Boundary(_) => &[("code", "String"), ("name", "String"), ("parent_code", "String")],
+            TileLayer::Boundary(_) => {
+                &[("code", "String"), ("name", "String"), ("name_en", "String"), ("parent_code", "String")]
+            }
             TileLayer::Incidents => &[
                 ("id", "Number"),
                 ("category", "String"),

@@ -52,6 +52,11 @@ try {
   const grids = await rendered(a.page, 'grids-fill', {});
   if (grids < 10) throw new Error(`only ${grids} grid polygons drawn`);
   step(`${a.tiles.length} tile requests (${a.tiles.filter((s) => s === 200).length} × 200), ${grids} grid polygons drawn`);
+  // Labels are drawn without a glyph server (the browser's fonts): street names in Chinese.
+  const streetLabels = await a.page.evaluate(() => window.gridmapMap.queryRenderedFeatures({ layers: ['streets-label'] })
+    .map((f) => f.properties.name));
+  if (!streetLabels.length || !streetLabels.every((n) => /\p{Script=Han}/u.test(n))) throw new Error(`street labels ${streetLabels}`);
+  step(`${streetLabels.length} street labels drawn (e.g. ${streetLabels[0]})`);
   await shot(a.page, 'map');
 
   // 2. Clicking a known point shows its grid.
@@ -137,6 +142,15 @@ try {
   // 7. English switch.
   await a.page.click('#lang');
   await a.page.waitForFunction(() => document.querySelector('[data-i18n=queue]').textContent === 'Incidents');
+  // Boundary labels switch to name_en (pinyin when the file has no English name).
+  const field = await a.page.evaluate(() => JSON.stringify(window.gridmapMap.getLayoutProperty('streets-label', 'text-field')));
+  if (!field.includes('name_en')) throw new Error(`street labels after the switch: ${field}`);
+  await a.page.evaluate((ll) => window.gridmapMap.jumpTo({ center: ll, zoom: 13 }), fx.point);
+  await idle(a.page);
+  const english = await a.page.evaluate(() => window.gridmapMap.queryRenderedFeatures({ layers: ['streets-label'] })
+    .map((f) => f.properties.name_en));
+  if (!english.length || !english.every((n) => /^[A-Za-z]/.test(n))) throw new Error(`English street labels ${english}`);
+  step(`English labels: ${english.slice(0, 3).join(', ')}`);
   await shot(a.page, 'english');
   console.log(JSON.stringify({ first_render_ms: firstIdle, incident: incidentId, responder: created.id }));
 } catch (e) {
