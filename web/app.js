@@ -19,6 +19,9 @@ const T = {
     streets: '街道', communities: '社区', grids: '网格', incidents: '事件', hazards: '安全隐患', resources: '处置力量', heatmap: '热力图',
     assigned: '已指派', fields: '文件字段', locate: '定位', replace: '改派', additional: '增派', release: '释放',
     onIt: '处置人员', why: '推荐理由', fix: '定位于', ago: '秒前',
+    analysis: '专题分析', period: '时间范围', choropleth: '网格专题图', off: '关闭', patrols: '巡查轨迹', days: '天', allTime: '全部',
+    perKm2: '事件密度 (每平方公里)', openCount: '未办结事件数', patrolCoverage: '巡查覆盖率', coverage: '巡查覆盖', cells: '个单元',
+    showUnvisited: '显示未巡查区域', hideUnvisited: '隐藏未巡查区域',
   },
   en: {
     title: 'Grid dispatch console', dispatch: 'Dispatch', gis: 'Boundaries', offline: 'offline', online: 'live', apiKey: 'Key', askKey: 'This server needs an API key (gridmap keys create):', queue: 'Incidents',
@@ -35,6 +38,9 @@ const T = {
     generation: 'generation', noCandidates: 'No available responder nearby', streets: 'Streets', communities: 'Communities',
     grids: 'Grids', incidents: 'Incidents', hazards: 'Hazards', resources: 'Responders', heatmap: 'Heatmap', assigned: 'Assigned', fields: 'File fields',
     locate: 'show', replace: 'Reassign', additional: 'Send also', release: 'Release', onIt: 'Assigned', why: 'Why', fix: 'fix', ago: 's ago',
+    analysis: 'Analysis', period: 'Period', choropleth: 'Grid choropleth', off: 'off', patrols: 'Patrols', days: 'days', allTime: 'all time',
+    perKm2: 'Incidents per km²', openCount: 'Open incidents', patrolCoverage: 'Patrol coverage', coverage: 'Patrol coverage', cells: 'cells',
+    showUnvisited: 'Show unpatrolled cells', hideUnvisited: 'Hide unpatrolled cells',
   },
 };
 const STATUSES = ['reported', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
@@ -105,6 +111,7 @@ function applyLang() {
   refreshQueue();
   if (selected) showIncident(selected);
   labelLang();
+  fillAnalysis();
 }
 // Boundary labels follow the language: name (Chinese) or name_en (the file's English name, else pinyin).
 function labelLang() {
@@ -140,7 +147,8 @@ async function startMap() {
   window.gridmapMap = map;
   // First complete render (style, tiles, paint), in ms since navigation start: the console's load-time figure.
   map.once('idle', () => { document.body.dataset.firstIdleMs = String(Math.round(performance.now())); });
-  map.once('load', () => { buildToggles(); document.body.dataset.mapReady = 'true'; });
+  map.once('load', () => { buildToggles(); addAnalysisLayers(); document.body.dataset.mapReady = 'true'; });
+  map.on('moveend', () => { if ($('#heat-source').value) soon(refreshHeat, 'heat'); });
   map.on('click', onMapClick);
   showGeneration(layers.generation);
 }
@@ -184,13 +192,94 @@ async function showPlace(lon, lat) {
     const list = (roster.items || roster).filter((r) => r.home_grid === loc.grid.code);
     html += `<h2>${esc(t('workers'))}</h2>` + (list.length ? list.map((r) => `<div>${esc(r.name)} ${badge(r.status)}</div>`).join('') : `<p class="muted">${esc(t('none'))}</p>`);
     html += `<h2>${esc(t('openItems'))}</h2>` + (open.items.length ? open.items.map((i) => `<div><a href="#" data-incident="${i.id}">#${i.id} ${esc(catLabel(i.category))}</a> ${badge(i.status)}</div>`).join('') : `<p class="muted">${esc(t('none'))}</p>`);
+    const cov = await api(`/grids/${encodeURIComponent(loc.grid.code)}/patrol-coverage?${periodQuery() || 'from=1970-01-01T00:00:00Z'}`);
+    placeCoverage = cov;
+    html += `<div class="coverage" id="place-coverage">${esc(t('coverage'))} <b>${Math.round(cov.share * 100)}%</b> <span class="muted">(${cov.cells_visited}/${cov.cells_total} ${esc(t('cells'))}, ${esc(periodLabel())})</span>` +
+      (cov.cells_visited < cov.cells_total ? `<button type="button" id="unvisited">${esc(t('showUnvisited'))}</button>` : '') + '</div>';
   } else {
     html += `<p class="muted">${esc(t('outside'))}</p>`;
   }
   card.innerHTML = html;
   card.hidden = false;
   card.dataset.grid = loc.grid?.code || '';
+  map.getSource('unvisited')?.setData(EMPTY);
 }
+let placeCoverage = null;
+$('#place').addEventListener('click', (e) => {
+  if (e.target.id !== 'unvisited' || !placeCoverage) return;
+  const shown = e.target.dataset.shown === '1';
+  map.getSource('unvisited').setData(shown ? EMPTY : placeCoverage.unvisited);
+  e.target.dataset.shown = shown ? '' : '1';
+  e.target.textContent = t(shown ? 'showUnvisited' : 'hideUnvisited');
+});
+
+// ---- analysis: heatmap (incidents, hazards or patrols over a period) and a grid choropleth from /stats/grids ----
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const PERIODS = [1, 7, 30, 90, 365, null]; // days; null: all time
+const METRICS = { per_km2: 'perKm2', open: 'openCount', patrol_coverage: 'patrolCoverage' };
+const RAMP = ['#fff5eb', '#fd8d3c', '#7f2704'];
+const periodDays = () => PERIODS[Number($('#period').value)];
+const periodLabel = () => (periodDays() ? `${periodDays()} ${t('days')}` : t('allTime'));
+function periodQuery() {
+  const days = periodDays();
+  return days ? `from=${new Date(Date.now() - days * 86400e3).toISOString()}` : '';
+}
+function fillAnalysis() {
+  const keepHeat = $('#heat-source').value; const keepMetric = $('#choro-metric').value;
+  $('#heat-source').innerHTML = `<option value="">${esc(t('off'))}</option>` + ['incidents', 'hazards', 'patrols'].map((s) => `<option value="${s}">${esc(t(s))}</option>`).join('');
+  $('#choro-metric').innerHTML = `<option value="">${esc(t('off'))}</option>` + Object.entries(METRICS).map(([k, v]) => `<option value="${k}">${esc(t(v))}</option>`).join('');
+  $('#heat-source').value = keepHeat; $('#choro-metric').value = keepMetric;
+  $('#period-label').textContent = periodLabel();
+}
+function addAnalysisLayers() {
+  const ramp = (v) => ['interpolate', ['linear'], v, 0, RAMP[0], 0.5, RAMP[1], 1, RAMP[2]];
+  map.addSource('heat', { type: 'geojson', data: EMPTY });
+  map.addLayer({ id: 'heat-fill', type: 'fill', source: 'heat', paint: { 'fill-color': ramp(['get', 'w']), 'fill-opacity': 0.75 } }, 'grids-line');
+  map.addLayer({ id: 'grids-choropleth', type: 'fill', source: 'grids', 'source-layer': 'grids', minzoom: 10, layout: { visibility: 'none' },
+    paint: { 'fill-color': ramp(['coalesce', ['feature-state', 'v'], 0]), 'fill-opacity': ['case', ['==', ['feature-state', 'v'], null], 0, 0.7] } }, 'grids-line');
+  map.addSource('unvisited', { type: 'geojson', data: EMPTY });
+  map.addLayer({ id: 'unvisited-fill', type: 'fill', source: 'unvisited', paint: { 'fill-color': '#c51b7d', 'fill-opacity': 0.45 } });
+  fillAnalysis();
+}
+async function refreshHeat() {
+  const source = $('#heat-source').value;
+  if (!source) { map.getSource('heat')?.setData(EMPTY); return; }
+  const b = map.getBounds();
+  const q = new URLSearchParams({ source, zoom: String(Math.min(15, Math.max(0, Math.round(map.getZoom())))),
+    bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',') });
+  const days = periodDays();
+  if (days) q.set('from', new Date(Date.now() - days * 86400e3).toISOString());
+  const fc = await api(`/heatmap?${q}`);
+  const max = Math.max(1, ...fc.features.map((f) => f.properties.count));
+  fc.features.forEach((f) => { f.properties.w = f.properties.count / max; });
+  map.getSource('heat').setData(fc);
+  document.body.dataset.heatCells = String(fc.features.length);
+}
+let choroCodes = [];
+async function refreshChoropleth() {
+  const metric = $('#choro-metric').value;
+  for (const code of choroCodes) map.removeFeatureState({ source: 'grids', sourceLayer: 'grids', id: code });
+  choroCodes = [];
+  map.setLayoutProperty('grids-choropleth', 'visibility', metric ? 'visible' : 'none');
+  $('#legend').hidden = !metric;
+  if (!metric) return;
+  const q = periodQuery();
+  const { grids } = await api(`/stats/grids${q ? `?${q}` : ''}`);
+  const values = grids.map((g) => g[metric]).filter((v) => typeof v === 'number');
+  const max = metric === 'patrol_coverage' ? 1 : Math.max(1e-9, ...values);
+  for (const g of grids) {
+    if (typeof g[metric] !== 'number') continue;
+    map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: g.code }, { v: g[metric] / max });
+    choroCodes.push(g.code);
+  }
+  const fmt = (v) => (metric === 'patrol_coverage' ? `${Math.round(v * 100)}%` : metric === 'per_km2' ? v.toFixed(1) : String(Math.round(v)));
+  $('#legend-min').textContent = fmt(0); $('#legend-max').textContent = fmt(max);
+  document.body.dataset.choropleth = `${metric}:${choroCodes.length}`;
+}
+function refreshAnalysis() { refreshHeat(); refreshChoropleth(); }
+$('#heat-source').addEventListener('change', refreshHeat);
+$('#choro-metric').addEventListener('change', refreshChoropleth);
+$('#period').addEventListener('input', () => { $('#period-label').textContent = periodLabel(); soon(refreshAnalysis, 'analysis'); });
 $('#panel').addEventListener('click', (e) => {
   const a = e.target.closest('[data-incident]');
   if (a) { e.preventDefault(); showIncident(Number(a.dataset.incident), true); }
@@ -321,8 +410,8 @@ async function release(inc, responderId) {
 }
 
 // ---- live feed ----
-let refreshTimer = null;
-function soon(fn) { clearTimeout(refreshTimer); refreshTimer = setTimeout(fn, 150); }
+const timers = {};
+function soon(fn, key = 'queue') { clearTimeout(timers[key]); timers[key] = setTimeout(fn, 150); }
 function connectLive() {
   const token = apiKey ? `?access_token=${encodeURIComponent(apiKey)}` : '';
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${API}/live${token}`);
@@ -333,6 +422,7 @@ function connectLive() {
     document.body.dataset.lastEvent = ev.type;
     if (ev.type.startsWith('incident.')) {
       reloadSource('incidents'); reloadSource('heatmap');
+      soon(refreshAnalysis, 'analysis');
       soon(() => { refreshQueue(); if (selected) showIncident(selected); });
     } else if (ev.type.startsWith('responder.')) {
       reloadSource('resources');

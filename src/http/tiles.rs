@@ -103,10 +103,15 @@ async fn document(
             for (name, source) in sources.iter_mut() {
                 if let Ok(layer) = name.parse::<TileLayer>() {
                     let tj = tilejson(&state, layer, &base);
+                    let promote = source.get("promoteId").cloned();
                     *source = json!({
                         "type": "vector", "tiles": tj["tiles"], "minzoom": tj["minzoom"], "maxzoom": tj["maxzoom"],
                         "bounds": tj["bounds"],
                     });
+                    // Feature ids from an attribute (grids by code: the console's choropleth sets state by code).
+                    if let Some(p) = promote {
+                        source["promoteId"] = p;
+                    }
                 }
             }
         }

@@ -65,6 +65,8 @@ try {
   await clickMap(a.page, fx.point);
   await a.page.waitForFunction((g) => document.querySelector('#place-codes')?.textContent.includes(g), fx.grid, { timeout: 5000 });
   step(`click shows grid ${fx.grid}`);
+  // The place card tells the grid's patrol coverage (nobody has patrolled yet: 0 %).
+  await a.page.waitForFunction(() => /\b0%/.test(document.querySelector('#place-coverage')?.textContent || ''), null, { timeout: 5000 });
   await shot(a.page, 'click-grid');
 
   // 3. Creating an incident by clicking the map adds it to the queue and the map.
@@ -85,6 +87,23 @@ try {
   await shot(a.page, 'incident-created');
   // The second console got it live.
   await b.page.waitForSelector(`#queue li[data-incident="${incidentId}"]`, { timeout: 5000 });
+
+  // Analysis: an incident heatmap over the last 7 days and an incidents-per-km² choropleth both show the new incident.
+  await a.page.evaluate(() => { const r = document.querySelector('#period'); r.value = '1'; r.dispatchEvent(new Event('input')); });
+  await a.page.selectOption('#heat-source', 'incidents');
+  await a.page.waitForFunction(() => Number(document.body.dataset.heatCells) > 0, null, { timeout: 10000 });
+  await a.page.selectOption('#choro-metric', 'per_km2');
+  await a.page.waitForFunction(() => /^per_km2:[1-9]/.test(document.body.dataset.choropleth || ''), null, { timeout: 10000 });
+  await idle(a.page);
+  const shaded = await a.page.evaluate((g) => window.gridmapMap.queryRenderedFeatures({ layers: ['grids-choropleth'] })
+    .filter((f) => f.state?.v > 0).map((f) => f.properties.code), fx.grid);
+  if (!shaded.includes(fx.grid)) throw new Error(`choropleth shades ${shaded} but not the incident's grid ${fx.grid}`);
+  const heat = await a.page.evaluate(() => window.gridmapMap.queryRenderedFeatures({ layers: ['heat-fill'] }).length);
+  if (heat < 1) throw new Error('no heatmap hexagon drawn');
+  step(`analysis: ${heat} heat hexagons, choropleth shades grid ${fx.grid}`);
+  await shot(a.page, 'analysis');
+  await a.page.selectOption('#heat-source', '');
+  await a.page.selectOption('#choro-metric', '');
 
   // 4. Recommend + assign: the responder turns busy in the other console, through the live feed.
   const created = await (await fetch(`${base}/api/v1/responders`, { method: 'POST', headers: { 'content-type': 'application/json' },
