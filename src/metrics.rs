@@ -15,9 +15,9 @@ use prometheus_client::registry::Registry;
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     /// HTTP method.
-    pub method: String,
+    pub method: &'static str,
     /// The route template (`/api/v1/incidents/{id}`), never the raw path.
-    pub route: String,
+    pub route: &'static str,
     /// Status code.
     pub status: u16,
 }
@@ -26,9 +26,9 @@ pub struct RequestLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     /// HTTP method.
-    pub method: String,
+    pub method: &'static str,
     /// The route template.
-    pub route: String,
+    pub route: &'static str,
 }
 
 /// Counters shared by the parts of the process that count things.
@@ -89,12 +89,10 @@ impl Metrics {
         Self { registry, requests, latency, counters, gauges }
     }
 
-    /// Counts one request.
+    /// Counts one request. Labels are interned (`&'static str`): no allocation per request once a route was seen.
     pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let (method, route) = (method.to_owned(), route.to_owned());
-        self.latency
-            .get_or_create(&RouteLabels { method: method.clone(), route: route.clone() })
-            .observe(elapsed.as_secs_f64());
+        let (method, route) = (intern(method), intern(route));
+        self.latency.get_or_create(&RouteLabels { method, route }).observe(elapsed.as_secs_f64());
         self.requests.get_or_create(&RequestLabels { method, route, status }).inc();
     }
 
@@ -106,4 +104,21 @@ impl Metrics {
         }
         out
     }
+}
+
+/// The one `&'static str` of a label value (methods and route templates: a few dozen, each leaked once).
+fn intern(value: &str) -> &'static str {
+    static SEEN: std::sync::OnceLock<std::sync::RwLock<std::collections::HashSet<&'static str>>> =
+        std::sync::OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(v) = seen.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(value) {
+        return v;
+    }
+    let mut w = seen.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(v) = w.get(value) {
+        return v;
+    }
+    let leaked: &'static str = Box::leak(value.to_owned().into_boxed_str());
+    w.insert(leaked);
+    leaked
 }

@@ -121,6 +121,9 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     catalog.add_listener(Arc::new(TileWarmer(tiles.clone())));
     tiles.warm();
     let patrols = Arc::new(PatrolService::new(store.clone(), locator.clone(), events.clone()));
+    let warmer = crate::patrols::PatrolWarmer(patrols.clone());
+    warmer.warm(locator.current());
+    catalog.add_listener(Arc::new(warmer));
     if let Some(rx) = relay {
         let origin = crate::replicas::origin();
         tokio::spawn(crate::replicas::relay(store.clone(), origin.clone(), rx));

@@ -98,7 +98,17 @@ impl Keyring {
         {
             return Ok(caller.clone());
         }
-        let caller = self.store.key_by_hash(&digest).await?.filter(|k| k.revoked_at.is_none()).map(|k| Caller::Key {
+        let found = match self.store.key_by_hash(&digest).await {
+            Ok(found) => found,
+            // The database is unreachable: the last answer for this key stands (no revocation can be written
+            // meanwhile), so callers already seen keep working through an outage.
+            Err(e) if e.is_unavailable() => match self.lock().get(&digest) {
+                Some((_, caller)) => return Ok(caller.clone()),
+                None => return Err(e),
+            },
+            Err(e) => return Err(e),
+        };
+        let caller = found.filter(|k| k.revoked_at.is_none()).map(|k| Caller::Key {
             id: k.id,
             name: k.name,
             role: k.role,

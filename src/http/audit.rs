@@ -30,7 +30,7 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Resu
         return Err(ApiError::bad_request("invalid_limit", format!("limit={limit}: expected 1 … 1000")));
     }
     let filter = AuditFilter { action: q.action, actor: q.actor, before_id: q.cursor, limit };
-    let items = state.audit.list(&filter).await.map_err(|e| ApiError::internal(&e))?;
+    let items = state.audit.list(&filter).await?;
     let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|e| e.id)).flatten();
     Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
 }

@@ -35,6 +35,21 @@ impl ApiError {
         self
     }
 
+    /// A storage failure: 503 `store_unavailable` when the database cannot be reached (what is served from memory
+    /// keeps answering; the write can be retried once it is back), else a 500.
+    pub fn store(e: &StoreError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unreachable");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the database is unreachable: nothing was written; retry once it is back (lookups, boundary tiles and \
+                 nearest responders keep answering from memory)",
+            );
+        }
+        Self::internal(e)
+    }
+
     /// A 500 whose cause is logged, not shown.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -46,6 +61,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
         (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::store(&e)
     }
 }
 
@@ -62,6 +83,7 @@ impl From<CatalogError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable_file", e.to_string())
             }
             CatalogError::LayerTwice(_) => ApiError::bad_request("layer_twice", e.to_string()),
+            CatalogError::Store(s) => ApiError::store(&s),
             other => ApiError::internal(&other),
         }
     }

@@ -17,7 +17,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let generations = state.catalog.store().generations().await.map_err(|e| ApiError::internal(&e))?;
+    let generations = state.catalog.store().generations().await?;
     Ok(Json(json!({"generations": generations})))
 }
 

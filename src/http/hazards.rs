@@ -34,7 +34,7 @@ impl From<HazardError> for ApiError {
             HazardError::NotFound(_) => (StatusCode::NOT_FOUND, "hazard_not_found"),
             HazardError::InvalidTransition { .. } => (StatusCode::CONFLICT, "invalid_transition"),
             HazardError::NoteRequired(_) => (StatusCode::UNPROCESSABLE_ENTITY, "note_required"),
-            HazardError::Store(s) => return ApiError::internal(s),
+            HazardError::Store(s) => return ApiError::store(s),
         };
         ApiError::new(status, code, e.to_string())
     }

@@ -30,7 +30,11 @@ async fn import(
     axum::Extension(caller): axum::Extension<Caller>,
     mut form: Multipart,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let bad = |e: axum::extract::multipart::MultipartError| ApiError::bad_request("invalid_multipart", e.body_text());
+    // A body over --body-limit-mb is a 413 (the multipart error carries the status), anything else a 400.
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_multipart" };
+        ApiError::new(e.status(), code, e.body_text())
+    };
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut sidecars = Sidecars::default();
     let mut text = std::collections::HashMap::new();

@@ -40,7 +40,7 @@ impl From<IncidentError> for ApiError {
             IncidentError::ResponderNotAvailable { .. } => (StatusCode::CONFLICT, "responder_not_available"),
             IncidentError::AlreadyAssigned { .. } => (StatusCode::CONFLICT, "already_assigned"),
             IncidentError::NotAssigned(_) => (StatusCode::CONFLICT, "not_assigned"),
-            IncidentError::Store(s) => return ApiError::internal(s),
+            IncidentError::Store(s) => return ApiError::store(s),
         };
         ApiError::new(status, code, e.to_string())
     }

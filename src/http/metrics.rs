@@ -18,11 +18,13 @@ pub(super) fn router() -> Router<AppState> {
 
 /// Counts a request and its latency under its route template (so ids do not explode the label set).
 pub(super) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    // The matched route's template is reference-counted: cloning it does not copy the string.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let method = req.method().clone();
     let started = Instant::now();
     let response = next.run(req).await;
-    state.metrics.request(method.as_str(), &route, response.status().as_u16(), started.elapsed());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    state.metrics.request(method.as_str(), route, response.status().as_u16(), started.elapsed());
     response
 }
 

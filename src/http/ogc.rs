@@ -137,7 +137,7 @@ async fn collection(
 /// When the active generation was activated (boundaries are valid from then on).
 async fn active_since(state: &AppState) -> Result<Option<time::OffsetDateTime>, ApiError> {
     let Some(active) = state.locator.current().generation() else { return Ok(None) };
-    let list = state.catalog.store().generations().await.map_err(|e| ApiError::internal(&e))?;
+    let list = state.catalog.store().generations().await?;
     Ok(list
         .into_iter()
         .find(|g| g.id == active)

@@ -30,7 +30,7 @@ impl From<PatrolError> for ApiError {
             PatrolError::Track(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_track"),
             PatrolError::UnknownResponder(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_responder"),
             PatrolError::UnknownGrid(_) => (StatusCode::NOT_FOUND, "grid_not_found"),
-            PatrolError::Store(s) => return ApiError::internal(s),
+            PatrolError::Store(s) => return ApiError::store(s),
             PatrolError::Task(_) => return ApiError::internal(&e),
         };
         ApiError::new(status, code, e.to_string())

@@ -29,7 +29,7 @@ impl From<ResourceError> for ApiError {
             ResourceError::Field { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_resource"),
             ResourceError::Duplicate(_) => (StatusCode::CONFLICT, "duplicate_id"),
             ResourceError::NotFound(_) => (StatusCode::NOT_FOUND, "resource_not_found"),
-            ResourceError::Store(s) => return ApiError::internal(s),
+            ResourceError::Store(s) => return ApiError::store(s),
         };
         ApiError::new(status, code, e.to_string())
     }

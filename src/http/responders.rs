@@ -37,7 +37,7 @@ impl From<ResponderError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "responder_not_found", e.to_string())
                     .with_details(json!({"index": index}))
             }
-            ResponderError::Store(s) => ApiError::internal(s),
+            ResponderError::Store(s) => ApiError::store(s),
         }
     }
 }

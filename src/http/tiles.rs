@@ -22,6 +22,10 @@ impl From<TileError> for ApiError {
     fn from(e: TileError) -> Self {
         match e {
             TileError::TooDeep { .. } => ApiError::new(StatusCode::NOT_FOUND, "zoom_not_served", e.to_string()),
+            // Layers read from the store per tile (hazards, the heatmap with filters) answer 503 in an outage.
+            TileError::Incidents(e) => e.into(),
+            TileError::Hazards(e) => e.into(),
+            TileError::Heatmap(e) => e.into(),
             other => ApiError::internal(&other),
         }
     }
@@ -52,13 +56,13 @@ async fn tile(
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     out.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    if let Ok(etag) = HeaderValue::from_str(&rendered.etag) {
+    if let Ok(etag) = HeaderValue::from_maybe_shared(rendered.etag.clone()) {
         out.insert(header::ETAG, etag);
     }
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == rendered.etag));
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/").as_bytes() == rendered.etag));
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, out).into_response());
     }

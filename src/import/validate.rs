@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use geo::Validation;
+use geo::{CoordsIter, Validation};
 
 use super::{Parsed, Problem};
 
@@ -16,6 +16,9 @@ pub struct HierarchyContext {
     pub children: Vec<(String, Option<String>)>,
 }
 
+/// Most vertices of one feature: beyond this the file is refused before the (superlinear) validity checks run.
+pub const MAX_VERTICES_PER_FEATURE: usize = 1_000_000;
+
 /// Most problems of one kind listed individually; the rest are counted.
 const LIST_LIMIT: usize = 200;
 
@@ -25,6 +28,20 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext) {
     let mut invalid = Vec::new();
     let mut broken = HashSet::new();
     for (k, (f, &i)) in parsed.features.iter().zip(&parsed.source_index).enumerate() {
+        let vertices = f.geometry.coords_count();
+        if vertices > MAX_VERTICES_PER_FEATURE {
+            invalid.push(Problem::at(
+                i,
+                Some(&f.code),
+                "geometry",
+                format!(
+                    "{vertices} vertices; at most {MAX_VERTICES_PER_FEATURE} per feature are accepted (simplify it \
+                     first: a grid or street boundary needs a few thousand)"
+                ),
+            ));
+            broken.insert(k);
+            continue;
+        }
         if let Err(e) = f.geometry.check_validation() {
             invalid.push(Problem::at(i, Some(&f.code), "geometry", format!("invalid geometry: {e}")));
             broken.insert(k);

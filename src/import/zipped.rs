@@ -1,6 +1,8 @@
 //! Zipped Shapefiles as they are mailed around: the layer may sit in a sub-folder, an archive may hold several
 //! layers (`--member` picks one). Entries with `..` or absolute paths are refused, and so is more than
-//! [`MAX_UNCOMPRESSED_BYTES`] of content (counted while inflating, not trusted from the directory).
+//! [`MAX_UNCOMPRESSED_BYTES`] of content (counted while inflating, not trusted from the directory), and an entry that
+//! inflates more than [`MAX_RATIO`] times its compressed size beyond [`RATIO_FLOOR`] (a zip bomb: refused after at most
+//! that many bytes).
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
@@ -9,6 +11,13 @@ use super::shapefile::FileSet;
 
 /// Most bytes gridmap inflates out of one archive (2 GiB).
 pub const MAX_UNCOMPRESSED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// An entry may inflate to this many times its compressed size (beyond [`RATIO_FLOOR`]); real Shapefiles compress
+/// 2–20×, a zip bomb thousands of times.
+pub const MAX_RATIO: u64 = 100;
+
+/// Inflating up to this many bytes per entry is always allowed, whatever the ratio (64 MiB).
+pub const RATIO_FLOOR: u64 = 64 * 1024 * 1024;
 
 /// A zip archive that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +44,21 @@ pub enum ZipError {
         /// Archive name.
         file: String,
         /// The limit.
+        limit: u64,
+    },
+    /// An entry inflates far beyond what its compressed size makes plausible.
+    #[error(
+        "{file}: entry {entry:?} inflates to more than {limit} bytes from {compressed} compressed (over {MAX_RATIO}:1): \
+         a zip bomb; refusing the archive"
+    )]
+    Bomb {
+        /// Archive name.
+        file: String,
+        /// Entry name.
+        entry: String,
+        /// Its compressed size.
+        compressed: u64,
+        /// Where inflating stopped.
         limit: u64,
     },
     /// No Shapefile in the archive.
@@ -122,11 +146,16 @@ fn extract(file: &str, bytes: &[u8], member: Option<&str>, limit: u64) -> Result
             continue;
         }
         let entry = archive.by_name(name).map_err(corrupt)?;
+        let compressed = entry.compressed_size();
+        let plausible = RATIO_FLOOR.max(compressed.saturating_mul(MAX_RATIO));
         let mut buf = Vec::new();
         entry
-            .take(budget + 1)
+            .take(budget.min(plausible) + 1)
             .read_to_end(&mut buf)
             .map_err(|e| ZipError::Corrupt { file: file.to_owned(), reason: format!("{name}: {e}") })?;
+        if buf.len() as u64 > plausible {
+            return Err(ZipError::Bomb { file: file.to_owned(), entry: name.clone(), compressed, limit: plausible });
+        }
         budget = budget.checked_sub(buf.len() as u64).ok_or(ZipError::TooLarge { file: file.to_owned(), limit })?;
         parts.insert(ext, buf);
     }
@@ -163,6 +192,16 @@ mod tests {
             w.write_all(data).expect("write");
         }
         w.finish().expect("finish").into_inner()
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_after_the_plausible_size() {
+        let zeros = vec![0_u8; RATIO_FLOOR as usize + 4096];
+        let z = zip_of(&[("d/a.shp", &zeros)]);
+        assert!(z.len() < 1 << 20, "{} bytes compressed", z.len());
+        let e = extract("bomb.zip", &z, None, MAX_UNCOMPRESSED_BYTES).expect_err("a bomb");
+        assert!(matches!(&e, ZipError::Bomb { limit, .. } if *limit == RATIO_FLOOR), "{e}");
+        assert!(e.to_string().contains("bomb.zip") && e.to_string().contains("d/a.shp"), "{e}");
     }
 
     #[test]

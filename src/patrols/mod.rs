@@ -102,6 +102,30 @@ pub struct Unpatrolled {
     pub community_code: Option<String>,
 }
 
+/// Counts the served generation's patrol cells per grid in the background after start and after each activation, so
+/// the first `/stats/grids` does not wait for them (≈ 3 s for the 9 504 city grids).
+#[derive(Debug)]
+pub struct PatrolWarmer(pub Arc<PatrolService>);
+
+impl PatrolWarmer {
+    /// Starts counting for `index` and returns at once.
+    pub fn warm(&self, index: Arc<BoundaryIndex>) {
+        let patrols = self.0.clone();
+        tokio::spawn(async move {
+            if let Err(e) = patrols.cell_totals(&index).await {
+                tracing::warn!(error = %e, "counting patrol cells per grid failed");
+            }
+        });
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::catalog::ActivationListener for PatrolWarmer {
+    async fn generation_changed(&self, index: Arc<BoundaryIndex>) {
+        self.warm(index);
+    }
+}
+
 /// Cells per grid of one generation's index (kept until the next activation).
 type CellTotals = (Arc<BoundaryIndex>, Arc<HashMap<String, usize>>);
 

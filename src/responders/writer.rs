@@ -13,9 +13,13 @@ use crate::store::{ResponderStore, StoreError};
 /// Most fixes written in one transaction.
 const MAX_BATCH: usize = 50_000;
 
+/// Why a batch was not written: the message, and whether the database was unreachable.
+#[derive(Debug, Clone)]
+struct Failed(String, bool);
+
 struct Job {
     fixes: Vec<PositionFix>,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), Failed>>,
 }
 
 /// Handle to the writer task.
@@ -55,8 +59,8 @@ impl PositionWriter {
                 if result.is_ok() {
                     committed(&all);
                 }
-                let outcome = result.map_err(|e| e.to_string());
-                if let Err(e) = &outcome {
+                let outcome = result.map_err(|e| Failed(e.to_string(), e.is_unavailable()));
+                if let Err(Failed(e, _)) = &outcome {
                     tracing::error!(error = %e, fixes = all.len(), "writing positions failed");
                 }
                 for job in jobs {
@@ -73,6 +77,8 @@ impl PositionWriter {
         let (done, ack) = oneshot::channel();
         let closed = || StoreError::Background("the position writer has stopped".into());
         self.jobs.send(Job { fixes, done }).await.map_err(|_| closed())?;
-        ack.await.map_err(|_| closed())?.map_err(StoreError::Background)
+        ack.await.map_err(|_| closed())?.map_err(|Failed(e, unavailable)| {
+            if unavailable { StoreError::Unavailable(e) } else { StoreError::Background(e) }
+        })
     }
 }

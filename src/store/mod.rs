@@ -130,6 +130,9 @@ pub enum StoreError {
     /// A background writer failed or stopped.
     #[error("background write failed: {0}")]
     Background(String),
+    /// The database cannot be reached (a background write found it so).
+    #[error("the database is unreachable: {0}")]
+    Unavailable(String),
     /// A stored value is not what gridmap writes.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
@@ -143,6 +146,24 @@ pub enum StoreError {
         /// Decoder message.
         reason: String,
     },
+}
+
+impl StoreError {
+    /// True when the database could not be reached (connection refused or lost, pool exhausted waiting for one,
+    /// server shutting down): the request may succeed once it is back, so HTTP answers 503, not 500.
+    pub fn is_unavailable(&self) -> bool {
+        let source = match self {
+            StoreError::Unavailable(_) => return true,
+            StoreError::Query { source, .. } | StoreError::Open { source, .. } => source,
+            _ => return false,
+        };
+        match source {
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+            // Class 08: connection exception; 57P01–57P03: admin shutdown, crash shutdown, cannot connect now.
+            sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        }
+    }
 }
 
 fn ids(list: &[ResponderId]) -> String {

@@ -25,6 +25,9 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
+            // Fail fast when the server is gone: a write is refused (503) within seconds instead of hanging for
+            // sqlx's default 30 s, while reads served from memory keep answering.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await
             .map_err(|source| StoreError::Open { url: redact(url), source })?;
@@ -37,6 +40,9 @@ impl PgStore {
         &self.pool
     }
 }
+
+/// Longest wait for a connection (a new one included) before a request is refused as unavailable.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 const ACTIVE_SQL: &str = "SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1";
 

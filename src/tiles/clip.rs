@@ -98,6 +98,40 @@ mod tests {
         assert_eq!(b.clip(&[[4096, 0], [5000, 0], [5000, 100], [4096, 100]]), None);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 5000, ..Default::default() })]
+
+        /// Clipping never loses a polygon that overlaps the buffered tile, never invents one that does not, and
+        /// keeps the overlap's area up to the rounding of vertices to whole tile units.
+        #[test]
+        fn clipping_keeps_exactly_what_overlaps_the_tile(
+            pts in proptest::collection::vec((-3000i32..7500, -3000i32..7500), 3..9)
+        ) {
+            use geo::{Area, BooleanOps, ConvexHull, Euclidean, Length, LineString, MultiPoint, Point, Rect};
+            let hull = MultiPoint::from(pts.iter().map(|&(x, y)| Point::new(f64::from(x), f64::from(y))).collect::<Vec<_>>())
+                .convex_hull();
+            proptest::prop_assume!(hull.unsigned_area() >= 1.0);
+            let ring: Ring = hull.exterior().0[..hull.exterior().0.len() - 1]
+                .iter()
+                .map(|c| [c.x as i32, c.y as i32])
+                .collect();
+            let square = Rect::new((-64.0, -64.0), (4160.0, 4160.0)).to_polygon();
+            let overlap = hull.intersection(&square).unsigned_area();
+            let clipped = ClipBox::new(4096, 64).clip(&ring);
+            if overlap == 0.0 {
+                proptest::prop_assert!(clipped.is_none(), "nothing overlaps, yet {clipped:?}");
+            }
+            if overlap >= 2.0 {
+                let c = clipped.expect("an overlapping polygon was lost");
+                let area = signed_area2(&c).abs() as f64 / 2.0;
+                let line = LineString::from(c.iter().chain(c.first()).map(|p| (f64::from(p[0]), f64::from(p[1]))).collect::<Vec<_>>());
+                let slack = Euclidean.length(&line) * 0.75 + 1.0;
+                proptest::prop_assert!((area - overlap).abs() <= slack, "area {area} vs overlap {overlap} (slack {slack})");
+                proptest::prop_assert!(c.iter().all(|p| (-64..=4160).contains(&p[0]) && (-64..=4160).contains(&p[1])));
+            }
+        }
+    }
+
     #[test]
     fn tidy_removes_repeats_and_degenerate_rings() {
         assert_eq!(tidy(vec![[0, 0], [0, 0], [5, 0], [5, 5], [0, 0]]), Some(vec![[0, 0], [5, 0], [5, 5]]));

@@ -175,15 +175,15 @@ pub struct Rendered {
     /// Protobuf bytes.
     pub mvt: Bytes,
     gzip: std::sync::OnceLock<Bytes>,
-    /// Quoted strong ETag, derived from the bytes.
-    pub etag: String,
+    /// Quoted strong ETag, derived from the bytes (shared: a response header takes it without copying).
+    pub etag: Bytes,
 }
 
 impl Rendered {
     fn new(mvt: Vec<u8>) -> Self {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         mvt.hash(&mut hasher);
-        let etag = format!("\"{:016x}-{}\"", hasher.finish(), mvt.len());
+        let etag = Bytes::from(format!("\"{:016x}-{}\"", hasher.finish(), mvt.len()));
         Self { mvt: Bytes::from(mvt), gzip: std::sync::OnceLock::new(), etag }
     }
 
