@@ -497,6 +497,9 @@ fn main() {
         } else {
             println!("GRIDMAP_BENCH_PG is not set: PostGIS comparison skipped (scripts/bench-tiles sets it)");
         }
+        if std::env::var_os("GRIDMAP_BENCH_TILES_ONLY").is_some() {
+            return;
+        }
         let index = gridmap::index::BoundaryIndex::build(None, support::city_features(&files));
         for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
             seed_incidents(db, &index).await;
