@@ -8,7 +8,7 @@ use tokio::sync::Mutex;
 
 use crate::import::{self, HierarchyContext, ImportError, Parsed, ReadOptions, Report};
 use crate::index::{BoundaryIndex, LayerFeatures};
-use crate::layers::{GenerationId, Layer};
+use crate::layers::{Feature, GenerationId, Layer};
 use crate::locate::Locator;
 use crate::sample;
 use crate::store::{BoundaryStore, NewGeneration, StoreError};
@@ -115,8 +115,10 @@ impl Catalog {
         })
         .await??;
 
-        // Validate each layer against its neighbours: from this import when present, else from the base.
+        // Validate each layer against its neighbours: from this import when present, else from the base; and
+        // compare it with the layer it replaces.
         let mut contexts = Vec::with_capacity(parsed.len());
+        let mut previous = Vec::with_capacity(parsed.len());
         for p in &parsed {
             let layer = p.report.layer;
             let parent_codes = match layer.parent() {
@@ -130,11 +132,20 @@ impl Catalog {
                 Some(child) if !parsed.iter().any(|q| q.report.layer == child) => self.codes(base, child).await?,
                 _ => Vec::new(),
             };
-            contexts.push(HierarchyContext { parent_codes, children });
+            let parent_shapes = match layer.parent() {
+                None => Vec::new(),
+                Some(parent) => match parsed.iter().find(|q| q.report.layer == parent) {
+                    Some(q) => q.features.iter().map(|f| (f.code.clone(), f.geometry.clone())).collect(),
+                    None => self.features(base, parent).await?.into_iter().map(|f| (f.code, f.geometry)).collect(),
+                },
+            };
+            contexts.push(HierarchyContext { parent_codes, children, parent_shapes });
+            previous.push(self.features(base, layer).await?);
         }
         let mut parsed = blocking(move || {
-            for (p, ctx) in parsed.iter_mut().zip(&contexts) {
+            for ((p, ctx), before) in parsed.iter_mut().zip(&contexts).zip(&previous) {
                 import::validate(p, ctx);
+                p.report.diff = Some(import::Diff::between(before, &p.features));
             }
             parsed
         })
@@ -174,6 +185,13 @@ impl Catalog {
                 p.report
             })
             .collect())
+    }
+
+    async fn features(&self, base: Option<GenerationId>, layer: Layer) -> Result<Vec<Feature>, StoreError> {
+        match base {
+            Some(g) => self.store.layer_features(g, layer).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     async fn codes(

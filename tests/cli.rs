@@ -113,6 +113,64 @@ async fn json_report_and_dry_run(db: &str) {
     assert_eq!(generations(db), before, "a dry run writes nothing");
 }
 
+/// The report compares the file with the layer it replaces (added, removed, renamed, reshaped) and checks children
+/// against their parents: a grid moved out of its community is an error with area, share and place; a grid left
+/// out opens a gap in its community, a warning with area and place.
+async fn diff_gaps_and_children_outside_parents(db: &str) {
+    import_sample(db);
+    let dir = tempfile::tempdir().expect("dir");
+    let mut fc: Value = serde_json::from_str(&std::fs::read_to_string(sample("grids")).expect("read")).expect("json");
+    let features = fc["features"].as_array_mut().expect("features");
+    let removed = features.remove(0);
+    let removed_code = removed["properties"]["code"].as_str().expect("code").to_owned();
+    let community = removed["properties"]["parent_code"].as_str().expect("parent").to_owned();
+    features[0]["properties"]["name"] = json!("改名的网格");
+    let renamed = features[0]["properties"]["code"].as_str().expect("code").to_owned();
+    let good = write(&dir, "grids-edited.geojson", &fc);
+    let (code, out, err) = gridmap(&["import", "--layer", "grids", &good, "--dry-run", "--json", "--db", db]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).expect("JSON report");
+    let diff = &report["diff"];
+    assert_eq!(
+        (diff["before"].as_u64(), diff["after"].as_u64(), diff["unchanged"].as_u64()),
+        (Some(756), Some(755), Some(754)),
+        "{diff}"
+    );
+    assert_eq!(diff["removed"], json!([removed_code]));
+    assert_eq!(diff["renamed"][0]["code"], json!(renamed));
+    assert_eq!(diff["renamed"][0]["to"], "改名的网格");
+    let gap = report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .find(|w| w["message"].as_str().is_some_and(|m| m.starts_with("gap of") && m.contains(&community)))
+        .unwrap_or_else(|| panic!("no gap warning for community {community}: {}", report["warnings"]));
+    assert!(gap["location"].is_array(), "{gap}");
+    let (code, text, _) = gridmap(&["import", "--layer", "grids", &good, "--dry-run", "--db", db]);
+    assert_eq!(code, 0);
+    assert!(text.contains("1 removed, 1 renamed") && text.contains("754 unchanged"), "{text}");
+
+    // Move one grid 0.02° east (≈ 1.9 km): most of it leaves its community: an error, and it is reshaped.
+    let features = fc["features"].as_array_mut().expect("features");
+    let moved_code = features[5]["properties"]["code"].as_str().expect("code").to_owned();
+    for ring in features[5]["geometry"]["coordinates"].as_array_mut().expect("rings") {
+        for p in ring.as_array_mut().expect("ring") {
+            p[0] = json!(p[0].as_f64().expect("lon") + 0.02);
+        }
+    }
+    let bad = write(&dir, "grids-moved.geojson", &fc);
+    let report = assert_rejected(db, &["--layer", "grids", &bad], &["outside its parent communities", &moved_code]);
+    let outside = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .find(|e| {
+            e["code"] == json!(moved_code) && e["message"].as_str().is_some_and(|m| m.contains("outside its parent"))
+        })
+        .unwrap_or_else(|| panic!("no outside-parent error: {}", report["errors"]));
+    assert!(outside["location"].is_array(), "{outside}");
+}
+
 /// Runs an import expected to be rejected; checks exit 1, the message, and that nothing changed.
 fn assert_rejected(db: &str, args: &[&str], expect_in_output: &[&str]) -> Value {
     let before = generations(db);
@@ -387,6 +445,7 @@ async fn export_tiles_writes_a_pmtiles_archive(db: &str) {
 }
 
 both_stores!(
+    diff_gaps_and_children_outside_parents,
     drill_rosters_load_all_or_nothing,
     export_tiles_writes_a_pmtiles_archive,
     gpx_tracks_import_as_patrols,

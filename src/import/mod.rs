@@ -1,10 +1,12 @@
 //! Reading boundary files into features and validating them, producing the report shown to GIS staff.
 //! One module per format (GeoJSON, Shapefile and zipped Shapefile, KML, GeoPackage); `feature` holds what they share.
 
+mod diff;
 mod encoding;
 mod feature;
 mod geojson;
 mod gpkg;
+mod hierarchy;
 mod kml;
 mod overlaps;
 mod report;
@@ -14,6 +16,7 @@ mod zipped;
 
 use std::collections::BTreeMap;
 
+pub use diff::Diff;
 pub use encoding::EncodingError;
 pub use gpkg::GpkgError;
 pub use kml::KmlError;

@@ -76,6 +76,9 @@ pub struct Report {
     pub activated: bool,
     /// True when nothing was to be written.
     pub dry_run: bool,
+    /// What this file changes against the same layer of the generation it builds on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<super::Diff>,
 }
 
 impl Report {
@@ -91,6 +94,7 @@ impl Report {
             generation: None,
             activated: false,
             dry_run: false,
+            diff: None,
         }
     }
 
@@ -114,6 +118,23 @@ impl Report {
         }
         for w in &self.warnings {
             let _ = writeln!(out, "warning: {w}");
+        }
+        if let Some(d) = &self.diff {
+            let _ = writeln!(out, "changes {}", d.summary());
+            for r in d.renamed.iter().take(5) {
+                let _ = writeln!(out, "  renamed {}: {} → {}", r.code, r.from, r.to);
+            }
+            for r in d.reparented.iter().take(5) {
+                let (from, to) = (r.from.as_deref().unwrap_or("-"), r.to.as_deref().unwrap_or("-"));
+                let _ = writeln!(out, "  {} moves from parent {from} to {to}", r.code);
+            }
+            for r in d.geometry_changed.iter().take(5) {
+                let _ = writeln!(
+                    out,
+                    "  reshaped {}: area {:+.2} %, centroid moved {:.1} m",
+                    r.code, r.area_change_pct, r.centroid_moved_m
+                );
+            }
         }
         let verdict = match (self.valid, self.dry_run, self.generation, self.activated) {
             (false, _, _, _) => format!("rejected: {} error(s), nothing written", self.errors.len()),

@@ -14,6 +14,8 @@ pub struct HierarchyContext {
     pub parent_codes: Option<HashSet<String>>,
     /// `(code, parent_code)` of the child layer, to warn about children the new layer would orphan.
     pub children: Vec<(String, Option<String>)>,
+    /// The parent layer's polygons by code (empty for streets), for children outside their parent and gaps.
+    pub parent_shapes: Vec<(String, geo::MultiPolygon<f64>)>,
 }
 
 /// Most vertices of one feature: beyond this the file is refused before the (superlinear) validity checks run.
@@ -137,6 +139,9 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext) {
             )));
         }
     }
+    if let Some(parent_layer) = layer.parent().filter(|_| !ctx.parent_shapes.is_empty()) {
+        containment(parsed, &broken, ctx, parent_layer);
+    }
     parsed.report.valid = parsed.report.errors.is_empty();
 }
 
@@ -147,4 +152,52 @@ fn push_capped(into: &mut Vec<Problem>, mut found: Vec<Problem>, what: &str) {
         found.push(Problem::file(format!("… and {more} more {what}")));
     }
     into.extend(found);
+}
+
+/// Children outside their parent (an error from [`super::hierarchy::OUTSIDE_ERROR_SHARE`] of their area, a warning
+/// below) and gaps in the parents that no child covers (warnings), each with area and location.
+fn containment(
+    parsed: &mut Parsed,
+    broken: &HashSet<usize>,
+    ctx: &HierarchyContext,
+    parent_layer: crate::layers::Layer,
+) {
+    use super::hierarchy::{OUTSIDE_ERROR_SHARE, SLIVER_M2, check};
+    let layer = parsed.report.layer;
+    let found = check(&parsed.features, broken, &ctx.parent_shapes);
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    for o in &found.outside {
+        let f = &parsed.features[o.feature];
+        let mut p = Problem::at(
+            parsed.source_index[o.feature],
+            Some(&f.code),
+            "geometry",
+            format!(
+                "extends {:.0} m² ({:.1} % of its area) outside its parent {parent_layer} {} around [{:.6}, {:.6}]",
+                o.area_m2,
+                o.share * 100.0,
+                f.parent_code.as_deref().unwrap_or(""),
+                o.at[0],
+                o.at[1]
+            ),
+        );
+        p.location = o.at.iter().all(|v| v.is_finite()).then_some(o.at);
+        if o.share >= OUTSIDE_ERROR_SHARE { errors.push(p) } else { warnings.push(p) }
+    }
+    push_capped(&mut parsed.report.errors, errors, "children outside their parent");
+    for g in &found.gaps {
+        let mut p = Problem::file(format!(
+            "gap of {:.0} m² inside {parent_layer} {} that no {layer} covers, around [{:.6}, {:.6}]",
+            g.area_m2, g.parent_code, g.at[0], g.at[1]
+        ));
+        p.location = g.at.iter().all(|v| v.is_finite()).then_some(g.at);
+        warnings.push(p);
+    }
+    push_capped(&mut parsed.report.warnings, warnings, "containment warnings");
+    if found.slivers > 0 {
+        parsed.report.warn(Problem::file(format!(
+            "{} sliver(s) under {SLIVER_M2} m² outside parents or uncovered inside them (imperfect noding); accepted",
+            found.slivers
+        )));
+    }
 }

@@ -1,0 +1,155 @@
+//! Children against their parents' polygons: the part of each child outside its parent (area and share of the
+//! child) and the gaps inside each parent that none of its children covers (area and location).
+//!
+//! A child whose vertices all lie in its parent (boundary included: shared edges are the rule) is inside without an
+//! exact overlay; only the others are cut with a boolean difference. Gaps come from one union per parent.
+
+use std::collections::{HashMap, HashSet};
+
+use geo::{BooleanOps, ChamberlainDuquetteArea, Coord, CoordsIter, InteriorPoint, MultiPolygon};
+
+use crate::geometry::PreparedArea;
+use crate::layers::Feature;
+
+/// Parts outside the parent or gaps smaller than this are slivers of imperfect noding: counted, not listed.
+pub const SLIVER_M2: f64 = 10.0;
+
+/// A child with at least this share of its area outside its parent is an error; less is a warning.
+pub const OUTSIDE_ERROR_SHARE: f64 = 0.01;
+
+/// A child reaching outside its parent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outside {
+    /// Position of the child in the import's features.
+    pub feature: usize,
+    /// Area outside the parent, m².
+    pub area_m2: f64,
+    /// That area over the child's.
+    pub share: f64,
+    /// A point in the outside part.
+    pub at: [f64; 2],
+}
+
+/// Part of a parent no child covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gap {
+    /// The parent's code.
+    pub parent_code: String,
+    /// Area, m².
+    pub area_m2: f64,
+    /// A point inside the gap.
+    pub at: [f64; 2],
+}
+
+/// What the checks found; slivers are only counted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Findings {
+    /// Children outside their parent by more than a sliver.
+    pub outside: Vec<Outside>,
+    /// Gaps larger than a sliver.
+    pub gaps: Vec<Gap>,
+    /// Outside parts and gaps below [`SLIVER_M2`].
+    pub slivers: usize,
+}
+
+/// Checks `children` (but those at positions in `skip`: invalid geometry) against `parents` (code → polygon).
+/// Children whose parent is unknown are left to the code checks; parents without any child in this import are not checked for gaps (nothing of theirs was replaced).
+pub fn check(children: &[Feature], skip: &HashSet<usize>, parents: &[(String, MultiPolygon<f64>)]) -> Findings {
+    let mut found = Findings::default();
+    let by_code: HashMap<&str, &MultiPolygon<f64>> = parents.iter().map(|(c, g)| (c.as_str(), g)).collect();
+    let prepared: HashMap<&str, PreparedArea> =
+        parents.iter().filter_map(|(c, g)| PreparedArea::new(g).map(|p| (c.as_str(), p))).collect();
+    let mut families: HashMap<&str, Vec<&MultiPolygon<f64>>> = HashMap::new();
+    for (k, child) in children.iter().enumerate().filter(|(k, _)| !skip.contains(k)) {
+        let Some(parent_code) = child.parent_code.as_deref() else { continue };
+        let (Some(parent), Some(fast)) = (by_code.get(parent_code), prepared.get(parent_code)) else { continue };
+        families.entry(parent_code).or_default().push(&child.geometry);
+        if child.geometry.coords_iter().all(|c| fast.covers(c)) {
+            continue;
+        }
+        let outside = child.geometry.difference(*parent);
+        let area_m2 = outside.chamberlain_duquette_unsigned_area();
+        if area_m2 < SLIVER_M2 {
+            if area_m2 > 0.0 {
+                found.slivers += 1;
+            }
+            continue;
+        }
+        let child_m2 = child.geometry.chamberlain_duquette_unsigned_area().max(f64::MIN_POSITIVE);
+        found.outside.push(Outside {
+            feature: k,
+            area_m2,
+            share: (area_m2 / child_m2).min(1.0),
+            at: point_in(&outside),
+        });
+    }
+    let mut codes: Vec<&str> = families.keys().copied().collect();
+    codes.sort_unstable();
+    for code in codes {
+        let (Some(parent), Some(kids)) = (by_code.get(code), families.get(code)) else { continue };
+        let covered = kids.iter().fold(MultiPolygon::<f64>(Vec::new()), |acc, g| acc.union(*g));
+        let rest = parent.difference(&covered);
+        for hole in rest.0 {
+            let piece = MultiPolygon(vec![hole]);
+            let area_m2 = piece.chamberlain_duquette_unsigned_area();
+            if area_m2 < SLIVER_M2 {
+                found.slivers += 1;
+                continue;
+            }
+            found.gaps.push(Gap { parent_code: code.to_owned(), area_m2, at: point_in(&piece) });
+        }
+    }
+    found
+}
+
+fn point_in(mp: &MultiPolygon<f64>) -> [f64; 2] {
+    let p = mp.interior_point().map_or(Coord { x: f64::NAN, y: f64::NAN }, |p| p.0);
+    [p.x, p.y]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    fn rect(code: &str, parent: Option<&str>, x0: f64, y0: f64, x1: f64, y1: f64) -> Feature {
+        Feature {
+            code: code.into(),
+            name: code.into(),
+            parent_code: parent.map(Into::into),
+            geometry: MultiPolygon(vec![
+                polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)],
+            ]),
+            properties: Default::default(),
+        }
+    }
+
+    #[test]
+    fn children_inside_and_tiling_their_parent_find_nothing() {
+        let parents = vec![("P".to_owned(), rect("P", None, 118.0, 32.0, 118.02, 32.01).geometry)];
+        let kids =
+            [rect("a", Some("P"), 118.0, 32.0, 118.01, 32.01), rect("b", Some("P"), 118.01, 32.0, 118.02, 32.01)];
+        assert_eq!(check(&kids, &HashSet::new(), &parents), Findings::default());
+    }
+
+    #[test]
+    fn a_child_reaching_out_and_a_gap_are_found_with_area_and_place() {
+        let parents = vec![("P".to_owned(), rect("P", None, 118.0, 32.0, 118.02, 32.01).geometry)];
+        // a sticks out 0.001° west of the parent; b leaves 118.015–118.02 uncovered.
+        let kids =
+            [rect("a", Some("P"), 117.999, 32.0, 118.01, 32.01), rect("b", Some("P"), 118.01, 32.0, 118.015, 32.01)];
+        let f = check(&kids, &HashSet::new(), &parents);
+        assert_eq!(f.outside.len(), 1);
+        let o = &f.outside[0];
+        // 0.001° × 0.01° at 32°N ≈ 94.4 m × 1 109 m ≈ 104 700 m², a tenth of a's 11 × that.
+        assert_eq!(o.feature, 0);
+        assert!((o.area_m2 - 104_700.0).abs() < 2_000.0, "{o:?}");
+        assert!((o.share - 1.0 / 11.0).abs() < 0.01, "{o:?}");
+        assert!(o.at[0] < 118.0, "{o:?}");
+        assert_eq!(f.gaps.len(), 1);
+        let g = &f.gaps[0];
+        assert_eq!(g.parent_code, "P");
+        assert!((g.area_m2 - 5.0 * 104_700.0).abs() < 10_000.0, "{g:?}");
+        assert!(g.at[0] > 118.015 && g.at[0] < 118.02, "{g:?}");
+    }
+}
