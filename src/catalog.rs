@@ -110,11 +110,13 @@ impl Catalog {
                 return Err(CatalogError::LayerTwice(f.options.layer));
             }
         }
+        let clock = std::time::Instant::now();
         let mut parsed: Vec<Parsed> = blocking(move || {
             files.into_iter().map(|f| import::read(&f.name, &f.bytes, &f.options)).collect::<Result<Vec<_>, _>>()
         })
         .await??;
 
+        let read_ms = clock.elapsed().as_millis() as u64;
         // Validate each layer against its neighbours: from this import when present, else from the base; and
         // compare it with the layer it replaces.
         let mut contexts = Vec::with_capacity(parsed.len());
@@ -146,11 +148,16 @@ impl Catalog {
             for ((p, ctx), before) in parsed.iter_mut().zip(&contexts).zip(&previous) {
                 import::validate(p, ctx);
                 p.report.diff = Some(import::Diff::between(before, &p.features));
+                if let Some(shift) = import::detect_vendor_shift(before, &p.features) {
+                    p.report.warn(import::Problem::file(shift.message()));
+                }
             }
             parsed
         })
         .await?;
 
+        let checked_ms = clock.elapsed().as_millis() as u64;
+        tracing::info!(read_ms, validate_ms = checked_ms - read_ms, "import read and checked");
         let valid = parsed.iter().all(|p| p.report.valid);
         for p in &mut parsed {
             p.report.dry_run = mode.dry_run;
@@ -174,9 +181,15 @@ impl Catalog {
                 layers: parsed.iter().map(|p| (p.report.layer, p.features.as_slice())).collect(),
             })
             .await?;
+        let written_ms = clock.elapsed().as_millis() as u64;
         if mode.activate {
             self.activate(generation).await?;
         }
+        tracing::info!(
+            write_ms = written_ms - checked_ms,
+            activate_ms = clock.elapsed().as_millis() as u64 - written_ms,
+            "import stored"
+        );
         Ok(parsed
             .into_iter()
             .map(|mut p| {

@@ -171,6 +171,49 @@ async fn diff_gaps_and_children_outside_parents(db: &str) {
     assert!(outside["location"].is_array(), "{outside}");
 }
 
+/// `--fix` closes rings, drops repeated points and lists each repair; what it will not guess at stays an error.
+async fn fix_repairs_what_is_safe(db: &str) {
+    import_sample(db);
+    let dir = tempfile::tempdir().expect("dir");
+    let square = |x: f64| vec![[x, 32.0], [x + 0.01, 32.0], [x + 0.01, 32.01], [x, 32.01]];
+    let mut unclosed = square(118.7);
+    unclosed.insert(2, unclosed[1]); // and a repeated point
+    let mut closed = square(118.8);
+    closed.push(closed[0]);
+    let street = |code: &str, ring: Vec<[f64; 2]>| {
+        json!({"type": "Feature", "properties": {"code": code, "name": code, "parent_code": "320104"},
+               "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    };
+    let fc = json!({"type": "FeatureCollection", "features": [street("S1", unclosed), street("S2", closed.clone())]});
+    let file = write(&dir, "streets-unclosed.geojson", &fc);
+    let report = assert_rejected(db, &["--layer", "streets", &file], &["is not closed", "--fix closes it"]);
+    assert_eq!((report["errors"][0]["feature"].as_u64(), report["errors"][0]["code"].as_str()), (Some(0), Some("S1")));
+    let (code, out, err) =
+        gridmap(&["import", "--layer", "streets", &file, "--fix", "--dry-run", "--json", "--db", db]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).expect("json");
+    let fixed: Vec<&str> = report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter(|w| w["code"] == "S1")
+        .filter_map(|w| w["message"].as_str())
+        .collect();
+    assert_eq!(
+        fixed,
+        ["fixed: 1 unclosed ring(s) closed", "fixed: 1 repeated point(s) dropped"],
+        "{}",
+        report["warnings"]
+    );
+
+    // A bow-tie is not guessed at: still an error, and the report says it was not fixed.
+    let bow = vec![[118.9, 32.0], [118.91, 32.01], [118.91, 32.0], [118.9, 32.01], [118.9, 32.0]];
+    let fc = json!({"type": "FeatureCollection", "features": [street("S3", bow), street("S2", closed)]});
+    let file = write(&dir, "streets-bowtie.geojson", &fc);
+    let report = assert_rejected(db, &["--layer", "streets", &file, "--fix"], &["not fixed", "invalid geometry"]);
+    assert_eq!(report["valid"], false);
+}
+
 /// Runs an import expected to be rejected; checks exit 1, the message, and that nothing changed.
 fn assert_rejected(db: &str, args: &[&str], expect_in_output: &[&str]) -> Value {
     let before = generations(db);
@@ -446,6 +489,7 @@ async fn export_tiles_writes_a_pmtiles_archive(db: &str) {
 
 both_stores!(
     diff_gaps_and_children_outside_parents,
+    fix_repairs_what_is_safe,
     drill_rosters_load_all_or_nothing,
     export_tiles_writes_a_pmtiles_archive,
     gpx_tracks_import_as_patrols,

@@ -128,6 +128,52 @@ async fn gcj02_shapefile_lands_on_the_wgs84_outlines(db: &str) {
     let d_raw = distances(&streets(db, &raw).await);
     let median_raw = d_raw[d_raw.len() / 2];
     assert!(median_raw > 100.0, "read as WGS84 the file should be hundreds of metres off, median {median_raw:.1} m");
+
+    // With the WGS84 districts active, the same file read as WGS84 is flagged as GCJ-02, with both median offsets
+    // and the --crs to use; read with --crs gcj02 it is not.
+    let wgs = fixture("nanjing_wgs84/nanjing_districts_wgs84.geojson");
+    import_ok(db, &wgs, &["--code-field", "district_adcode", "--name-field", "district_name", "--activate"]);
+    let flagged = import_ok(db, &file, &["--code-field", "adcode", "--name-field", "name", "--dry-run"]);
+    let warning = flagged["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["message"].as_str())
+        .find(|m| m.contains("--crs gcj02"))
+        .unwrap_or_else(|| panic!("no vendor-shift warning: {}", flagged["warnings"]));
+    assert!(warning.contains("GCJ-02") && warning.contains(" m from the features with the same codes"), "{warning}");
+    let fixed =
+        import_ok(db, &file, &["--code-field", "adcode", "--name-field", "name", "--crs", "gcj02", "--dry-run"]);
+    assert!(!fixed["warnings"].to_string().contains("--crs gcj02"), "{}", fixed["warnings"]);
+}
+
+/// The Tianditu districts in CGCS2000 geographic coordinates (EPSG:4490): 11 districts, names decoded, and every
+/// position where the file puts it (CGCS2000 and WGS84 differ by centimetres: GDAL reads the same numbers).
+async fn cgcs2000_geographic_tianditu(db: &str) {
+    let file = fixture("nanjing_cgcs2000/nanjing_districts_cgcs2000_tianditu.geojson");
+    let r = import_ok(
+        db,
+        &file,
+        &["--code-field", "district_adcode", "--name-field", "district_name", "--crs", "cgcs2000"],
+    );
+    let f = streets(db, &r).await;
+    assert_eq!(f.len(), 11);
+    let q = find(&f, "320104");
+    assert_eq!(q.name, "秦淮区");
+    let source: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+    let feature = source["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .find(|x| x["properties"]["district_adcode"] == "320104")
+        .expect("秦淮区 in the file");
+    let ring = feature["geometry"]["coordinates"][0].as_array().expect("ring");
+    assert_eq!(q.geometry.0[0].exterior().0.len(), ring.len(), "every vertex kept");
+    for v in ring {
+        let p = [v[0].as_f64().expect("x"), v[1].as_f64().expect("y")];
+        let d = nearest_vertex_m(&q.geometry, p);
+        assert!(d < 1.0, "the file's vertex {p:?} is {d:.2} m from the nearest imported one");
+    }
 }
 
 /// 秦淮区 in CGCS2000 3° Gauss-Krüger CM 120°E with an ESRI `.prj` (`Gauss_Kruger`, `D_China_2000`), as GDAL writes
@@ -450,6 +496,7 @@ async fn http_import_endpoint(db: &str) {
 }
 
 both_stores!(
+    cgcs2000_geographic_tianditu,
     gbk_shapefile_with_cpg,
     cgcs2000_gauss_kruger_prj_and_missing_shx,
     gcj02_shapefile_lands_on_the_wgs84_outlines,

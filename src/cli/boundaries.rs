@@ -51,10 +51,17 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         encoding: args.encoding,
         member: args.member,
         sidecars,
+        fix: args.fix,
     };
     let mode = ImportMode { dry_run: args.dry_run, activate: args.activate, base: args.base.map(GenerationId) };
     let (catalog, audit) = open(&args.db.db).await?;
-    let reports = match catalog.import(vec![ImportFile { name, bytes, options }], mode).await {
+    // Drawn only when stderr is a terminal: a city layer takes seconds.
+    let spinner = indicatif::ProgressBar::new_spinner()
+        .with_message(format!("importing {name} ({:.1} MB): reading, validating, writing", bytes.len() as f64 / 1e6));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let outcome = catalog.import(vec![ImportFile { name, bytes, options }], mode).await;
+    spinner.finish_and_clear();
+    let reports = match outcome {
         Ok(r) => r,
         Err(CatalogError::Import(e)) => {
             if args.json {

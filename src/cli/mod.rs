@@ -226,6 +226,10 @@ pub struct ImportArgs {
     /// Validate only; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Repair what is safe (close rings, drop repeated points, rebuild invalid polygons when the area stays within
+    /// 1 %) and list each change in the report.
+    #[arg(long)]
+    pub fix: bool,
     /// Activate the new generation when the file is valid.
     #[arg(long)]
     pub activate: bool,

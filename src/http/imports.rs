@@ -53,7 +53,7 @@ async fn import(
                 }
             }
             "layer" | "code_field" | "name_field" | "parent_field" | "crs" | "encoding" | "member" | "dry_run"
-            | "activate" | "base" => {
+            | "activate" | "base" | "fix" => {
                 text.insert(name, field.text().await.map_err(bad)?);
             }
             other => return Err(ApiError::bad_request("invalid_field", format!("unknown form field {other:?}"))),
@@ -84,6 +84,7 @@ async fn import(
     options.encoding = text.get("encoding").map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     options.member = text.get("member").map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     options.sidecars = sidecars;
+    options.fix = text.get("fix").map(|v| flag("fix", v)).transpose()?.unwrap_or(false);
     let base =
         match text.get("base").map(|v| v.trim()).filter(|v| !v.is_empty()) {
             None => None,

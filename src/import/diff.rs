@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use geo::{Centroid, ChamberlainDuquetteArea};
+use geo::{Centroid, ChamberlainDuquetteArea, Distance, Haversine};
 use serde::Serialize;
 
 use crate::layers::Feature;
@@ -162,7 +162,7 @@ fn reshaped(old: &Feature, new: &Feature) -> Option<Reshaped> {
         (old.geometry.chamberlain_duquette_unsigned_area(), new.geometry.chamberlain_duquette_unsigned_area());
     let change = if a0 > 0.0 { (a1 - a0) / a0 } else { 1.0 };
     let moved = match (old.geometry.centroid(), new.geometry.centroid()) {
-        (Some(p), Some(q)) => metres(p.x(), p.y(), q.x(), q.y()),
+        (Some(p), Some(q)) => Haversine.distance(p, q),
         _ => 0.0,
     };
     (change.abs() > AREA_EPSILON || moved > MOVED_M).then(|| Reshaped {
@@ -170,13 +170,6 @@ fn reshaped(old: &Feature, new: &Feature) -> Option<Reshaped> {
         area_change_pct: (change * 1e4).round() / 100.0,
         centroid_moved_m: (moved * 10.0).round() / 10.0,
     })
-}
-
-/// Great-circle metres between two lon/lat points.
-fn metres(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let h = ((p2 - p1) / 2.0).sin().powi(2) + p1.cos() * p2.cos() * ((lon2 - lon1).to_radians() / 2.0).sin().powi(2);
-    2.0 * 6_371_008.8 * h.sqrt().asin()
 }
 
 #[cfg(test)]

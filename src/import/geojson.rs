@@ -61,8 +61,13 @@ fn convert(i: usize, f: GjFeature, options: &ReadOptions, crs: &Reprojector, rep
             report.error(Problem::at(i, c, "geometry", "geometry is empty (null)"));
             return None;
         }
-        Some(g) => match multipolygon(&g, crs) {
-            Ok(mp) => mp,
+        Some(g) => match multipolygon(&g, crs, options.fix) {
+            Ok((mp, closed)) => {
+                if closed > 0 {
+                    report.warn(Problem::at(i, c, "geometry", format!("fixed: {closed} unclosed ring(s) closed")));
+                }
+                mp
+            }
             Err(message) => {
                 report.error(Problem::at(i, c, "geometry", message));
                 return None;
@@ -76,7 +81,9 @@ fn convert(i: usize, f: GjFeature, options: &ReadOptions, crs: &Reprojector, rep
     Some(Feature { code, name, parent_code, geometry, properties })
 }
 
-fn multipolygon(g: &Geometry, crs: &Reprojector) -> Result<MultiPolygon<f64>, String> {
+/// The polygons of a geometry in WGS84, and how many rings `fix` closed (an unclosed ring is an error without it).
+fn multipolygon(g: &Geometry, crs: &Reprojector, fix: bool) -> Result<(MultiPolygon<f64>, usize), String> {
+    let mut closed = 0;
     let polygons: Vec<&PolygonType> = match &g.value {
         GeometryValue::Polygon { coordinates } => vec![coordinates],
         GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
@@ -92,7 +99,7 @@ fn multipolygon(g: &Geometry, crs: &Reprojector) -> Result<MultiPolygon<f64>, St
         let Some((exterior, interiors)) = rings.split_first() else {
             return Err(format!("polygon {pi} has no rings"));
         };
-        let ring = |ri: usize, positions: &Vec<::geojson::Position>| -> Result<LineString<f64>, String> {
+        let mut ring = |ri: usize, positions: &Vec<::geojson::Position>| -> Result<LineString<f64>, String> {
             let at = format!("polygon {pi}, ring {ri}");
             if positions.len() < 4 {
                 return Err(format!("{at} has {} positions; a ring needs at least 4 (first = last)", positions.len()));
@@ -106,7 +113,11 @@ fn multipolygon(g: &Geometry, crs: &Reprojector) -> Result<MultiPolygon<f64>, St
                 coords.push(Coord { x: lon, y: lat });
             }
             if coords.first() != coords.last() {
-                return Err(format!("{at} is not closed: its first and last positions differ"));
+                if !fix {
+                    return Err(format!("{at} is not closed: its first and last positions differ (--fix closes it)"));
+                }
+                coords.push(coords[0]);
+                closed += 1;
             }
             Ok(LineString(coords))
         };
@@ -114,5 +125,5 @@ fn multipolygon(g: &Geometry, crs: &Reprojector) -> Result<MultiPolygon<f64>, St
         let ints = interiors.iter().enumerate().map(|(k, r)| ring(k + 1, r)).collect::<Result<Vec<_>, _>>()?;
         out.push(Polygon::new(ext, ints));
     }
-    Ok(MultiPolygon(out))
+    Ok((MultiPolygon(out), closed))
 }

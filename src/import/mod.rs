@@ -4,6 +4,7 @@
 mod diff;
 mod encoding;
 mod feature;
+mod fix;
 mod geojson;
 mod gpkg;
 mod hierarchy;
@@ -11,6 +12,7 @@ mod kml;
 mod overlaps;
 mod report;
 mod shapefile;
+mod shift;
 mod validate;
 mod zipped;
 
@@ -18,10 +20,12 @@ use std::collections::BTreeMap;
 
 pub use diff::Diff;
 pub use encoding::EncodingError;
+pub use fix::repair;
 pub use gpkg::GpkgError;
 pub use kml::KmlError;
 pub use report::{Problem, Report};
 pub use shapefile::ShapefileError;
+pub use shift::{VendorShift, detect as detect_vendor_shift};
 pub use validate::{HierarchyContext, validate};
 pub use zipped::{MAX_UNCOMPRESSED_BYTES, ZipError};
 
@@ -127,6 +131,8 @@ pub struct ReadOptions {
     pub member: Option<String>,
     /// Sidecar files of a `.shp` given on its own.
     pub sidecars: Sidecars,
+    /// Repair what is safe (close rings, drop repeated points, rebuild invalid polygons) and list it.
+    pub fix: bool,
 }
 
 impl ReadOptions {
@@ -141,12 +147,21 @@ impl ReadOptions {
             encoding: None,
             member: None,
             sidecars: Sidecars::default(),
+            fix: false,
         }
     }
 }
 
 /// Reads a file's features; problems with single features are recorded in the report and those features skipped.
 pub fn read(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Parsed, ImportError> {
+    let mut parsed = read_format(file, bytes, options)?;
+    if options.fix {
+        fix::repair(&mut parsed);
+    }
+    Ok(parsed)
+}
+
+fn read_format(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Parsed, ImportError> {
     let lower = file.to_ascii_lowercase();
     if lower.ends_with(".geojson") || lower.ends_with(".json") {
         geojson::read(file, bytes, options)
