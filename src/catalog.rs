@@ -123,23 +123,18 @@ impl Catalog {
         let mut previous = Vec::with_capacity(parsed.len());
         for p in &parsed {
             let layer = p.report.layer;
-            let parent_codes = match layer.parent() {
-                None => None,
-                Some(parent) => Some(match parsed.iter().find(|q| q.report.layer == parent) {
-                    Some(q) => q.features.iter().map(|f| f.code.clone()).collect(),
-                    None => self.codes(base, parent).await?.into_iter().map(|(c, _)| c).collect(),
-                }),
-            };
-            let children = match layer.child() {
-                Some(child) if !parsed.iter().any(|q| q.report.layer == child) => self.codes(base, child).await?,
-                _ => Vec::new(),
-            };
-            let parent_shapes = match layer.parent() {
+            // The parent layer is read once: its polygons for containment, its codes for the code checks.
+            let parent_shapes: Vec<(String, geo::MultiPolygon<f64>)> = match layer.parent() {
                 None => Vec::new(),
                 Some(parent) => match parsed.iter().find(|q| q.report.layer == parent) {
                     Some(q) => q.features.iter().map(|f| (f.code.clone(), f.geometry.clone())).collect(),
                     None => self.features(base, parent).await?.into_iter().map(|f| (f.code, f.geometry)).collect(),
                 },
+            };
+            let parent_codes = layer.parent().map(|_| parent_shapes.iter().map(|(c, _)| c.clone()).collect());
+            let children = match layer.child() {
+                Some(child) if !parsed.iter().any(|q| q.report.layer == child) => self.codes(base, child).await?,
+                _ => Vec::new(),
             };
             contexts.push(HierarchyContext { parent_codes, children, parent_shapes });
             previous.push(self.features(base, layer).await?);
