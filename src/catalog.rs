@@ -111,6 +111,8 @@ impl Catalog {
             }
         }
         let clock = std::time::Instant::now();
+        let trackers: Vec<import::Tracker> = files.iter().map(|f| f.options.progress.clone()).collect();
+        trackers.iter().for_each(|t| t.phase("reading", 0));
         let mut parsed: Vec<Parsed> = blocking(move || {
             files.into_iter().map(|f| import::read(&f.name, &f.bytes, &f.options)).collect::<Result<Vec<_>, _>>()
         })
@@ -139,11 +141,14 @@ impl Catalog {
             contexts.push(HierarchyContext { parent_codes, children, parent_shapes });
             previous.push(self.features(base, layer).await?);
         }
+        let checking = trackers.clone();
         let mut parsed = blocking(move || {
-            for ((p, ctx), before) in parsed.iter_mut().zip(&contexts).zip(&previous) {
-                import::validate(p, ctx);
+            for (((p, ctx), before), progress) in parsed.iter_mut().zip(&contexts).zip(&previous).zip(&checking) {
+                import::validate(p, ctx, progress);
                 p.report.diff = Some(import::Diff::between(before, &p.features));
-                if let Some(shift) = import::detect_vendor_shift(before, &p.features) {
+                let shift = import::detect_vendor_shift(before, &p.features)
+                    .or_else(|| import::detect_against_parent(&ctx.parent_shapes, &p.features));
+                if let Some(shift) = shift {
                     p.report.warn(import::Problem::file(shift.message()));
                 }
             }
@@ -165,6 +170,7 @@ impl Catalog {
             "import {}",
             parsed.iter().map(|p| format!("{} from {}", p.report.layer, p.report.file)).collect::<Vec<_>>().join(", ")
         );
+        trackers.iter().for_each(|t| t.phase("writing", 0));
         let report_json = serde_json::to_value(parsed.iter().map(|p| &p.report).collect::<Vec<_>>())
             .unwrap_or(serde_json::Value::Null);
         let generation = self

@@ -147,6 +147,52 @@ async fn gcj02_shapefile_lands_on_the_wgs84_outlines(db: &str) {
     assert!(!fixed["warnings"].to_string().contains("--crs gcj02"), "{}", fixed["warnings"]);
 }
 
+/// A communities file in GCJ-02 read as WGS84, with only the WGS84 streets active (no communities to compare codes
+/// with): judged against the parent streets it fills, flagged with `--crs gcj02`; read with it, not flagged.
+async fn gcj02_children_flagged_against_parent_streets(db: &str) {
+    let streets = common::sample_dir().join("streets.geojson").display().to_string();
+    let (code, out, err) = gridmap(&["import", "--layer", "streets", &streets, "--activate", "--db", db]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut communities = common::sample_layer("communities");
+    fn shift(v: &mut Value) {
+        match v.as_array_mut() {
+            Some(a) if a.len() == 2 && a[0].is_number() => {
+                let (x, y) = gridmap::crs::wgs84_to_gcj02(a[0].as_f64().expect("x"), a[1].as_f64().expect("y"));
+                *v = serde_json::json!([x, y]);
+            }
+            Some(a) => a.iter_mut().for_each(shift),
+            None => {}
+        }
+    }
+    for f in communities["features"].as_array_mut().expect("features") {
+        shift(&mut f["geometry"]["coordinates"]);
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("communities_gcj02.geojson");
+    std::fs::write(&file, communities.to_string()).expect("write");
+    let file = file.display().to_string();
+    let run = |extra: &[&str], exit: i32| -> Value {
+        let mut args = vec!["import", "--layer", "communities", &file, "--json", "--dry-run", "--db", db];
+        args.extend_from_slice(extra);
+        let (code, out, err) = gridmap(&args);
+        assert_eq!(code, exit, "{out}{err}");
+        serde_json::from_str(&out).expect("JSON report")
+    };
+    // Read as WGS84 the communities stick out of their streets (errors), and the report says why.
+    let flagged = run(&[], 1);
+    assert!(flagged["errors"].to_string().contains("outside its parent streets"), "{}", flagged["errors"]);
+    let warning = flagged["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["message"].as_str())
+        .find(|m| m.contains("--crs gcj02"))
+        .unwrap_or_else(|| panic!("no vendor-shift warning: {}", flagged["warnings"]));
+    assert!(warning.contains("parents they fill") && warning.contains("GCJ-02"), "{warning}");
+    let fixed = run(&["--crs", "gcj02"], 0);
+    assert!(!fixed["warnings"].to_string().contains("--crs gcj02"), "{}", fixed["warnings"]);
+}
+
 /// The Tianditu districts in CGCS2000 geographic coordinates (EPSG:4490): 11 districts, names decoded, and every
 /// position where the file puts it (CGCS2000 and WGS84 differ by centimetres: GDAL reads the same numbers).
 async fn cgcs2000_geographic_tianditu(db: &str) {
@@ -500,6 +546,7 @@ both_stores!(
     gbk_shapefile_with_cpg,
     cgcs2000_gauss_kruger_prj_and_missing_shx,
     gcj02_shapefile_lands_on_the_wgs84_outlines,
+    gcj02_children_flagged_against_parent_streets,
     zipped_state_plane_feet,
     zip_sub_folder_several_layers_and_member,
     utm_shapefile,

@@ -7,7 +7,7 @@ use anyhow::Context;
 use super::{EXIT_REJECTED, ImportArgs};
 use crate::audit::AuditLog;
 use crate::catalog::{Catalog, CatalogError, ImportFile, ImportMode};
-use crate::import::{ReadOptions, Sidecars};
+use crate::import::{Progress, ReadOptions, Sidecars, Tracker};
 use crate::layers::GenerationId;
 use crate::store::{self, StoreError};
 
@@ -18,6 +18,41 @@ async fn catalog(db: &str) -> anyhow::Result<Catalog> {
 async fn open(db: &str) -> anyhow::Result<(Catalog, AuditLog)> {
     let store = store::open(db).await.with_context(|| format!("opening {}", store::redact(db)))?;
     Ok((Catalog::new(store.clone(), None), AuditLog::new(store)))
+}
+
+/// The import's progress on the terminal: a spinner while the file is parsed or written, a bar with counts and ETA
+/// while its features are checked, when there are more than a few thousand (smaller files take well under a second).
+struct ImportBar(indicatif::ProgressBar, String);
+
+impl ImportBar {
+    /// Fewest steps for a bar rather than a spinner.
+    const BAR_FROM: u64 = 2_000;
+
+    fn new(name: &str, bytes: usize) -> Self {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Self(bar, format!("{name} ({:.1} MB)", bytes as f64 / 1e6))
+    }
+}
+
+impl Progress for ImportBar {
+    fn phase(&self, name: &'static str, total: u64) {
+        let style = if total >= Self::BAR_FROM {
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta} left)")
+        } else {
+            indicatif::ProgressStyle::with_template("{spinner} {msg}")
+        };
+        if let Ok(style) = style {
+            self.0.set_style(style.progress_chars("=> "));
+        }
+        self.0.set_length(total);
+        self.0.set_position(0);
+        self.0.set_message(format!("{}: {name}", self.1));
+    }
+
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
 }
 
 /// Reads, validates and stages (or activates) a boundary file; exit 1 when it is rejected.
@@ -42,6 +77,8 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     } else {
         Sidecars::default()
     };
+    // Drawn only when stderr is a terminal: a city layer takes seconds.
+    let bar = std::sync::Arc::new(ImportBar::new(&name, bytes.len()));
     let options = ReadOptions {
         layer: args.layer,
         code_field: args.code_field,
@@ -52,15 +89,12 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         member: args.member,
         sidecars,
         fix: args.fix,
+        progress: Tracker::new(bar.clone()),
     };
     let mode = ImportMode { dry_run: args.dry_run, activate: args.activate, base: args.base.map(GenerationId) };
     let (catalog, audit) = open(&args.db.db).await?;
-    // Drawn only when stderr is a terminal: a city layer takes seconds.
-    let spinner = indicatif::ProgressBar::new_spinner()
-        .with_message(format!("importing {name} ({:.1} MB): reading, validating, writing", bytes.len() as f64 / 1e6));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let outcome = catalog.import(vec![ImportFile { name, bytes, options }], mode).await;
-    spinner.finish_and_clear();
+    bar.0.finish_and_clear();
     let reports = match outcome {
         Ok(r) => r,
         Err(CatalogError::Import(e)) => {

@@ -58,13 +58,20 @@ pub struct Findings {
 
 /// Checks `children` (but those at positions in `skip`: invalid geometry) against `parents` (code → polygon).
 /// Children whose parent is unknown are left to the code checks; parents without any child in this import are not checked for gaps (nothing of theirs was replaced).
-pub fn check(children: &[Feature], skip: &HashSet<usize>, parents: &[(String, MultiPolygon<f64>)]) -> Findings {
+pub fn check(
+    children: &[Feature],
+    skip: &HashSet<usize>,
+    parents: &[(String, MultiPolygon<f64>)],
+    progress: &super::Tracker,
+) -> Findings {
     let mut found = Findings::default();
     let by_code: HashMap<&str, &MultiPolygon<f64>> = parents.iter().map(|(c, g)| (c.as_str(), g)).collect();
     let prepared: HashMap<&str, PreparedArea> =
         parents.iter().filter_map(|(c, g)| PreparedArea::new(g).map(|p| (c.as_str(), p))).collect();
     let mut families: HashMap<&str, Family> = HashMap::new();
+    progress.phase("checking containment", children.len());
     for (k, child) in children.iter().enumerate().filter(|(k, _)| !skip.contains(k)) {
+        progress.tick();
         let Some(parent_code) = child.parent_code.as_deref() else { continue };
         let (Some(parent), Some(fast)) = (by_code.get(parent_code), prepared.get(parent_code)) else { continue };
         let family = families.entry(parent_code).or_default();
@@ -98,7 +105,9 @@ pub fn check(children: &[Feature], skip: &HashSet<usize>, parents: &[(String, Mu
     }
     let mut codes: Vec<&str> = families.keys().copied().collect();
     codes.sort_unstable();
+    progress.phase("checking gaps", codes.len());
     for code in codes {
+        progress.tick();
         let (Some(parent), Some(family)) = (by_code.get(code), families.get(code)) else { continue };
         // Children all inside and not overlapping (overlaps are checked apart): what they leave is the difference of
         // the areas. Only a parent with room left, or with a child reaching out, needs the exact overlay.
@@ -165,7 +174,7 @@ mod tests {
         let parents = vec![("P".to_owned(), rect("P", None, 118.0, 32.0, 118.02, 32.01).geometry)];
         let kids =
             [rect("a", Some("P"), 118.0, 32.0, 118.01, 32.01), rect("b", Some("P"), 118.01, 32.0, 118.02, 32.01)];
-        assert_eq!(check(&kids, &HashSet::new(), &parents), Findings::default());
+        assert_eq!(check(&kids, &HashSet::new(), &parents, &Default::default()), Findings::default());
     }
 
     #[test]
@@ -174,7 +183,7 @@ mod tests {
         // a sticks out 0.001° west of the parent; b leaves 118.015–118.02 uncovered.
         let kids =
             [rect("a", Some("P"), 117.999, 32.0, 118.01, 32.01), rect("b", Some("P"), 118.01, 32.0, 118.015, 32.01)];
-        let f = check(&kids, &HashSet::new(), &parents);
+        let f = check(&kids, &HashSet::new(), &parents, &Default::default());
         assert_eq!(f.outside.len(), 1);
         let o = &f.outside[0];
         // 0.001° × 0.01° at 32°N ≈ 94.4 m × 1 109 m ≈ 104 700 m², a tenth of a's 11 × that.

@@ -10,6 +10,7 @@ mod gpkg;
 mod hierarchy;
 mod kml;
 mod overlaps;
+mod progress;
 mod report;
 mod shapefile;
 mod shift;
@@ -23,9 +24,10 @@ pub use encoding::EncodingError;
 pub use fix::repair;
 pub use gpkg::GpkgError;
 pub use kml::KmlError;
+pub use progress::{Progress, Tracker};
 pub use report::{Problem, Report};
 pub use shapefile::ShapefileError;
-pub use shift::{VendorShift, detect as detect_vendor_shift};
+pub use shift::{VendorShift, detect as detect_vendor_shift, detect_against_parent};
 pub use validate::{HierarchyContext, validate};
 pub use zipped::{MAX_UNCOMPRESSED_BYTES, ZipError};
 
@@ -133,6 +135,8 @@ pub struct ReadOptions {
     pub sidecars: Sidecars,
     /// Repair what is safe (close rings, drop repeated points, rebuild invalid polygons) and list it.
     pub fix: bool,
+    /// Told how reading and checking go (a progress bar on the CLI).
+    pub progress: Tracker,
 }
 
 impl ReadOptions {
@@ -148,6 +152,7 @@ impl ReadOptions {
             member: None,
             sidecars: Sidecars::default(),
             fix: false,
+            progress: Tracker::default(),
         }
     }
 }

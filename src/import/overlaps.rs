@@ -27,7 +27,7 @@ pub struct Overlap {
 }
 
 /// Every pair of `shapes` whose intersection has an area; `None` entries (invalid geometry) are skipped.
-pub fn find(shapes: &[Option<&MultiPolygon<f64>>]) -> Vec<Overlap> {
+pub fn find(shapes: &[Option<&MultiPolygon<f64>>], progress: &super::Tracker) -> Vec<Overlap> {
     let boxes: Vec<GeomWithData<Rectangle<[f64; 2]>, usize>> = shapes
         .iter()
         .enumerate()
@@ -37,12 +37,15 @@ pub fn find(shapes: &[Option<&MultiPolygon<f64>>]) -> Vec<Overlap> {
         })
         .collect();
     let tree = RTree::bulk_load(boxes);
+    let candidates: Vec<(usize, usize)> = tree
+        .intersection_candidates_with_other_tree(&tree)
+        .map(|(x, y)| (x.data, y.data))
+        .filter(|(a, b)| a < b)
+        .collect();
+    progress.phase("checking overlaps", candidates.len());
     let mut found = Vec::new();
-    for (x, y) in tree.intersection_candidates_with_other_tree(&tree) {
-        let (a, b) = (x.data, y.data);
-        if a >= b {
-            continue;
-        }
+    for (a, b) in candidates {
+        progress.tick();
         let (Some(pa), Some(pb)) = (shapes[a], shapes[b]) else { continue };
         let common = pa.intersection(pb);
         let area_m2 = common.chamberlain_duquette_unsigned_area();
@@ -77,7 +80,7 @@ mod tests {
         let a = square(118.0, 32.0, 0.01);
         let b = square(118.01, 32.0, 0.01); // shares a's east edge
         let c = square(118.005, 32.005, 0.01); // overlaps both by a quarter of a square
-        let found = find(&[Some(&a), Some(&b), Some(&c), None]);
+        let found = find(&[Some(&a), Some(&b), Some(&c), None], &Default::default());
         assert_eq!(found.iter().map(|o| (o.a, o.b)).collect::<Vec<_>>(), vec![(0, 2), (1, 2)]);
         // A quarter of 0.01° × 0.01° at 32°N: about 0.25 × 1.11 km × 0.94 km.
         assert!((found[0].area_m2 - 261_000.0).abs() < 5_000.0, "{}", found[0].area_m2);
@@ -91,7 +94,7 @@ mod tests {
         let a = square(118.0, 32.0, 0.01);
         // Reaches 1e-7° (about 1 cm) into a along its whole east edge.
         let b = square(118.01 - 1e-7, 32.0, 0.01);
-        let found = find(&[Some(&a), Some(&b)]);
+        let found = find(&[Some(&a), Some(&b)], &Default::default());
         assert_eq!(found.len(), 1);
         assert!(found[0].area_m2 > 5.0, "{}", found[0].area_m2);
         assert!(found[0].width_m < SLIVER_WIDTH_M, "{}", found[0].width_m);

@@ -25,11 +25,13 @@ pub const MAX_VERTICES_PER_FEATURE: usize = 1_000_000;
 const LIST_LIMIT: usize = 200;
 
 /// Adds geometry, duplicate-code and hierarchy problems to the report.
-pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext) {
+pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::Tracker) {
     let layer = parsed.report.layer;
+    progress.phase("checking geometry", parsed.features.len());
     let mut invalid = Vec::new();
     let mut broken = HashSet::new();
     for (k, (f, &i)) in parsed.features.iter().zip(&parsed.source_index).enumerate() {
+        progress.tick();
         let vertices = f.geometry.coords_count();
         if vertices > MAX_VERTICES_PER_FEATURE {
             invalid.push(Problem::at(
@@ -70,7 +72,7 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext) {
     let shapes: Vec<Option<&geo::MultiPolygon<f64>>> =
         parsed.features.iter().enumerate().map(|(k, f)| (!broken.contains(&k)).then_some(&f.geometry)).collect();
     let (mut overlaps, mut slivers) = (Vec::new(), 0usize);
-    for o in super::overlaps::find(&shapes) {
+    for o in super::overlaps::find(&shapes, progress) {
         if o.width_m < super::overlaps::SLIVER_WIDTH_M {
             slivers += 1;
             continue;
@@ -140,7 +142,7 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext) {
         }
     }
     if let Some(parent_layer) = layer.parent().filter(|_| !ctx.parent_shapes.is_empty()) {
-        containment(parsed, &broken, ctx, parent_layer);
+        containment(parsed, &broken, ctx, parent_layer, progress);
     }
     parsed.report.valid = parsed.report.errors.is_empty();
 }
@@ -161,10 +163,11 @@ fn containment(
     broken: &HashSet<usize>,
     ctx: &HierarchyContext,
     parent_layer: crate::layers::Layer,
+    progress: &super::Tracker,
 ) {
     use super::hierarchy::{OUTSIDE_ERROR_SHARE, SLIVER_M2, check};
     let layer = parsed.report.layer;
-    let found = check(&parsed.features, broken, &ctx.parent_shapes);
+    let found = check(&parsed.features, broken, &ctx.parent_shapes, progress);
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     for o in &found.outside {
         let f = &parsed.features[o.feature];
@@ -199,5 +202,66 @@ fn containment(
             "{} sliver(s) under {SLIVER_M2} m² outside parents or uncovered inside them (imperfect noding); accepted",
             found.slivers
         )));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use geo::{MultiPolygon, polygon};
+
+    use super::*;
+    use crate::import::{Parsed, Progress, Report, Tracker};
+    use crate::layers::{Feature, Layer};
+
+    /// Phases with their totals and the steps counted in each.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(&'static str, u64, u64)>>);
+
+    impl Progress for Recorder {
+        fn phase(&self, name: &'static str, total: u64) {
+            self.0.lock().expect("lock").push((name, total, 0));
+        }
+        fn advance(&self, n: u64) {
+            self.0.lock().expect("lock").last_mut().expect("a phase began").2 += n;
+        }
+    }
+
+    fn rect(code: &str, x0: f64, x1: f64) -> Feature {
+        Feature {
+            code: code.into(),
+            name: code.into(),
+            parent_code: Some("P".into()),
+            geometry: MultiPolygon(vec![
+                polygon![(x: x0, y: 32.0), (x: x1, y: 32.0), (x: x1, y: 32.01), (x: x0, y: 32.01), (x: x0, y: 32.0)],
+            ]),
+            properties: Default::default(),
+        }
+    }
+
+    #[test]
+    fn every_check_reports_its_phase_and_completes_it() {
+        let features = vec![rect("a", 118.0, 118.011), rect("b", 118.01, 118.02), rect("c", 118.02, 118.03)];
+        let parent = rect("P", 118.0, 118.03).geometry;
+        let mut parsed = Parsed {
+            source_index: (0..features.len()).collect(),
+            features,
+            report: Report::new("test.geojson", Layer::Communities),
+        };
+        let ctx = HierarchyContext {
+            parent_codes: Some(["P".to_owned()].into()),
+            children: Vec::new(),
+            parent_shapes: vec![("P".into(), parent)],
+        };
+        let recorder = Arc::new(Recorder::default());
+        validate(&mut parsed, &ctx, &Tracker::new(recorder.clone()));
+        let phases = recorder.0.lock().expect("lock").clone();
+        let names: Vec<&str> = phases.iter().map(|p| p.0).collect();
+        assert_eq!(names, ["checking geometry", "checking overlaps", "checking containment", "checking gaps"]);
+        assert_eq!((phases[0].1, phases[2].1, phases[3].1), (3, 3, 1), "{phases:?}");
+        assert!(phases[1].1 >= 1, "a and b overlap: at least that candidate pair");
+        assert!(phases.iter().all(|(_, total, done)| total == done), "{phases:?}");
+        assert!(!parsed.report.valid, "the overlap of a and b is an error");
     }
 }
