@@ -66,11 +66,13 @@ async fn console_end_to_end(url: &str) {
     let dup = bad["features"][1]["properties"]["code"].clone();
     let bad_file = dir.path().join("grids-duplicate-code.geojson");
     std::fs::write(&bad_file, bad.to_string()).expect("write");
-    // A valid replacement: every grid code with a suffix.
+    // A valid replacement: every grid code with a suffix, in the field names of a Chinese survey file (网格编码,
+    // 网格名称, 社区编码 as WGBM/WGMC/SQBM) that the console must recognise.
     let mut good = sample_layer("grids");
     for f in good["features"].as_array_mut().expect("features") {
-        let code = f["properties"]["code"].as_str().expect("code").to_owned();
-        f["properties"]["code"] = json!(format!("{code}N"));
+        let p = &f["properties"];
+        let code = p["code"].as_str().expect("code").to_owned();
+        f["properties"] = json!({"WGBM": format!("{code}N"), "WGMC": p["name"], "SQBM": p["parent_code"], "BZ": ""});
     }
     let good_file = dir.path().join("grids-renamed.geojson");
     std::fs::write(&good_file, good.to_string()).expect("write");

@@ -82,6 +82,14 @@ async fn gbk_shapefile_with_cpg(db: &str) {
     assert_eq!(f.len(), 11);
     assert_eq!(find(&f, "320104").name, "秦淮区");
     assert_eq!(find(&f, "320104").properties["ctname"], "南京市");
+    // With gridmap's default field names (code, name) it is rejected, and the report lists the file's 24 fields and
+    // suggests the ones that hold code and name (unique code-like values; Chinese names).
+    import_rejected(
+        db,
+        &file,
+        &[],
+        &["cnname (e.g. 中华人民共和国)", "suggested: --code-field adcode --name-field name"],
+    );
 }
 
 /// The UTF-8 shapefile with a Chinese file name is GCJ-02 (its README says WGS84): with `--crs gcj02` its vertices

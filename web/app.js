@@ -22,6 +22,7 @@ const T = {
     analysis: '专题分析', period: '时间范围', choropleth: '网格专题图', off: '关闭', patrols: '巡查轨迹', days: '天', allTime: '全部',
     perKm2: '事件密度 (每平方公里)', openCount: '未办结事件数', patrolCoverage: '巡查覆盖率', coverage: '巡查覆盖', cells: '个单元',
     showUnvisited: '显示未巡查区域', hideUnvisited: '隐藏未巡查区域',
+    suggested: '已按文件字段填写', changes: '与当前版本相比', added: '新增', removed: '删除', renamed: '改名', reparented: '变更上级', reshaped: '边界变化', unchanged: '未变',
   },
   en: {
     title: 'Grid dispatch console', dispatch: 'Dispatch', gis: 'Boundaries', offline: 'offline', online: 'live', apiKey: 'Key', askKey: 'This server needs an API key (gridmap keys create):', queue: 'Incidents',
@@ -41,6 +42,7 @@ const T = {
     analysis: 'Analysis', period: 'Period', choropleth: 'Grid choropleth', off: 'off', patrols: 'Patrols', days: 'days', allTime: 'all time',
     perKm2: 'Incidents per km²', openCount: 'Open incidents', patrolCoverage: 'Patrol coverage', coverage: 'Patrol coverage', cells: 'cells',
     showUnvisited: 'Show unpatrolled cells', hideUnvisited: 'Hide unpatrolled cells',
+    suggested: 'Filled in from the file\'s fields', changes: 'Against the current generation', added: 'added', removed: 'removed', renamed: 'renamed', reparented: 'new parent', reshaped: 'reshaped', unchanged: 'unchanged',
   },
 };
 const STATUSES = ['reported', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
@@ -443,9 +445,14 @@ const drop = $('#drop');
 ['dragleave', 'drop'].forEach((n) => drop.addEventListener(n, (e) => { e.preventDefault(); drop.classList.remove('over'); }));
 drop.addEventListener('drop', (e) => { $('#file').files = e.dataTransfer.files; });
 
-$('#upload').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const form = e.target;
+$('#upload').addEventListener('submit', (e) => { e.preventDefault(); upload(e.submitter?.value || 'check'); });
+// A chosen file is validated at once; when its fields are not code/name/parent_code, the likeliest ones (from the
+// report's `suggested`) are filled in and it is validated again with them.
+$('#file').addEventListener('change', () => upload('check', true));
+
+const MAPPING = ['code_field', 'name_field', 'parent_field'];
+async function upload(mode, suggest = false) {
+  const form = $('#upload');
   const files = [...$('#file').files];
   if (!files.length) return;
   const body = new FormData();
@@ -454,12 +461,29 @@ $('#upload').addEventListener('submit', async (e) => {
   body.append('file', main, main.name);
   files.filter((f) => f !== main).forEach((f) => body.append('sidecar', f, f.name));
   for (const k of ['layer', 'code_field', 'name_field', 'parent_field']) if (form[k].value) body.append(k, form[k].value);
-  if (e.submitter?.value === 'check') body.append('dry_run', 'true');
+  if (mode === 'check') body.append('dry_run', 'true');
   const resp = await fetch(`${API}/imports`, { method: 'POST', body, headers: authHeaders() });
   const out = await resp.json().catch(() => ({}));
-  showReport(out.report || out.error?.details?.report, out, resp.status);
+  const report = out.report || out.error?.details?.report;
+  showFields(report);
+  const s = report?.suggested;
+  if (suggest && s && MAPPING.some((k) => s[k] && !form[k].value)) {
+    for (const k of MAPPING) if (s[k] && !form[k].value) form[k].value = s[k];
+    $('#fields').dataset.suggested = 'true';
+    return upload('check');
+  }
+  showReport(report, out, resp.status);
   refreshGenerations();
-});
+}
+
+// The file's attributes with an example value each, so staff can see (and correct) which holds what.
+function showFields(report) {
+  const box = $('#fields');
+  if (!report?.fields?.length) { box.textContent = ''; return; }
+  const note = box.dataset.suggested ? ` — ${t('suggested')}` : '';
+  box.textContent = `${t('fields')}${note}: ${report.fields.map((f) => (f.samples.length ? `${f.name} (${f.samples[0]})` : f.name)).join(', ')}`;
+  delete box.dataset.suggested;
+}
 
 let problemMarkers = [];
 function showReport(report, out, status) {
@@ -470,6 +494,8 @@ function showReport(report, out, status) {
   if (!report) { box.innerHTML = `<p class="error" role="alert">${esc(out.error?.message || `HTTP ${status}`)}</p>`; return; }
   const item = (p, cls) => `<li class="${cls}">${p.feature != null ? `#${p.feature} ` : ''}${p.code ? `[${esc(p.code)}] ` : ''}${p.field ? `${esc(p.field)}: ` : ''}${esc(p.message)}${p.location ? ` <a href="#" data-at="${p.location.join(',')}">${esc(t('locate'))}</a>` : ''}</li>`;
   box.innerHTML = `<h2>${report.valid ? `✔ ${esc(t('valid'))}` : `✖ ${esc(t('invalid'))}`} <span class="muted">${esc(report.file)} · ${report.features ?? ''} ${esc(t('features'))}</span></h2>
+    ${report.diff ? `<p class="diff">${esc(t('changes'))} (${report.diff.before}): ${['added', 'removed', 'renamed', 'reparented', 'geometry_changed']
+    .map((k) => `${esc(t(k === 'geometry_changed' ? 'reshaped' : k))} <b>${report.diff.counts[k]}</b>`).join(' · ')} · ${esc(t('unchanged'))} <b>${report.diff.unchanged}</b></p>` : ''}
     ${out.generation ? `<p>${esc(t('staged'))} ${out.generation} <button id="activate-staged" class="primary">${esc(t('activate'))}</button></p>` : ''}
     ${report.errors?.length ? `<h2>${esc(t('errors'))} (${report.errors.length})</h2><ul class="problems">${report.errors.map((p) => item(p, 'err')).join('')}</ul>` : ''}
     ${report.warnings?.length ? `<h2>${esc(t('warnings'))} (${report.warnings.length})</h2><ul class="problems">${report.warnings.map((p) => item(p, 'warn')).join('')}</ul>` : ''}`;

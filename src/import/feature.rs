@@ -28,7 +28,9 @@ pub(super) fn keys(
     options: &ReadOptions,
     report: &mut Report,
 ) -> Option<(String, String, Option<String>)> {
+    report.observed.add(props);
     let Some(code) = text(props, &options.code_field) else {
+        report.observed.missing_keys = true;
         let keys: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
         report.error(Problem::at(
             i,
@@ -48,6 +50,7 @@ pub(super) fn keys(
     });
     let parent_code = text(props, &options.parent_field);
     if parent_code.is_none() && options.layer.parent().is_some() {
+        report.observed.missing_keys = true;
         report.error(Problem::at(
             i,
             c,

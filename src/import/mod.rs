@@ -4,6 +4,7 @@
 mod diff;
 mod encoding;
 mod feature;
+mod fields;
 mod fix;
 mod geojson;
 mod gpkg;
@@ -21,6 +22,7 @@ use std::collections::BTreeMap;
 
 pub use diff::Diff;
 pub use encoding::EncodingError;
+pub use fields::{FieldInfo, Mapping};
 pub use fix::repair;
 pub use gpkg::GpkgError;
 pub use kml::KmlError;

@@ -76,6 +76,15 @@ pub struct Report {
     pub activated: bool,
     /// True when nothing was to be written.
     pub dry_run: bool,
+    /// The file's attributes, with counts and example values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<super::FieldInfo>,
+    /// The fields that most likely hold code, name and parent code, when the ones used were missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested: Option<super::Mapping>,
+    /// Attribute statistics gathered while reading.
+    #[serde(skip)]
+    pub(super) observed: super::fields::Observed,
     /// What this file changes against the same layer of the generation it builds on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<super::Diff>,
@@ -95,6 +104,18 @@ impl Report {
             activated: false,
             dry_run: false,
             diff: None,
+            fields: Vec::new(),
+            suggested: None,
+            observed: Default::default(),
+        }
+    }
+
+    /// Fills `fields` from what was read and, when some feature lacked its code or parent code, `suggested`
+    /// (`parent_codes`: the parent layer's codes, to recognise the parent field by its values).
+    pub fn describe_fields(&mut self, parent_codes: Option<&std::collections::HashSet<String>>) {
+        self.fields = self.observed.summary();
+        if self.observed.missing_keys {
+            self.suggested = self.observed.suggest(self.layer, parent_codes);
         }
     }
 
@@ -118,6 +139,25 @@ impl Report {
         }
         for w in &self.warnings {
             let _ = writeln!(out, "warning: {w}");
+        }
+        if let Some(m) = &self.suggested {
+            let fields: Vec<String> = self
+                .fields
+                .iter()
+                .map(|f| match f.samples.first() {
+                    Some(s) => format!("{} (e.g. {s})", f.name),
+                    None => f.name.clone(),
+                })
+                .collect();
+            let _ = writeln!(out, "the file's fields: {}", fields.join(", "));
+            let mut args = format!("--code-field {}", m.code_field);
+            if let Some(n) = &m.name_field {
+                let _ = write!(args, " --name-field {n}");
+            }
+            if let Some(p) = &m.parent_field {
+                let _ = write!(args, " --parent-field {p}");
+            }
+            let _ = writeln!(out, "suggested: {args}");
         }
         if let Some(d) = &self.diff {
             let _ = writeln!(out, "changes {}", d.summary());

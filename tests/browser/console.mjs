@@ -141,8 +141,18 @@ try {
   step(`bad file: ${problem.trim()}`);
   await shot(a.page, 'upload-problem');
 
-  // 6. Importing and activating a valid file updates the map.
+  // 6. A valid file with its own field names: the console fills in the fields it suggests, shows the diff against
+  // the current grids; importing and activating it updates the map.
   await a.page.setInputFiles('#file', fx.good_file);
+  await a.page.waitForFunction(() => document.querySelector('#upload [name=code_field]').value === 'WGBM'
+    && document.querySelector('#report h2')?.textContent.startsWith('✔'), null, { timeout: 20000 });
+  const mapping = await a.page.evaluate(() => ['code_field', 'name_field', 'parent_field']
+    .map((k) => document.querySelector(`#upload [name=${k}]`).value).join(','));
+  if (mapping !== 'WGBM,WGMC,SQBM') throw new Error(`suggested fields ${mapping}`);
+  const diff = await a.page.textContent('#report .diff');
+  if (!/(新增|added) 756/.test(diff)) throw new Error(`diff: ${diff}`);
+  step(`suggested fields ${mapping}; ${diff.trim()}`);
+  await shot(a.page, 'suggested-fields');
   await a.page.click('#upload button[value=stage]');
   await a.page.waitForSelector('#activate-staged', { timeout: 20000 });
   await a.page.click('#activate-staged');
