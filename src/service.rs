@@ -53,6 +53,8 @@ pub struct Options {
     pub service_area: ServiceArea,
     /// Require API keys (see [`crate::auth`]).
     pub auth: bool,
+    /// A raster base map under the layers of the style.
+    pub basemap: Option<crate::tiles::Basemap>,
 }
 
 impl Default for Options {
@@ -65,6 +67,7 @@ impl Default for Options {
             categories: Categories::default(),
             service_area: ServiceArea::Streets,
             auth: false,
+            basemap: None,
         }
     }
 }
@@ -111,13 +114,16 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     tracing::info!(incidents = loaded, "incident ledger loaded");
     let (responders, position_writer) = ResponderService::start(store.clone(), locator.clone(), events.clone()).await?;
     let responders = Arc::new(responders);
-    let tiles = Arc::new(TileService::new(
-        locator.clone(),
-        incidents.clone(),
-        hazards.clone(),
-        responders.clone(),
-        options.tile_cache_bytes,
-    ));
+    let tiles = Arc::new(
+        TileService::new(
+            locator.clone(),
+            incidents.clone(),
+            hazards.clone(),
+            responders.clone(),
+            options.tile_cache_bytes,
+        )
+        .with_basemap(options.basemap.clone()),
+    );
     catalog.add_listener(Arc::new(TileWarmer(tiles.clone())));
     tiles.warm();
     let patrols = Arc::new(PatrolService::new(store.clone(), locator.clone(), events.clone()));

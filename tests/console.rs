@@ -136,3 +136,41 @@ async fn console_with_access_control() {
     eprintln!("{stdout}{stderr}");
     assert!(out.status.success(), "keyed console failed:\n{stdout}\n{stderr}");
 }
+
+/// A GCJ-02 base map (`--basemap-crs gcj02`): a fake vendor tile service (answered inside the browser by
+/// playwright's router; nothing leaves the machine) paints a red square where a GCJ-02 vendor draws `POINT`
+/// (computed here by gridmap's Rust transform). The console must show the square on `POINT` itself, and not where
+/// the vendor's coordinates would fall if read as WGS84 (tests/browser/basemap.mjs). SQLite; the store does not
+/// matter here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_gcj02_basemap() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let browser_dir = root.join("tests/browser");
+    if let Err(why) = browser_ready(&browser_dir) {
+        assert!(std::env::var("GRIDMAP_REQUIRE_BROWSER").is_err(), "GRIDMAP_REQUIRE_BROWSER is set but {why}");
+        return;
+    }
+    let _one_browser = BROWSER.lock().await;
+    let db = common::TestDb::sqlite();
+    let vendor = "http://vendor.invalid";
+    let basemap = gridmap::tiles::Basemap::new(
+        &format!("{vendor}/{{z}}/{{x}}/{{y}}.png"),
+        gridmap::tiles::BasemapCrs::Gcj02,
+        Some("test vendor".into()),
+    )
+    .expect("basemap");
+    let s = TestServer::start_with(&db.url, true, |o| o.basemap = Some(basemap)).await;
+    let (x, y) = gridmap::crs::wgs84_to_gcj02(POINT[0], POINT[1]);
+    let fixtures = json!({"point": POINT, "mark_gcj02": [x, y], "vendor": vendor});
+    let out = tokio::process::Command::new("node")
+        .arg(browser_dir.join("basemap.mjs"))
+        .arg(&s.base)
+        .arg(root.join("target/console-screenshots/basemap"))
+        .arg(fixtures.to_string())
+        .output()
+        .await
+        .expect("run node");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("{stdout}{stderr}");
+    assert!(out.status.success(), "GCJ-02 base map:\n{stdout}\n{stderr}");
+}

@@ -194,6 +194,17 @@ pub struct ServeArgs {
     /// min_lon,min_lat,max_lon,max_lat.
     #[arg(long, env = "GRIDMAP_SERVICE_AREA", default_value = "streets")]
     pub service_area: crate::incidents::ServiceArea,
+    /// A raster base map under the layers: an XYZ tile URL template with {z}, {x}, {y} (http(s), or a path on a
+    /// server in front of gridmap), e.g. a Tianditu `_w` service or Amap tiles.
+    #[arg(long, env = "GRIDMAP_BASEMAP_URL")]
+    pub basemap_url: Option<String>,
+    /// What the base map's tiles are drawn in: wgs84 (Tianditu, OSM-style) or gcj02 (Amap, Tencent; the console
+    /// shifts them onto the WGS84 data).
+    #[arg(long, env = "GRIDMAP_BASEMAP_CRS", value_enum, default_value_t = crate::tiles::BasemapCrs::Wgs84)]
+    pub basemap_crs: crate::tiles::BasemapCrs,
+    /// Attribution shown for the base map (the provider's terms usually require one).
+    #[arg(long, env = "GRIDMAP_BASEMAP_ATTRIBUTION")]
+    pub basemap_attribution: Option<String>,
 }
 
 /// `gridmap import`.

@@ -35,6 +35,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     tracing::info!(auth, "access control");
+    let basemap = match &args.basemap_url {
+        Some(url) => Some(crate::tiles::Basemap::new(url, args.basemap_crs, args.basemap_attribution.clone())?),
+        None => None,
+    };
     let started = std::time::Instant::now();
     let service::Started { state, position_writer } = service::start(
         store,
@@ -51,6 +55,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             },
             service_area: args.service_area,
             auth,
+            basemap,
         },
     )
     .await?;

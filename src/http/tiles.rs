@@ -102,6 +102,9 @@ async fn document(
         if english {
             english_labels(&mut style);
         }
+        if let Some(b) = state.tiles.basemap() {
+            b.add_to(&mut style, &base);
+        }
         // Sources carry their TileJSON inline: a client starts fetching tiles one round trip sooner.
         if let Some(sources) = style["sources"].as_object_mut() {
             for (name, source) in sources.iter_mut() {

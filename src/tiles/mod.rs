@@ -2,6 +2,7 @@
 //! heatmap hexagons from the incident store, responders from the live fleet. Tiles are cached by the version of the
 //! data they were cut from, so no tile outlives its data.
 
+mod basemap;
 mod boundary;
 mod cache;
 mod clip;
@@ -12,6 +13,8 @@ mod mvt;
 mod points;
 mod shapes;
 mod simplify;
+
+pub use basemap::{Basemap, BasemapCrs, BasemapError};
 
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
@@ -221,6 +224,8 @@ pub struct TileService {
     pub hits: prometheus_client::metrics::counter::Counter,
     /// Tiles cut on request.
     pub misses: prometheus_client::metrics::counter::Counter,
+    /// The raster base map the style puts under the layers, when one is configured.
+    basemap: Option<Basemap>,
 }
 
 /// A boundary layer's version: the generation that wrote its features (0 before any).
@@ -253,7 +258,19 @@ impl TileService {
             warmed: std::sync::Mutex::new(None),
             hits: Default::default(),
             misses: Default::default(),
+            basemap: None,
         }
+    }
+
+    /// With a raster base map in the style.
+    pub fn with_basemap(mut self, basemap: Option<Basemap>) -> Self {
+        self.basemap = basemap;
+        self
+    }
+
+    /// The configured base map.
+    pub fn basemap(&self) -> Option<&Basemap> {
+        self.basemap.as_ref()
     }
 
     /// Version of a layer's data now: tiles cut from another version are never served. `None` for live layers that
