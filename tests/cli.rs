@@ -212,6 +212,10 @@ async fn fix_repairs_what_is_safe(db: &str) {
     let file = write(&dir, "streets-bowtie.geojson", &fc);
     let report = assert_rejected(db, &["--layer", "streets", &file, "--fix"], &["not fixed", "invalid geometry"]);
     assert_eq!(report["valid"], false);
+    // Located for the map: a point of the bow-tie, inside its box.
+    let bad = report["errors"].as_array().expect("errors").iter().find(|e| e["code"] == "S3").expect("S3's error");
+    let at = [bad["location"][0].as_f64().expect("lon"), bad["location"][1].as_f64().expect("lat")];
+    assert!((118.9..=118.91).contains(&at[0]) && (32.0..=32.01).contains(&at[1]), "{bad}");
 }
 
 /// Runs an import expected to be rejected; checks exit 1, the message, and that nothing changed.

@@ -47,7 +47,12 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::T
             continue;
         }
         if let Err(e) = f.geometry.check_validation() {
-            invalid.push(Problem::at(i, Some(&f.code), "geometry", format!("invalid geometry: {e}")));
+            let mut p = Problem::at(i, Some(&f.code), "geometry", format!("invalid geometry: {e}"));
+            // Located on the map: a point of the feature (the console marks it).
+            p.location = geo::InteriorPoint::interior_point(&f.geometry)
+                .map(|c| [c.x(), c.y()])
+                .filter(|c| c.iter().all(|v| v.is_finite()));
+            invalid.push(p);
             broken.insert(k);
         }
     }
