@@ -125,7 +125,8 @@ async fn read_path(file: &str, path: &std::path::Path, options: &ReadOptions) ->
         for (k, col) in row.columns().iter().enumerate() {
             if col.name() == layer.column {
                 let blob: Option<Vec<u8>> = row.try_get(k).map_err(open)?;
-                geometry = match blob.map(|b| GpkgWkb(b).to_geo()) {
+                let checked = blob.map(|b| super::bounds::gpkg_geometry(&b).map(|()| b));
+                geometry = match checked.map(|b| b.and_then(|b| GpkgWkb(b).to_geo().map_err(|e| e.to_string()))) {
                     None => None,
                     Some(Ok(g)) => Some(g),
                     Some(Err(e)) => {

@@ -1,6 +1,7 @@
 //! Reading boundary files into features and validating them, producing the report shown to GIS staff.
 //! One module per format (GeoJSON, Shapefile and zipped Shapefile, KML, GeoPackage); `feature` holds what they share.
 
+mod bounds;
 mod diff;
 mod encoding;
 mod feature;

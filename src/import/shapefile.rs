@@ -195,6 +195,10 @@ fn read_shapes(set: &FileSet) -> Result<Vec<Shape>, ShapefileError> {
     let file = set.name.as_str();
     let header = |e: ::shapefile::Error| ShapefileError::Header { file: file.to_owned(), reason: e.to_string() };
     let shx_ok = set.shx.as_ref().filter(|shx| shx.len() >= 100);
+    super::bounds::shp_records(&set.shp, shx_ok.map(Vec::as_slice)).map_err(|reason| ShapefileError::Header {
+        file: file.to_owned(),
+        reason: format!("implausible shape {reason}"),
+    })?;
     let mut out = Vec::new();
     match shx_ok {
         Some(shx) => {
