@@ -109,7 +109,7 @@ fn wkb(b: &[u8], at: &mut usize, depth: u32) -> Result<(), Implausible> {
     }
     let point = 8 * (2 + usize::from(z) + usize::from(m));
     let left = |at: usize| b.len().saturating_sub(at);
-    let mut count = |at: &mut usize, each: usize, what: &str| -> Result<usize, Implausible> {
+    let count = |at: &mut usize, each: usize, what: &str| -> Result<usize, Implausible> {
         let n = u32_at(b, *at, big).ok_or("truncated count")? as usize;
         *at += 4;
         if n.saturating_mul(each) > left(*at) {
