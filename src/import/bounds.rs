@@ -10,23 +10,35 @@ fn u32_at(b: &[u8], at: usize, big_endian: bool) -> Option<u32> {
     Some(if big_endian { u32::from_be_bytes(raw) } else { u32::from_le_bytes(raw) })
 }
 
-/// Checks every record of a `.shp`: in sequence from the header and, when an `.shx` is used, at its offsets.
-pub fn shp_records(shp: &[u8], shx: Option<&[u8]>) -> Result<(), Implausible> {
-    let mut at = 100;
-    let mut n = 0;
-    while at + 8 <= shp.len() {
-        at = shp_record(shp, at).map_err(|e| format!("record {n}: {e}"))?;
-        n += 1;
-    }
+/// Checks every record of a `.shp` and returns the index (`.shx`) to read it by: the file's own, whose every
+/// offset is checked, or, without one, an index built by walking the records by their declared lengths. Read by an
+/// index the reader seeks to each checked record instead of parsing on from wherever the previous one ended (which,
+/// after a record shorter than declared, lands in unchecked bytes).
+pub fn shp_records(shp: &[u8], shx: Option<&[u8]>) -> Result<Vec<u8>, Implausible> {
+    let header = shp.get(..100).ok_or("the 100-byte header is cut short")?;
     if let Some(shx) = shx {
         for (n, entry) in shx.get(100..).unwrap_or_default().chunks_exact(8).enumerate() {
             let offset = u32_at(entry, 0, true).unwrap_or(0) as usize * 2;
             if offset + 8 <= shp.len() {
-                shp_record(shp, offset).map_err(|e| format!("record {n} (at the .shx offset {offset}): {e}"))?;
+                shp_record(shp, offset).map_err(|e| format!("feature {n} (at the .shx offset {offset}): {e}"))?;
             }
         }
+        return Ok(shx.to_vec());
     }
-    Ok(())
+    let mut index = header.to_vec();
+    let mut at = 100;
+    let mut n = 0;
+    while at + 8 <= shp.len() {
+        let next = shp_record(shp, at).map_err(|e| format!("feature {n}: {e}"))?;
+        index.extend(((at / 2) as u32).to_be_bytes());
+        index.extend((((next - at - 8) / 2) as u32).to_be_bytes());
+        at = next;
+        n += 1;
+    }
+    // The index's own length, in 16-bit words, at bytes 24–27 of its header.
+    let words = (index.len() / 2) as u32;
+    index[24..28].copy_from_slice(&words.to_be_bytes());
+    Ok(index)
 }
 
 /// One record at `at`: its content fits in the file and its point and part counts fit in its content. Returns where
@@ -35,7 +47,11 @@ fn shp_record(shp: &[u8], at: usize) -> Result<usize, Implausible> {
     let words = u32_at(shp, at + 4, true).ok_or("truncated record header")? as usize;
     let content = at + 8..at + 8 + words * 2;
     let body = shp.get(content.clone()).ok_or_else(|| {
-        format!("its header says {} bytes, but the file ends {} bytes after it", words * 2, shp.len() - at - 8)
+        format!(
+            "truncated: its header says {} bytes, but the file ends {} bytes after it",
+            words * 2,
+            shp.len() - at - 8
+        )
     })?;
     let Some(kind) = u32_at(body, 0, false) else { return Ok(content.end) };
     // (bytes before the counts, counts are parts + points?, bytes per part, bytes per point)
@@ -156,9 +172,12 @@ mod tests {
 
     #[test]
     fn shapefile_counts_must_fit() {
-        assert_eq!(shp_records(&polygon_record(4, 4), None), Ok(()));
+        let index = shp_records(&polygon_record(4, 4), None).expect("plausible");
+        assert_eq!(index.len(), 108, "header and one entry");
+        assert_eq!(&index[100..108], &[0, 0, 0, 50, 0, 0, 0, 56], "offset 100 bytes, 112 bytes of content");
+        assert_eq!(&index[24..28], &54u32.to_be_bytes(), "108 bytes in 16-bit words");
         let e = shp_records(&polygon_record(1_400_000_000, 4), None).expect_err("22 GB of points in 120 bytes");
-        assert!(e.contains("record 0") && e.contains("1400000000 points"), "{e}");
+        assert!(e.contains("feature 0") && e.contains("1400000000 points"), "{e}");
         let mut truncated = polygon_record(4, 4);
         truncated.truncate(150);
         assert!(shp_records(&truncated, None).expect_err("cut short").contains("file ends"));

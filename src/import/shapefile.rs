@@ -195,21 +195,13 @@ fn read_shapes(set: &FileSet) -> Result<Vec<Shape>, ShapefileError> {
     let file = set.name.as_str();
     let header = |e: ::shapefile::Error| ShapefileError::Header { file: file.to_owned(), reason: e.to_string() };
     let shx_ok = set.shx.as_ref().filter(|shx| shx.len() >= 100);
-    super::bounds::shp_records(&set.shp, shx_ok.map(Vec::as_slice)).map_err(|reason| ShapefileError::Header {
-        file: file.to_owned(),
-        reason: format!("implausible shape {reason}"),
+    // Without a .shx, one is built from the records' declared lengths, each checked first.
+    let index = super::bounds::shp_records(&set.shp, shx_ok.map(Vec::as_slice)).map_err(|reason| {
+        ShapefileError::Header { file: file.to_owned(), reason: format!("implausible shape in {reason}") }
     })?;
     let mut out = Vec::new();
-    match shx_ok {
-        Some(shx) => {
-            let mut reader = ShapeReader::with_shx(Cursor::new(&set.shp), Cursor::new(shx)).map_err(header)?;
-            collect(file, reader.iter_shapes(), &mut out)?;
-        }
-        None => {
-            let mut reader = ShapeReader::new(Cursor::new(&set.shp)).map_err(header)?;
-            collect(file, reader.iter_shapes(), &mut out)?;
-        }
-    }
+    let mut reader = ShapeReader::with_shx(Cursor::new(&set.shp), Cursor::new(index)).map_err(header)?;
+    collect(file, reader.iter_shapes(), &mut out)?;
     Ok(out)
 }
 
