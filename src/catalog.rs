@@ -239,6 +239,14 @@ impl Catalog {
         Ok(())
     }
 
+    /// Deletes a staged generation that was never active (see [`crate::store::BoundaryStore::discard`]).
+    pub async fn discard(&self, generation: GenerationId) -> Result<(), CatalogError> {
+        let _switching = self.switch.lock().await;
+        self.store.discard(generation).await?;
+        tracing::info!(%generation, "generation discarded");
+        Ok(())
+    }
+
     /// Returns to the previously active generation.
     pub async fn rollback(&self) -> Result<GenerationId, CatalogError> {
         let _switching = self.switch.lock().await;

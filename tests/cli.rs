@@ -62,6 +62,57 @@ async fn import_activate_and_rollback(db: &str) {
     assert!(err.contains("424242"), "{err}");
 }
 
+/// `gridmap discard` deletes a staged generation that was never active and that nothing builds on, features
+/// included; it refuses (exit 1, nothing changed) a generation another builds on, one that has been active, and an
+/// unknown one. Then `DELETE /api/v1/generations/{id}` does the same over HTTP: 204, then 404; 409 for the active one.
+async fn discard_a_staged_generation(db: &str) {
+    let active_before = import_sample(db);
+    let stage = |args: &[&str]| -> i64 {
+        let mut full = vec!["import", "--json", "--db", db];
+        full.extend_from_slice(args);
+        let (code, out, err) = gridmap(&full);
+        assert_eq!(code, 0, "{out}{err}");
+        serde_json::from_str::<Value>(&out).expect("report")["generation"].as_i64().expect("staged")
+    };
+    let staged = stage(&["--layer", "grids", &sample("grids")]);
+    let built_on = stage(&["--layer", "communities", &sample("communities"), "--base", &staged.to_string()]);
+    let discard = |g: i64| gridmap(&["discard", &g.to_string(), "--db", db]);
+
+    let (code, _, err) = discard(staged);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("builds on it"), "{err}");
+    let (code, _, err) = discard(active_before);
+    assert_eq!(code, 1);
+    assert!(err.contains("has been active"), "{err}");
+    let (code, _, err) = discard(424_242);
+    assert_eq!(code, 1);
+    assert!(err.contains("does not exist"), "{err}");
+    assert_eq!(generations(db).len(), 5, "refusals change nothing");
+
+    let (code, out, err) = discard(built_on);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = discard(staged);
+    assert_eq!(code, 0, "{out}{err}");
+    let ids: Vec<i64> = generations(db).iter().filter_map(|g| g["id"].as_i64()).collect();
+    assert!(!ids.contains(&staged) && !ids.contains(&built_on) && ids.len() == 3, "{ids:?}");
+    let store = gridmap::store::open(db).await.expect("store");
+    let left = store.layer_features(gridmap::layers::GenerationId(staged), gridmap::layers::Layer::Grids).await;
+    assert!(left.map_or(true, |f| f.is_empty()), "the staged grids are gone");
+    assert_eq!(active(db), active_before);
+    drop(store);
+
+    // Over HTTP, on a server of the same database.
+    let server = common::TestServer::start(db, false).await;
+    let g = stage(&["--layer", "grids", &sample("grids")]);
+    let url = |g: i64| server.url(&format!("/api/v1/generations/{g}"));
+    let resp = reqwest::Client::new().delete(url(g)).send().await.expect("delete");
+    assert_eq!(resp.status().as_u16(), 204);
+    let (status, body) = common::call(reqwest::Method::DELETE, url(g), None).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = common::call(reqwest::Method::DELETE, url(active_before), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("generation_in_use")), "{body}");
+}
+
 /// Keys made and revoked by the CLI are honoured by a running server (another process on the same database), and
 /// each CLI action leaves an audit row.
 async fn keys_from_the_cli_guard_a_server(db: &str) {
@@ -493,6 +544,7 @@ async fn export_tiles_writes_a_pmtiles_archive(db: &str) {
 
 both_stores!(
     diff_gaps_and_children_outside_parents,
+    discard_a_staged_generation,
     fix_repairs_what_is_safe,
     drill_rosters_load_all_or_nothing,
     export_tiles_writes_a_pmtiles_archive,

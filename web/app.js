@@ -22,7 +22,7 @@ const T = {
     analysis: '专题分析', period: '时间范围', choropleth: '网格专题图', off: '关闭', patrols: '巡查轨迹', days: '天', allTime: '全部',
     perKm2: '事件密度 (每平方公里)', openCount: '未办结事件数', patrolCoverage: '巡查覆盖率', coverage: '巡查覆盖', cells: '个单元',
     showUnvisited: '显示未巡查区域', hideUnvisited: '隐藏未巡查区域',
-    basemap: '底图', suggested: '已按文件字段填写', changes: '与当前版本相比', added: '新增', removed: '删除', renamed: '改名', reparented: '变更上级', reshaped: '边界变化', unchanged: '未变',
+    discard: '放弃', basemap: '底图', suggested: '已按文件字段填写', changes: '与当前版本相比', added: '新增', removed: '删除', renamed: '改名', reparented: '变更上级', reshaped: '边界变化', unchanged: '未变',
   },
   en: {
     title: 'Grid dispatch console', dispatch: 'Dispatch', gis: 'Boundaries', offline: 'offline', online: 'live', apiKey: 'Key', askKey: 'This server needs an API key (gridmap keys create):', queue: 'Incidents',
@@ -42,7 +42,7 @@ const T = {
     analysis: 'Analysis', period: 'Period', choropleth: 'Grid choropleth', off: 'off', patrols: 'Patrols', days: 'days', allTime: 'all time',
     perKm2: 'Incidents per km²', openCount: 'Open incidents', patrolCoverage: 'Patrol coverage', coverage: 'Patrol coverage', cells: 'cells',
     showUnvisited: 'Show unpatrolled cells', hideUnvisited: 'Hide unpatrolled cells',
-    basemap: 'Base map', suggested: 'Filled in from the file\'s fields', changes: 'Against the current generation', added: 'added', removed: 'removed', renamed: 'renamed', reparented: 'new parent', reshaped: 'reshaped', unchanged: 'unchanged',
+    discard: 'Discard', basemap: 'Base map', suggested: 'Filled in from the file\'s fields', changes: 'Against the current generation', added: 'added', removed: 'removed', renamed: 'renamed', reparented: 'new parent', reshaped: 'reshaped', unchanged: 'unchanged',
   },
 };
 const STATUSES = ['reported', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
@@ -543,10 +543,11 @@ function showReport(report, out, status) {
   box.innerHTML = `<h2>${report.valid ? `✔ ${esc(t('valid'))}` : `✖ ${esc(t('invalid'))}`} <span class="muted">${esc(report.file)} · ${report.features ?? ''} ${esc(t('features'))}</span></h2>
     ${report.diff ? `<p class="diff">${esc(t('changes'))} (${report.diff.before}): ${['added', 'removed', 'renamed', 'reparented', 'geometry_changed']
     .map((k) => `${esc(t(k === 'geometry_changed' ? 'reshaped' : k))} <b>${report.diff.counts[k]}</b>`).join(' · ')} · ${esc(t('unchanged'))} <b>${report.diff.unchanged}</b></p>` : ''}
-    ${out.generation ? `<p>${esc(t('staged'))} ${out.generation} <button id="activate-staged" class="primary">${esc(t('activate'))}</button></p>` : ''}
+    ${out.generation ? `<p>${esc(t('staged'))} ${out.generation} <button id="activate-staged" class="primary">${esc(t('activate'))}</button> <button id="discard-staged">${esc(t('discard'))}</button></p>` : ''}
     ${report.errors?.length ? `<h2>${esc(t('errors'))} (${report.errors.length})</h2><ul class="problems">${report.errors.map((p) => item(p, 'err')).join('')}</ul>` : ''}
     ${report.warnings?.length ? `<h2>${esc(t('warnings'))} (${report.warnings.length})</h2><ul class="problems">${report.warnings.map((p) => item(p, 'warn')).join('')}</ul>` : ''}`;
   $('#activate-staged')?.addEventListener('click', () => activate(out.generation));
+  $('#discard-staged')?.addEventListener('click', () => discard(out.generation));
   // Each located problem (an overlap) is marked on the map; its link flies there.
   for (const p of [...(report.errors || []), ...(report.warnings || [])].filter((p) => p.location)) {
     problemMarkers.push(new maplibregl.Marker({ color: '#b3261e' }).setLngLat(p.location)
@@ -556,6 +557,17 @@ function showReport(report, out, status) {
     e.preventDefault();
     map.flyTo({ center: a.dataset.at.split(',').map(Number), zoom: 16 });
   }));
+}
+
+// A staged generation that was never active can be thrown away (the server refuses others with 409).
+async function discard(g) {
+  try {
+    await api(`/generations/${g}`, { method: 'DELETE' });
+    $('#report').hidden = true;
+  } catch (e) {
+    alert(e.message);
+  }
+  refreshGenerations();
 }
 
 async function activate(g) {
@@ -571,8 +583,10 @@ async function refreshGenerations() {
   const list = gens.generations || gens;
   $('#generations tbody').innerHTML = list.map((g) => `<tr><td>${g.id}</td><td>${esc(t(g.status === 'staged' ? 'stagedS' : g.status))}</td>
     <td>${esc(g.description)}<br><span class="muted">${g.layers.map((l) => `${l.layer} ${l.features}`).join(' · ')}</span></td>
-    <td>${g.status !== 'active' ? `<button data-activate="${g.id}">${esc(t('activate'))}</button>` : ''}</td></tr>`).join('');
+    <td>${g.status !== 'active' ? `<button data-activate="${g.id}">${esc(t('activate'))}</button>` : ''}
+      ${g.status === 'staged' ? `<button data-discard="${g.id}">${esc(t('discard'))}</button>` : ''}</td></tr>`).join('');
   $('#generations').querySelectorAll('[data-activate]').forEach((b) => b.addEventListener('click', () => activate(Number(b.dataset.activate))));
+  $('#generations').querySelectorAll('[data-discard]').forEach((b) => b.addEventListener('click', () => discard(Number(b.dataset.discard))));
 }
 
 // ---- start ----

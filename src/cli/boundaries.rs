@@ -166,6 +166,25 @@ pub async fn activate(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Discards a staged generation; exit 1 when it does not exist or cannot be discarded.
+pub async fn discard(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
+    let (catalog, audit) = open(db).await?;
+    match catalog.discard(GenerationId(generation)).await {
+        Ok(()) => {
+            let details = serde_json::json!({"by": "cli"});
+            let target = Some(format!("generation:{generation}"));
+            audit.record(&AuditLog::cli_actor(), "generation.discarded", target, details).await;
+            println!("generation {generation} discarded");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CatalogError::Store(e @ (StoreError::NoSuchGeneration(_) | StoreError::GenerationInUse { .. }))) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(EXIT_REJECTED))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Rolls back to the previous generation; exit 1 when there is none.
 pub async fn rollback(db: &str) -> anyhow::Result<ExitCode> {
     let (catalog, audit) = open(db).await?;

@@ -73,6 +73,13 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Delete a staged generation that was never active (nothing builds on it).
+    Discard {
+        /// Generation id.
+        generation: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Return to the generation that was active before the current one.
     Rollback {
         #[command(flatten)]
@@ -279,6 +286,7 @@ pub fn run() -> ExitCode {
             Command::Generations { db, json } => boundaries::generations(&db.db, json).await,
             Command::Activate { generation, db } => boundaries::activate(&db.db, generation).await,
             Command::Rollback { db } => boundaries::rollback(&db.db).await,
+            Command::Discard { generation, db } => boundaries::discard(&db.db, generation).await,
             Command::Keys(command) => keys::run(command).await,
             Command::ImportTrack { file, responder, db } => patrols::import_track(&db.db, &file, responder).await,
             Command::LoadResponders { file, crs, db } => responders::load(&db.db, &file, &crs).await,

@@ -79,6 +79,9 @@ impl From<CatalogError> for ApiError {
             CatalogError::Store(StoreError::NothingToRollBack) => {
                 ApiError::new(StatusCode::CONFLICT, "nothing_to_roll_back", StoreError::NothingToRollBack.to_string())
             }
+            CatalogError::Store(e @ StoreError::GenerationInUse { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "generation_in_use", e.to_string())
+            }
             CatalogError::Import(e) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable_file", e.to_string())
             }

@@ -1,7 +1,8 @@
-//! Generations: list, activate, roll back.
+//! Generations: list, activate, roll back, discard a staged one.
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
@@ -14,6 +15,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/generations", get(list))
         .route("/generations/{generation}/activate", post(activate))
         .route("/generations/rollback", post(rollback))
+        .route("/generations/{generation}", delete(discard))
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -34,6 +36,19 @@ async fn activate(
     let details = json!({"previous": before});
     state.audit.record(&caller.actor(None), "generation.activated", Some(format!("generation:{id}")), details).await;
     Ok(Json(json!({"active": id})))
+}
+
+async fn discard(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(generation): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = generation.parse::<i64>().map(GenerationId).map_err(|_| {
+        ApiError::bad_request("invalid_generation", format!("generation {generation:?} is not a number"))
+    })?;
+    state.catalog.discard(id).await?;
+    state.audit.record(&caller.actor(None), "generation.discarded", Some(format!("generation:{id}")), json!({})).await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn rollback(

@@ -46,6 +46,13 @@ pub(super) const ROUTES: &[Route] = &[
     ("POST", "/api/v1/generations/{generation}/activate", "boundaries", "Make a generation the active one", &[]),
     ("POST", "/api/v1/generations/rollback", "boundaries", "Return to the generation active before", &[]),
     (
+        "DELETE",
+        "/api/v1/generations/{generation}",
+        "boundaries",
+        "Discard a staged generation that was never active (409 otherwise)",
+        &[],
+    ),
+    (
         "POST",
         "/api/v1/imports",
         "boundaries",
@@ -228,6 +235,9 @@ pub(super) fn build() -> Value {
         if access != Access::Public {
             op["responses"]["401"] = json!({"description": "No key, or an unknown or revoked key"});
             op["responses"]["403"] = json!({"description": "The key's role may not do this"});
+        }
+        if method == "DELETE" {
+            op["responses"] = json!({"204": {"description": "Deleted"}, "409": {"description": "Cannot be deleted"}});
         }
         if method == "POST" || method == "PUT" {
             let content = match path {

@@ -71,6 +71,14 @@ fn shp_record(shp: &[u8], at: usize) -> Result<usize, Implausible> {
                 "shape type {kind} claims {parts} parts and {points} points ({need} bytes) but holds {} bytes",
                 body.len()
             ));
+        } // Each part starts at a point of the record, in order (a reader slices the points by them).
+        let mut previous = 0;
+        for k in 0..parts as usize {
+            let start = u32_at(body, points_at + 4 + 4 * k, false).ok_or("truncated parts")?;
+            if u64::from(start) >= points.max(1) || start < previous {
+                return Err(format!("shape type {kind}: part {k} starts at point {start} of {points}"));
+            }
+            previous = start;
         }
     }
     Ok(content.end)
@@ -178,6 +186,10 @@ mod tests {
         assert_eq!(&index[24..28], &54u32.to_be_bytes(), "108 bytes in 16-bit words");
         let e = shp_records(&polygon_record(1_400_000_000, 4), None).expect_err("22 GB of points in 120 bytes");
         assert!(e.contains("feature 0") && e.contains("1400000000 points"), "{e}");
+        let mut bad_part = polygon_record(4, 4);
+        bad_part[100 + 8 + 44..100 + 8 + 48].copy_from_slice(&(-452_984_832i32).to_le_bytes());
+        let e = shp_records(&bad_part, None).expect_err("a part starting before the points");
+        assert!(e.contains("part 0 starts at point"), "{e}");
         let mut truncated = polygon_record(4, 4);
         truncated.truncate(150);
         assert!(shp_records(&truncated, None).expect_err("cut short").contains("file ends"));

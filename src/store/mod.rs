@@ -65,6 +65,14 @@ pub enum StoreError {
     /// Rollback with no earlier active generation.
     #[error("nothing to roll back to: no generation was active before the current one")]
     NothingToRollBack,
+    /// A generation that cannot be discarded.
+    #[error("generation {id} cannot be discarded: {reason}")]
+    GenerationInUse {
+        /// The generation.
+        id: GenerationId,
+        /// Why (it was active, another generation builds on it).
+        reason: String,
+    },
     /// No incident with that id.
     #[error("incident {0} does not exist")]
     NoSuchIncident(IncidentId),
@@ -201,6 +209,9 @@ pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
     async fn activate(&self, id: GenerationId) -> Result<(), StoreError>;
     /// Re-activates the generation that was active before the current one; returns it.
     async fn rollback(&self) -> Result<GenerationId, StoreError>;
+    /// Deletes a staged generation that was never active and that no other generation builds on or shares layers
+    /// with, in one transaction.
+    async fn discard(&self, id: GenerationId) -> Result<(), StoreError>;
     /// The active generation, if any.
     async fn active_generation(&self) -> Result<Option<GenerationId>, StoreError>;
     /// All generations, newest first.
@@ -238,6 +249,20 @@ impl<T> Store for T where
         + AuditStore
         + ChangeChannel
 {
+}
+
+/// Whether a generation may be discarded, from the counts both stores read in their transaction.
+fn discardable(id: GenerationId, exists: i64, activated: i64, dependants: i64) -> Result<(), StoreError> {
+    let reason = if exists == 0 {
+        return Err(StoreError::NoSuchGeneration(id));
+    } else if activated > 0 {
+        "it has been active (roll back instead; the history keeps it)"
+    } else if dependants > 0 {
+        "a later generation builds on it or shares its layers"
+    } else {
+        return Ok(());
+    };
+    Err(StoreError::GenerationInUse { id, reason: reason.to_owned() })
 }
 
 /// Opens (creating and migrating as needed) the store behind a URL.

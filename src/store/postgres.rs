@@ -189,6 +189,35 @@ impl BoundaryStore for PgStore {
         tx.commit().await.map_err(query_err("commit the activation"))
     }
 
+    async fn discard(&self, id: GenerationId) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+        // The activation lock: an activation of this generation cannot slip in between the check and the delete.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ACTIVATION_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err("lock the activation history"))?;
+        let (exists, activated, children): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM generations WHERE id = $1),
+                    (SELECT count(*) FROM activations WHERE generation_id = $1),
+                    (SELECT count(*) FROM generations WHERE base_id = $1)
+                  + (SELECT count(*) FROM generation_layers WHERE source_generation_id = $1 AND generation_id <> $1)",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(query_err("check the generation"))?;
+        super::discardable(id, exists, activated, children)?;
+        for sql in [
+            "DELETE FROM features WHERE generation_id = $1",
+            "DELETE FROM generation_layers WHERE generation_id = $1",
+            "DELETE FROM generations WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(id.0).execute(&mut *tx).await.map_err(query_err("discard the generation"))?;
+        }
+        tx.commit().await.map_err(query_err("commit the discard"))
+    }
+
     async fn rollback(&self) -> Result<GenerationId, StoreError> {
         let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")

@@ -178,6 +178,29 @@ impl BoundaryStore for SqliteStore {
         Ok(GenerationId(previous))
     }
 
+    async fn discard(&self, id: GenerationId) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+        let (exists, activated, children): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM generations WHERE id = ?1),
+                    (SELECT count(*) FROM activations WHERE generation_id = ?1),
+                    (SELECT count(*) FROM generations WHERE base_id = ?1)
+                  + (SELECT count(*) FROM generation_layers WHERE source_generation_id = ?1 AND generation_id <> ?1)",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(query_err("check the generation"))?;
+        super::discardable(id, exists, activated, children)?;
+        for sql in [
+            "DELETE FROM features WHERE generation_id = ?",
+            "DELETE FROM generation_layers WHERE generation_id = ?",
+            "DELETE FROM generations WHERE id = ?",
+        ] {
+            sqlx::query(sql).bind(id.0).execute(&mut *tx).await.map_err(query_err("discard the generation"))?;
+        }
+        tx.commit().await.map_err(query_err("commit the discard"))
+    }
+
     async fn active_generation(&self) -> Result<Option<GenerationId>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(query_err("get a connection"))?;
         self.active(&mut conn).await
