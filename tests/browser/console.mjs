@@ -153,6 +153,14 @@ try {
   if (!/(新增|added) 756/.test(diff)) throw new Error(`diff: ${diff}`);
   step(`suggested fields ${mapping}; ${diff.trim()}`);
   await shot(a.page, 'suggested-fields');
+  // Staged, then thrown away: "放弃" deletes the staged generation, which leaves the list.
+  await a.page.click('#upload button[value=stage]');
+  await a.page.waitForSelector('#discard-staged', { timeout: 20000 });
+  await a.page.waitForSelector('#generations [data-discard]', { timeout: 10000 });
+  const staged = Number(await a.page.getAttribute('#generations [data-discard]', 'data-discard'));
+  await a.page.click('#discard-staged');
+  await a.page.waitForFunction((g) => !document.querySelector(`#generations [data-activate="${g}"]`), staged, { timeout: 10000 });
+  step(`staged generation ${staged} discarded`);
   await a.page.click('#upload button[value=stage]');
   await a.page.waitForSelector('#activate-staged', { timeout: 20000 });
   await a.page.click('#activate-staged');
