@@ -23,25 +23,26 @@ const POINT2: [f64; 2] = [118.80, 32.03];
 /// One browser at a time: the two store variants would otherwise share two cores between two chromiums.
 static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn browser_ready(dir: &Path) -> Result<PathBuf, String> {
+/// `tests/browser`, when chromium and its node_modules are there; `None` (the test skips) otherwise, unless
+/// GRIDMAP_REQUIRE_BROWSER is set (`.ci/run` sets it), in which case the test fails.
+fn browser_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        return Err(format!("{chromium} is missing (apt-get install chromium)"));
-    }
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        return Err(format!("{} has no node_modules (run npm ci there)", dir.display()));
-    }
-    Ok(PathBuf::from(chromium))
+    let why = if !Path::new(&chromium).exists() {
+        format!("{chromium} is missing (apt-get install chromium)")
+    } else if !dir.join("node_modules/playwright-core").is_dir() {
+        format!("{} has no node_modules (run npm ci there)", dir.display())
+    } else {
+        return Some(dir);
+    };
+    assert!(std::env::var("GRIDMAP_REQUIRE_BROWSER").is_err(), "GRIDMAP_REQUIRE_BROWSER is set but {why}");
+    eprintln!("skipping the browser test: {why}");
+    None
 }
 
 async fn console_end_to_end(url: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let browser_dir = root.join("tests/browser");
-    if let Err(why) = browser_ready(&browser_dir) {
-        assert!(std::env::var("GRIDMAP_REQUIRE_BROWSER").is_err(), "GRIDMAP_REQUIRE_BROWSER is set but {why}");
-        eprintln!("skipping the browser test: {why}");
-        return;
-    }
+    let Some(browser_dir) = browser_dir() else { return };
     let _one_browser = BROWSER.lock().await;
     let s = TestServer::start(url, true).await;
     // Measure the console against a settled server: tile shapes prepared, as after any start or activation.
@@ -104,11 +105,7 @@ async fn console_end_to_end(url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_with_access_control() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let browser_dir = root.join("tests/browser");
-    if let Err(why) = browser_ready(&browser_dir) {
-        assert!(std::env::var("GRIDMAP_REQUIRE_BROWSER").is_err(), "GRIDMAP_REQUIRE_BROWSER is set but {why}");
-        return;
-    }
+    let Some(browser_dir) = browser_dir() else { return };
     let _one_browser = BROWSER.lock().await;
     let db = common::TestDb::sqlite();
     let s = TestServer::start_with(&db.url, true, |o| o.auth = true).await;
@@ -145,11 +142,7 @@ async fn console_with_access_control() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_gcj02_basemap() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let browser_dir = root.join("tests/browser");
-    if let Err(why) = browser_ready(&browser_dir) {
-        assert!(std::env::var("GRIDMAP_REQUIRE_BROWSER").is_err(), "GRIDMAP_REQUIRE_BROWSER is set but {why}");
-        return;
-    }
+    let Some(browser_dir) = browser_dir() else { return };
     let _one_browser = BROWSER.lock().await;
     let db = common::TestDb::sqlite();
     let vendor = "http://vendor.invalid";

@@ -55,6 +55,17 @@ async fn streets(db: &str, report: &Value) -> Vec<Feature> {
     store.layer_features(GenerationId(g), Layer::Streets).await.expect("features")
 }
 
+/// The report's warning advising `--crs gcj02`.
+fn vendor_shift_warning(report: &Value) -> &str {
+    report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["message"].as_str())
+        .find(|m| m.contains("--crs gcj02"))
+        .unwrap_or_else(|| panic!("no vendor-shift warning: {}", report["warnings"]))
+}
+
 fn find<'a>(features: &'a [Feature], code: &str) -> &'a Feature {
     features.iter().find(|f| f.code == code).unwrap_or_else(|| panic!("no feature {code}"))
 }
@@ -142,13 +153,7 @@ async fn gcj02_shapefile_lands_on_the_wgs84_outlines(db: &str) {
     let wgs = fixture("nanjing_wgs84/nanjing_districts_wgs84.geojson");
     import_ok(db, &wgs, &["--code-field", "district_adcode", "--name-field", "district_name", "--activate"]);
     let flagged = import_ok(db, &file, &["--code-field", "adcode", "--name-field", "name", "--dry-run"]);
-    let warning = flagged["warnings"]
-        .as_array()
-        .expect("warnings")
-        .iter()
-        .filter_map(|w| w["message"].as_str())
-        .find(|m| m.contains("--crs gcj02"))
-        .unwrap_or_else(|| panic!("no vendor-shift warning: {}", flagged["warnings"]));
+    let warning = vendor_shift_warning(&flagged);
     assert!(warning.contains("GCJ-02") && warning.contains(" m from the features with the same codes"), "{warning}");
     let fixed =
         import_ok(db, &file, &["--code-field", "adcode", "--name-field", "name", "--crs", "gcj02", "--dry-run"]);
@@ -189,13 +194,7 @@ async fn gcj02_children_flagged_against_parent_streets(db: &str) {
     // Read as WGS84 the communities stick out of their streets (errors), and the report says why.
     let flagged = run(&[], 1);
     assert!(flagged["errors"].to_string().contains("outside its parent streets"), "{}", flagged["errors"]);
-    let warning = flagged["warnings"]
-        .as_array()
-        .expect("warnings")
-        .iter()
-        .filter_map(|w| w["message"].as_str())
-        .find(|m| m.contains("--crs gcj02"))
-        .unwrap_or_else(|| panic!("no vendor-shift warning: {}", flagged["warnings"]));
+    let warning = vendor_shift_warning(&flagged);
     assert!(warning.contains("parents they fill") && warning.contains("GCJ-02"), "{warning}");
     let fixed = run(&["--crs", "gcj02"], 0);
     assert!(!fixed["warnings"].to_string().contains("--crs gcj02"), "{}", fixed["warnings"]);

@@ -13,7 +13,12 @@ pub(super) type Properties = serde_json::Map<String, Value>;
 
 /// Text of an attribute: strings as they are, numbers printed (integral floats without `.0`), null/missing as `None`.
 pub(super) fn text(props: Option<&Properties>, field: &str) -> Option<String> {
-    match props?.get(field)? {
+    value_text(props?.get(field)?)
+}
+
+/// Text of an attribute value (see [`text`]); empty strings, null, arrays and objects are `None`.
+pub(super) fn value_text(v: &Value) -> Option<String> {
+    match v {
         Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),

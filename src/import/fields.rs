@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::feature::Properties;
 use crate::layers::Layer;
@@ -65,14 +64,7 @@ impl Observed {
         self.features += 1;
         for (k, v) in props.into_iter().flatten() {
             let seen = self.fields.entry(k.clone()).or_default();
-            let text = match v {
-                Value::String(s) => s.trim().to_owned(),
-                Value::Number(n) => n.to_string(),
-                _ => continue,
-            };
-            if text.is_empty() {
-                continue;
-            }
+            let Some(text) = super::feature::value_text(v) else { continue };
             seen.filled += 1;
             seen.cjk += usize::from(text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
             seen.codelike += usize::from(text.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
@@ -158,7 +150,7 @@ impl Observed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn observed(rows: &[Value]) -> Observed {
         let mut o = Observed::default();

@@ -46,6 +46,16 @@ const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 const ACTIVE_SQL: &str = "SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1";
 
+/// Serialises activations, rollbacks and discards across processes for the rest of the transaction.
+async fn lock_activations(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(ACTIVATION_LOCK)
+        .execute(&mut **tx)
+        .await
+        .map_err(query_err("lock the activation history"))?;
+    Ok(())
+}
+
 /// Tells every replica on this database, when the transaction commits, that the active generation changed (so a
 /// `gridmap activate` from the command line reaches running servers too).
 async fn notify_activation(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<(), StoreError> {
@@ -160,11 +170,7 @@ impl BoundaryStore for PgStore {
 
     async fn activate(&self, id: GenerationId) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(ACTIVATION_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_err("lock the activation history"))?;
+        lock_activations(&mut tx).await?;
         let exists = sqlx::query("SELECT 1 FROM generations WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&mut *tx)
@@ -192,11 +198,7 @@ impl BoundaryStore for PgStore {
     async fn discard(&self, id: GenerationId) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
         // The activation lock: an activation of this generation cannot slip in between the check and the delete.
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(ACTIVATION_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_err("lock the activation history"))?;
+        lock_activations(&mut tx).await?;
         let (exists, activated, children): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM generations WHERE id = $1),
                     (SELECT count(*) FROM activations WHERE generation_id = $1),
@@ -220,11 +222,7 @@ impl BoundaryStore for PgStore {
 
     async fn rollback(&self) -> Result<GenerationId, StoreError> {
         let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(ACTIVATION_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_err("lock the activation history"))?;
+        lock_activations(&mut tx).await?;
         let live: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 2",
         )
