@@ -53,6 +53,8 @@ pub struct Gauges {
     pub responders: Gauge,
     /// Incidents in the in-memory ledger.
     pub incidents: Gauge,
+    /// Bytes of encoded tiles in the tile cache (bounded by `--tile-cache-mb`).
+    pub tile_cache_bytes: Gauge,
 }
 
 /// The registry and the request metrics.
@@ -86,6 +88,11 @@ impl Metrics {
         registry.register("live_clients", "Open live WebSocket connections", gauges.live_clients.clone());
         registry.register("responders", "Responders in the in-memory fleet", gauges.responders.clone());
         registry.register("incidents", "Incidents in the in-memory ledger", gauges.incidents.clone());
+        registry.register(
+            "tile_cache_bytes",
+            "Bytes of encoded tiles in the tile cache (bounded by --tile-cache-mb)",
+            gauges.tile_cache_bytes.clone(),
+        );
         Self { registry, requests, latency, counters, gauges }
     }
 

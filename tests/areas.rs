@@ -172,6 +172,8 @@ async fn metrics_count_requests(url: &str) {
         "{text}"
     );
     assert!(value("gridmap_tile_cache_hits_total") >= 1.0, "{text}");
+    // A tile was cached, so the cache holds at least its bytes.
+    assert!(value("gridmap_tile_cache_bytes") > 0.0, "{text}");
     assert!(text.contains("gridmap_http_request_duration_seconds_bucket"), "{text}");
 }
 

@@ -33,6 +33,7 @@ async fn render(State(state): State<AppState>) -> Response {
     g.live_clients.set(state.events.subscribers() as i64);
     g.responders.set(state.responders.fleet().snapshot().all().len() as i64);
     g.incidents.set(state.incidents.ledger().len() as i64);
+    g.tile_cache_bytes.set(i64::try_from(state.tiles.cache_bytes()).unwrap_or(i64::MAX));
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.render())
         .into_response()
 }

@@ -53,4 +53,9 @@ impl TileCache {
     pub fn insert(&self, key: CacheKey, tile: Arc<Rendered>) {
         self.tiles.insert(key, tile);
     }
+
+    /// Bytes of tiles held now (the bound is `max_bytes`).
+    pub fn bytes(&self) -> u64 {
+        self.tiles.weight()
+    }
 }

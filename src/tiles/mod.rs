@@ -26,7 +26,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use geo::{Coord, Rect};
 
-pub use boundary::{BOUNDARY_MAX_ZOOM, BUFFER_PX, names_at};
+pub use boundary::{BOUNDARY_MAX_ZOOM, BUFFER_PX, BoundaryTiles, names_at};
 pub use cache::{CacheKey, TileCache};
 pub use mercator::{EXTENT, MAX_ZOOM, TileId, TileIdError};
 pub use mvt::Attr;
@@ -37,7 +37,6 @@ use crate::incidents::{IncidentError, IncidentFilter, IncidentService, IncidentS
 use crate::layers::Layer;
 use crate::locate::Locator;
 use crate::responders::ResponderService;
-use boundary::BoundaryTiles;
 
 /// A tile layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -266,6 +265,11 @@ impl TileService {
     pub fn with_basemap(mut self, basemap: Option<Basemap>) -> Self {
         self.basemap = basemap;
         self
+    }
+
+    /// Bytes of encoded tiles in the cache now.
+    pub fn cache_bytes(&self) -> u64 {
+        self.cache.bytes()
     }
 
     /// The configured base map.
