@@ -3,7 +3,7 @@
 //! outside parents, sibling overlaps; write the generation; activate) into SQLite and PostGIS, next to
 //! `ogr2ogr -f PostgreSQL` loading the same file into a plain PostGIS table (read + write only, no validation), in
 //! the same run. Streets and communities are imported first (the grids' parents); each figure is the median of
-//! `RUNS` runs with min–max. `scripts/bench-import` runs it; results go to `target/bench-import.json`.
+//! `GRIDMAP_BENCH_IMPORT_RUNS` runs (default 5) with min–max. `scripts/bench-import` runs it; results go to `target/bench-import.json`.
 
 use std::process::Command;
 use std::time::Instant;
@@ -14,7 +14,10 @@ mod support;
 
 use support::{city_files, gridmap};
 
-const RUNS: usize = 5;
+/// Imports timed per tool (`GRIDMAP_BENCH_IMPORT_RUNS`, default 5).
+fn runs() -> usize {
+    std::env::var("GRIDMAP_BENCH_IMPORT_RUNS").ok().and_then(|s| s.parse().ok()).filter(|&n| n > 0).unwrap_or(5)
+}
 
 fn stats(mut s: Vec<f64>) -> Value {
     s.sort_by(f64::total_cmp);
@@ -68,7 +71,7 @@ fn main() {
     for (label, db) in std::iter::once(("sqlite", &sqlite)).chain(pg.as_ref().map(|p| ("postgis", p))) {
         gridmap(&["import", "--layer", "streets", &streets, "--activate", "--db", db]);
         gridmap(&["import", "--layer", "communities", &communities, "--activate", "--db", db]);
-        let runs: Vec<f64> = (0..RUNS).map(|_| gridmap_import(db, &grids)).collect();
+        let runs: Vec<f64> = (0..runs()).map(|_| gridmap_import(db, &grids)).collect();
         let s = stats(runs);
         println!(
             "gridmap import grids ({label}): median {:.2} s (min {:.2}, max {:.2})",
@@ -76,7 +79,7 @@ fn main() {
         );
         out.insert(format!("gridmap_{label}"), s);
     }
-    match pg.as_deref().map(|pg| (0..RUNS).map(|_| ogr2ogr(pg, &grids)).collect::<Option<Vec<f64>>>()) {
+    match pg.as_deref().map(|pg| (0..runs()).map(|_| ogr2ogr(pg, &grids)).collect::<Option<Vec<f64>>>()) {
         Some(Some(runs)) => {
             let s = stats(runs);
             println!(

@@ -1,7 +1,9 @@
 //! Lookup benchmark on the Nanjing city layers (99 streets, 1 188 communities, 9 504 grids), full answer
 //! (street + community + grid): in-process lookups/s on one core, `POST /locate` points/s for a 200 000-point batch
-//! against the real binary over loopback, and — when `GRIDMAP_BENCH_PG` names a PostGIS server — the same points
-//! through PostGIS `ST_Covers` joins with GiST, in the same run. `scripts/bench-locate` runs it all.
+//! against the real binary over loopback, single `GET /locate` requests/s under `wrk` at 64 connections, and — when
+//! `GRIDMAP_BENCH_PG` names a PostGIS server — the same points through PostGIS `ST_Covers` joins with GiST as one set
+//! join, and single-point queries/s under `pgbench` (prepared statements, 64 clients), in the same run.
+//! `scripts/bench-locate` runs it all.
 //!
 //! Results are printed and written to `target/bench-locate.json`.
 
@@ -18,10 +20,23 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{city_features, city_files, gridmap, rss_kib, start_server};
+use support::{city_features, city_files, gridmap, pgbench, rss_kib, start_server, wrk};
 
 const BBOX: ([f64; 2], [f64; 2]) = ([118.35, 31.22], [119.25, 32.62]);
 const BATCH: usize = 200_000;
+/// Connections of the single-request phases (`wrk -c`, `pgbench -c`).
+const CONNECTIONS: usize = 64;
+/// Seconds of each single-request phase.
+const LOAD_S: u64 = 10;
+
+/// The single-point form of `postgis_locate.sql` for pgbench: a uniform random point in [`BBOX`] (micro-degrees).
+const PGBENCH_LOCATE: &str = r#"\set x random(0, 900000)
+\set y random(0, 1400000)
+SELECT (SELECT min(s.code COLLATE "C") FROM bench_streets s WHERE ST_Covers(s.geom, q.p)),
+    (SELECT min(c.code COLLATE "C") FROM bench_communities c WHERE ST_Covers(c.geom, q.p)),
+    (SELECT min(g.code COLLATE "C") FROM bench_grids g WHERE ST_Covers(g.geom, q.p))
+FROM (SELECT ST_SetSRID(ST_MakePoint(118.35 + :x / 1e6, 31.22 + :y / 1e6), 4326) AS p) q;
+"#;
 
 fn random_points(n: usize, seed: u64) -> Vec<LonLat> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -123,6 +138,18 @@ async fn http_batch(db: &str, points: &[LonLat], results: &mut serde_json::Map<S
     results.insert("http_batch_points_per_s".into(), json!((points.len() as f64 / median).round()));
     results.insert("http_batch_median_s".into(), json!(median));
     results.insert("server_rss_mib".into(), json!(rss.round()));
+
+    // Single GET requests, each point its own request, 64 connections (wrk on the same 2 cores as the server).
+    let paths: Vec<String> =
+        points[..10_000].iter().map(|p| format!("/api/v1/locate?lon={:.6}&lat={:.6}", p.lon(), p.lat())).collect();
+    match wrk(&base, &paths, LOAD_S, CONNECTIONS) {
+        Some(rate) => {
+            println!("GET /locate, one point per request, wrk -t2 -c{CONNECTIONS}: {rate:.0} requests/s");
+            results.insert("http_get_requests_per_s".into(), json!(rate.round()));
+        }
+        None => println!("wrk is not installed: GET /locate phase skipped (scripts/bench-locate installs it)"),
+    }
+    drop(server);
 }
 
 async fn postgis(pg: &str, points: &[LonLat], results: &mut serde_json::Map<String, Value>) {
@@ -162,6 +189,14 @@ async fn postgis(pg: &str, points: &[LonLat], results: &mut serde_json::Map<Stri
         points.len() as f64 / s
     );
     results.insert("postgis_points_per_s".into(), json!((points.len() as f64 / s).round()));
+
+    match pgbench(pg, PGBENCH_LOCATE, CONNECTIONS, LOAD_S) {
+        Some(tps) => {
+            println!("PostGIS one point per query, pgbench -M prepared -c{CONNECTIONS}: {tps:.0} queries/s");
+            results.insert("postgis_prepared_queries_per_s".into(), json!(tps.round()));
+        }
+        None => println!("pgbench is not installed: the prepared-statement phase skipped"),
+    }
 }
 
 fn main() {
@@ -198,6 +233,13 @@ fn main() {
             println!("  {key} / PostGIS = {r:.0}x");
             results.insert(format!("{key}_vs_postgis"), json!((r * 10.0).round() / 10.0));
         }
+    }
+    if let (Some(get), Some(tps)) = (
+        results.get("http_get_requests_per_s").and_then(Value::as_f64),
+        results.get("postgis_prepared_queries_per_s").and_then(Value::as_f64),
+    ) {
+        println!("  GET /locate requests/s / PostGIS prepared queries/s = {:.1}x", get / tps);
+        results.insert("http_get_vs_postgis_prepared".into(), json!((get / tps * 10.0).round() / 10.0));
     }
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-locate.json");
     let _ = std::fs::write(&out, serde_json::to_string_pretty(&Value::Object(results)).unwrap_or_default());

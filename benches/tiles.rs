@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{city_files, gridmap, start_server_with};
+use support::{city_files, gridmap, start_server_with, wrk};
 
 const CITY: [f64; 4] = [118.35, 31.22, 119.25, 32.62];
 /// The dense urban core (Xuanwu, Qinhuai, Gulou, Jianye).
@@ -80,24 +80,6 @@ async fn measure(client: &reqwest::Client, base: &str, layer: &str, tiles: &[Til
     lat.sort_by(f64::total_cmp);
     sizes.sort_unstable();
     (lat, sizes)
-}
-
-/// Requests/s from `wrk -t2 -c4` cycling through `paths` on `base` for `secs`; `None` without wrk.
-fn wrk(base: &str, paths: &[String], secs: u64) -> Option<f64> {
-    let dir = tempfile::tempdir().ok()?;
-    let script = dir.path().join("paths.lua");
-    let list: Vec<String> = paths.iter().map(|p| format!("{p:?}")).collect();
-    let lua = format!(
-        "local paths = {{{}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i % #paths) + 1])\nend\n",
-        list.join(", ")
-    );
-    std::fs::write(&script, lua).ok()?;
-    let out = std::process::Command::new("wrk")
-        .args(["-t2", "-c4", &format!("-d{secs}s"), "-s", &script.display().to_string(), base])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines().find(|l| l.starts_with("Requests/sec:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Runs `clients` loops over `urls` for `secs`; returns requests per second.
@@ -162,7 +144,7 @@ async fn gridmap_tiles(db: &str, out: &mut serde_json::Map<String, Value>) {
         let urls: Arc<Vec<String>> =
             Arc::new(tile_set(z).iter().map(|(z, x, y)| format!("/tiles/grids/{z}/{x}/{y}.mvt")).collect());
         let with = |base: &str| Arc::new(urls.iter().map(|u| format!("{base}{u}")).collect::<Vec<_>>());
-        let (cold_rate, cached_rate, tool) = match (wrk(&cold, &urls, LOAD_S), wrk(&warm, &urls, LOAD_S)) {
+        let (cold_rate, cached_rate, tool) = match (wrk(&cold, &urls, LOAD_S, 4), wrk(&warm, &urls, LOAD_S, 4)) {
             (Some(c), Some(w)) => (c, w, "wrk -t2 -c4"),
             _ => (load(4, LOAD_S, with(&cold)).await, load(4, LOAD_S, with(&warm)).await, "4 reqwest clients"),
         };
@@ -349,7 +331,7 @@ async fn martin_tiles(pg: &str, out: &mut serde_json::Map<String, Value>) {
         for u in with(&warm).iter() {
             get(&client, u).await;
         }
-        let (cold_rate, cached_rate, tool) = match (wrk(&cold, &paths, LOAD_S), wrk(&warm, &paths, LOAD_S)) {
+        let (cold_rate, cached_rate, tool) = match (wrk(&cold, &paths, LOAD_S, 4), wrk(&warm, &paths, LOAD_S, 4)) {
             (Some(c), Some(w)) => (c, w, "wrk -t2 -c4"),
             _ => (load(4, LOAD_S, with(&cold)).await, load(4, LOAD_S, with(&warm)).await, "4 reqwest clients"),
         };

@@ -98,3 +98,68 @@ pub fn start_server_with(db: &str, sample: bool, extra: &[&str]) -> (Server, Str
     std::thread::spawn(move || for _ in lines {});
     (Server(child), format!("http://{addr}"))
 }
+
+/// Requests/s from `wrk -t2 -c{connections}` cycling through `paths` on `base` for `secs`; `None` without wrk.
+pub fn wrk(base: &str, paths: &[String], secs: u64, connections: usize) -> Option<f64> {
+    let dir = tempfile::tempdir().ok()?;
+    let script = dir.path().join("paths.lua");
+    let list: Vec<String> = paths.iter().map(|p| format!("{p:?}")).collect();
+    let lua = format!(
+        "local paths = {{{}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i % #paths) + 1])\nend\n",
+        list.join(", ")
+    );
+    std::fs::write(&script, lua).ok()?;
+    let out = Command::new("wrk")
+        .args(["-t2", &format!("-c{connections}"), &format!("-d{secs}s"), "-s", &script.display().to_string(), base])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let errors = text.lines().find(|l| l.contains("Non-2xx or 3xx responses"));
+    assert!(errors.is_none(), "wrk saw failures: {text}");
+    text.lines().find(|l| l.starts_with("Requests/sec:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Transactions/s from `pgbench -M prepared -n -c{clients} -j2` running `script` against `url` for `secs`; `None`
+/// without pgbench.
+pub fn pgbench(url: &str, script: &str, clients: usize, secs: u64) -> Option<f64> {
+    let dir = tempfile::tempdir().ok()?;
+    let file = dir.path().join("script.sql");
+    std::fs::write(&file, script).ok()?;
+    let out = Command::new("pgbench")
+        .args(["-M", "prepared", "-n", &format!("-c{clients}"), "-j2", &format!("-T{secs}"), "-f"])
+        .arg(&file)
+        .arg(url)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "pgbench failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    text.lines().find(|l| l.starts_with("tps = "))?.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// The index the microbenchmarks run on: the Nanjing city layers, or the bundled Qinhuai sample without ../shared.
+pub fn micro_index() -> gridmap::index::BoundaryIndex {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let features = match city_files(dir.path()) {
+        Some(files) => city_features(&files),
+        None => {
+            let mut layers = gridmap::sample::files().into_iter().map(|f| {
+                gridmap::import::read(&f.name, &f.bytes, &f.options).expect("the bundled sample parses").features
+            });
+            [(); 3].map(|()| layers.next().expect("three sample layers"))
+        }
+    };
+    gridmap::index::BoundaryIndex::build(None, features)
+}
+
+/// `n` uniform random points (fixed `seed`) in the bounding box of `index`'s streets.
+pub fn micro_points(index: &gridmap::index::BoundaryIndex, n: usize, seed: u64) -> Vec<gridmap::coord::LonLat> {
+    use rand::{Rng, SeedableRng};
+    let bbox = index.layer(gridmap::layers::Layer::Streets).bbox().expect("streets");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let (x, y) = (rng.random_range(bbox.min().x..bbox.max().x), rng.random_range(bbox.min().y..bbox.max().y));
+            gridmap::coord::LonLat::new(x, y).expect("inside the city")
+        })
+        .collect()
+}
