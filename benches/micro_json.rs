@@ -24,7 +24,7 @@ fn main() {
 
 /// The body `POST /locate` parses (same fields as the handler's).
 #[derive(Deserialize)]
-#[allow(dead_code, reason = "parsed like the handler's, only the points are used here")]
+#[expect(dead_code, reason = "parsed like the handler's, only the points are used here")]
 struct Batch {
     points: Vec<[f64; 2]>,
     #[serde(default)]
