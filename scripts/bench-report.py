@@ -216,7 +216,11 @@ def machine():
 
 def report(directory, elapsed):
     runs = load(directory)
-    n_runs = max((len(v) for v in runs.values()), default=0)
+    per_bench = {}
+    for path in glob.glob(os.path.join(directory, "*-*.json")):
+        name = os.path.basename(path).rsplit("-", 1)[0]
+        per_bench[name] = per_bench.get(name, 0) + 1
+    n_runs = ", ".join(f"{b} {n}" for b, n in sorted(per_bench.items())) or "none"
     lines = [
         "# Benchmarks",
         "",
@@ -227,7 +231,7 @@ def report(directory, elapsed):
         "## Machine",
         "",
         *machine(),
-        f"- Runs per benchmark: {n_runs} (one more for a benchmark whose headline figure spread over 25 %)"
+        f"- Runs per benchmark: {n_runs} (one more than asked where a headline figure spread over 25 %)"
         + (f"; whole invocation {elapsed // 60} min {elapsed % 60} s." if elapsed else "."),
         "",
     ]
