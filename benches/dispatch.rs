@@ -197,35 +197,6 @@ fn nearest_paths(n: usize) -> Vec<String> {
         .collect()
 }
 
-/// `(requests/s, p50 ms, p99 ms)` from `wrk -t2 -c4 --latency`; `None` without wrk.
-fn wrk(base: &str, paths: &[String], secs: u64) -> Option<(f64, f64, f64)> {
-    let dir = tempfile::tempdir().ok()?;
-    let script = dir.path().join("paths.lua");
-    let list: Vec<String> = paths.iter().map(|p| format!("{p:?}")).collect();
-    let lua = format!(
-        "local paths = {{{}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i % #paths) + 1])\nend\n",
-        list.join(", ")
-    );
-    std::fs::write(&script, lua).ok()?;
-    let out = std::process::Command::new("wrk")
-        .args(["-t2", "-c4", "--latency", &format!("-d{secs}s"), "-s", &script.display().to_string(), base])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rate = text.lines().find(|l| l.starts_with("Requests/sec:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    let ms = |label: &str| -> Option<f64> {
-        let v = text.lines().map(str::trim).find(|l| l.starts_with(label))?.split_whitespace().nth(1)?.to_owned();
-        if let Some(us) = v.strip_suffix("us") {
-            us.parse::<f64>().ok().map(|x| x / 1000.0)
-        } else if let Some(ms) = v.strip_suffix("ms") {
-            ms.parse().ok()
-        } else {
-            v.strip_suffix('s')?.parse::<f64>().ok().map(|x| x * 1000.0)
-        }
-    };
-    Some((rate, ms("50%")?, ms("99%")?))
-}
-
 async fn over_http(specs: &[Spec]) -> Value {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -284,14 +255,14 @@ async fn over_http(specs: &[Spec]) -> Value {
     let t = Instant::now();
     let paths = nearest_paths(2000);
     let secs = secs();
-    let result = tokio::task::spawn_blocking(move || wrk(&base, &paths, secs)).await.expect("wrk");
+    let result = tokio::task::spawn_blocking(move || support::wrk(&base, &paths, secs, 4)).await.expect("wrk");
     let elapsed = t.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     mover.await.expect("mover");
     drop(server);
     match result {
-        Some((rate, p50, p99)) => json!({
-            "tool": "wrk -t2 -c4", "requests_per_s": rate, "p50_ms": p50, "p99_ms": p99,
+        Some(run) => json!({
+            "tool": "wrk -t2 -c4", "requests_per_s": run.requests_per_s, "p50_ms": run.p50_ms, "p99_ms": run.p99_ms,
             "positions_per_s": sent.load(Ordering::Relaxed) as f64 / elapsed, "roster_load_s": load_s,
         }),
         None => json!({"skipped": "wrk is not installed (scripts/bench-dispatch installs it)"}),

@@ -142,7 +142,7 @@ async fn http_batch(db: &str, points: &[LonLat], results: &mut serde_json::Map<S
     // Single GET requests, each point its own request, 64 connections (wrk on the same 2 cores as the server).
     let paths: Vec<String> =
         points[..10_000].iter().map(|p| format!("/api/v1/locate?lon={:.6}&lat={:.6}", p.lon(), p.lat())).collect();
-    match wrk(&base, &paths, LOAD_S, CONNECTIONS) {
+    match wrk(&base, &paths, LOAD_S, CONNECTIONS).map(|run| run.requests_per_s) {
         Some(rate) => {
             println!("GET /locate, one point per request, wrk -t2 -c{CONNECTIONS}: {rate:.0} requests/s");
             results.insert("http_get_requests_per_s".into(), json!(rate.round()));

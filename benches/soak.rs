@@ -52,11 +52,9 @@ struct Area(Vec<[f64; 2]>);
 
 impl Area {
     fn sample() -> Self {
-        use gridmap::import::{ReadOptions, read};
-        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("boundaries/qinhuai/streets.geojson");
-        let bytes = std::fs::read(&file).expect("read the sample streets");
-        let options = ReadOptions::new(gridmap::layers::Layer::Streets);
-        let streets = read(&file.display().to_string(), &bytes, &options).expect("parse the sample streets");
+        let streets = gridmap::sample::files().into_iter().next().expect("the sample's streets come first");
+        let streets =
+            gridmap::import::read(&streets.name, &streets.bytes, &streets.options).expect("the sample parses");
         let area: MultiPolygon<f64> = streets.features.into_iter().flat_map(|f| f.geometry.0).collect();
         let bbox = area.bounding_rect().expect("the sample has streets");
         let mut rng = ChaCha8Rng::seed_from_u64(42);

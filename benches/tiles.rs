@@ -145,7 +145,7 @@ async fn gridmap_tiles(db: &str, out: &mut serde_json::Map<String, Value>) {
             Arc::new(tile_set(z).iter().map(|(z, x, y)| format!("/tiles/grids/{z}/{x}/{y}.mvt")).collect());
         let with = |base: &str| Arc::new(urls.iter().map(|u| format!("{base}{u}")).collect::<Vec<_>>());
         let (cold_rate, cached_rate, tool) = match (wrk(&cold, &urls, LOAD_S, 4), wrk(&warm, &urls, LOAD_S, 4)) {
-            (Some(c), Some(w)) => (c, w, "wrk -t2 -c4"),
+            (Some(c), Some(w)) => (c.requests_per_s, w.requests_per_s, "wrk -t2 -c4"),
             _ => (load(4, LOAD_S, with(&cold)).await, load(4, LOAD_S, with(&warm)).await, "4 reqwest clients"),
         };
         println!("grids z{z}, {tool}: cold {cold_rate:.0} tiles/s, cached {cached_rate:.0} tiles/s");
@@ -332,7 +332,7 @@ async fn martin_tiles(pg: &str, out: &mut serde_json::Map<String, Value>) {
             get(&client, u).await;
         }
         let (cold_rate, cached_rate, tool) = match (wrk(&cold, &paths, LOAD_S, 4), wrk(&warm, &paths, LOAD_S, 4)) {
-            (Some(c), Some(w)) => (c, w, "wrk -t2 -c4"),
+            (Some(c), Some(w)) => (c.requests_per_s, w.requests_per_s, "wrk -t2 -c4"),
             _ => (load(4, LOAD_S, with(&cold)).await, load(4, LOAD_S, with(&warm)).await, "4 reqwest clients"),
         };
         println!("martin grids z{z}, {tool}: cold {cold_rate:.0} tiles/s, cached {cached_rate:.0} tiles/s");

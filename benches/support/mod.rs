@@ -99,8 +99,19 @@ pub fn start_server_with(db: &str, sample: bool, extra: &[&str]) -> (Server, Str
     (Server(child), format!("http://{addr}"))
 }
 
-/// Requests/s from `wrk -t2 -c{connections}` cycling through `paths` on `base` for `secs`; `None` without wrk.
-pub fn wrk(base: &str, paths: &[String], secs: u64, connections: usize) -> Option<f64> {
+/// What one `wrk --latency` run measured.
+pub struct WrkRun {
+    /// Requests per second.
+    pub requests_per_s: f64,
+    /// Median latency, ms.
+    pub p50_ms: f64,
+    /// 99th percentile latency, ms.
+    pub p99_ms: f64,
+}
+
+/// `wrk -t2 -c{connections} --latency` cycling through `paths` on `base` for `secs`; `None` without wrk. Panics when
+/// wrk saw a non-2xx/3xx answer.
+pub fn wrk(base: &str, paths: &[String], secs: u64, connections: usize) -> Option<WrkRun> {
     let dir = tempfile::tempdir().ok()?;
     let script = dir.path().join("paths.lua");
     let list: Vec<String> = paths.iter().map(|p| format!("{p:?}")).collect();
@@ -110,13 +121,27 @@ pub fn wrk(base: &str, paths: &[String], secs: u64, connections: usize) -> Optio
     );
     std::fs::write(&script, lua).ok()?;
     let out = Command::new("wrk")
-        .args(["-t2", &format!("-c{connections}"), &format!("-d{secs}s"), "-s", &script.display().to_string(), base])
+        .args(["-t2", &format!("-c{connections}"), "--latency", &format!("-d{secs}s"), "-s"])
+        .arg(&script)
+        .arg(base)
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let errors = text.lines().find(|l| l.contains("Non-2xx or 3xx responses"));
     assert!(errors.is_none(), "wrk saw failures: {text}");
-    text.lines().find(|l| l.starts_with("Requests/sec:"))?.split_whitespace().nth(1)?.parse().ok()
+    let requests_per_s =
+        text.lines().find(|l| l.starts_with("Requests/sec:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let ms = |label: &str| -> Option<f64> {
+        let v = text.lines().map(str::trim).find(|l| l.starts_with(label))?.split_whitespace().nth(1)?.to_owned();
+        if let Some(us) = v.strip_suffix("us") {
+            us.parse::<f64>().ok().map(|x| x / 1000.0)
+        } else if let Some(ms) = v.strip_suffix("ms") {
+            ms.parse().ok()
+        } else {
+            v.strip_suffix('s')?.parse::<f64>().ok().map(|x| x * 1000.0)
+        }
+    };
+    Some(WrkRun { requests_per_s, p50_ms: ms("50%")?, p99_ms: ms("99%")? })
 }
 
 /// Transactions/s from `pgbench -M prepared -n -c{clients} -j2` running `script` against `url` for `secs`; `None`
