@@ -63,6 +63,7 @@ fn crashes_found_by_fuzzing_stay_fixed() {
             );
             assert_eq!(out.status.code(), Some(1), "{}: expected a rejection (exit 1):\n{text}", input.display());
             assert!(text.contains("input."), "the error names the file: {text}");
+            assert!(!text.contains("panicked"), "{}: a panic (even one caught) is a crash:\n{text}", input.display());
             replayed += 1;
         }
     }

@@ -83,6 +83,7 @@ async fn read_path(file: &str, path: &std::path::Path, options: &ReadOptions) ->
     let open = |e: sqlx::Error| GpkgError::Open { file: file.to_owned(), reason: e.to_string() };
     let mut conn: SqliteConnection =
         SqliteConnectOptions::new().filename(path).read_only(true).connect().await.map_err(open)?;
+    schema_is_text(file, &mut conn).await?;
     let layers: Vec<Layer> = sqlx::query(
         "SELECT g.table_name, g.column_name, g.srs_id FROM gpkg_geometry_columns g \
          JOIN gpkg_contents c ON c.table_name = g.table_name WHERE c.data_type = 'features' ORDER BY g.table_name",
@@ -149,6 +150,24 @@ async fn read_path(file: &str, path: &std::path::Path, options: &ReadOptions) ->
         }
     }
     Ok(parsed)
+}
+
+/// Refuses a schema that is not UTF-8: sqlx panics on a column whose declared type is not (found by fuzzing), and
+/// every query below reads declared types. The definitions are read as blobs, which have no declared type.
+async fn schema_is_text(file: &str, conn: &mut SqliteConnection) -> Result<(), GpkgError> {
+    let open = |reason: String| GpkgError::Open { file: file.to_owned(), reason };
+    let rows = sqlx::query("SELECT CAST(name AS BLOB), CAST(sql AS BLOB) FROM sqlite_master WHERE sql IS NOT NULL")
+        .fetch_all(conn)
+        .await
+        .map_err(|e| open(e.to_string()))?;
+    for row in rows {
+        let (name, sql): (Vec<u8>, Vec<u8>) = (row.try_get(0).unwrap_or_default(), row.try_get(1).unwrap_or_default());
+        if std::str::from_utf8(&sql).is_err() {
+            let name = String::from_utf8_lossy(&name);
+            return Err(open(format!("the definition of {name:?} is not UTF-8 text")));
+        }
+    }
+    Ok(())
 }
 
 fn value(row: &SqliteRow, k: usize) -> Result<Value, sqlx::Error> {
