@@ -1,6 +1,8 @@
 //! Travel-time estimators. The straight-line one is what gridmap has today; a road-network estimator (e.g. over a
 //! routing engine's matrix) implements the same trait and plugs into [`super::Dispatcher`] unchanged.
 
+use std::collections::BTreeMap;
+
 use crate::coord::LonLat;
 
 use super::policy::TravelConfig;
@@ -22,12 +24,22 @@ pub trait TravelTime: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone)]
 pub struct StraightLine {
     config: TravelConfig,
+    /// The end of each configured kind's explanation (` m × detour … (kind)`), written once: formatting the two
+    /// floats per candidate was half of the explanation's cost.
+    described: BTreeMap<String, String>,
 }
 
 impl StraightLine {
     /// An estimator with the given parameters (checked by the policy).
     pub fn new(config: TravelConfig) -> Self {
-        Self { config }
+        let mut line = Self { config, described: BTreeMap::new() };
+        line.described = line.config.kinds.keys().map(|k| (k.clone(), line.describe(k))).collect();
+        line
+    }
+
+    fn describe(&self, kind: &str) -> String {
+        let (speed, detour) = self.of(kind);
+        format!(" m × detour {detour} at {speed} m/s ({kind})")
     }
 
     /// `(speed_mps, detour_factor)` of a kind.
@@ -59,14 +71,24 @@ impl TravelTime for StraightLine {
     }
 
     fn explain(&self, kind: &str, distance_m: f64) -> String {
-        let (speed, detour) = self.of(kind);
-        format!("straight line {distance_m:.0} m × detour {detour} at {speed} m/s ({kind})")
+        let distance_m = super::rank::whole(distance_m);
+        match self.described.get(kind) {
+            Some(tail) => format!("straight line {distance_m}{tail}"),
+            None => format!("straight line {distance_m}{}", self.describe(kind)),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn explains_configured_and_unknown_kinds() {
+        let t = StraightLine::new(TravelConfig::default());
+        assert_eq!(t.explain("vehicle", 812.5), "straight line 812 m × detour 1.6 at 8 m/s (vehicle)");
+        assert_eq!(t.explain("drone", 99.6), "straight line 100 m × detour 1.4 at 3 m/s (drone)");
+    }
 
     #[test]
     fn per_kind_speed_and_detour() {
