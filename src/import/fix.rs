@@ -5,7 +5,9 @@
 //! keeps its problem and the report says why.
 
 use geo::algorithm::bool_ops::{BooleanOps, FillRule, OpType};
-use geo::{ChamberlainDuquetteArea, MultiPolygon, Validation};
+use geo::{ChamberlainDuquetteArea, MultiPolygon};
+
+use crate::geometry::validity::is_valid;
 
 use super::{Parsed, Problem};
 
@@ -25,7 +27,7 @@ pub fn repair(parsed: &mut Parsed) {
                 format!("fixed: {dropped} repeated point(s) dropped"),
             ));
         }
-        if f.geometry.is_valid() {
+        if is_valid(&f.geometry) {
             continue;
         }
         let area = f.geometry.chamberlain_duquette_unsigned_area();
@@ -33,7 +35,7 @@ pub fn repair(parsed: &mut Parsed) {
             f.geometry.boolean_op_with_fill_rule(&MultiPolygon(Vec::new()), OpType::Union, FillRule::NonZero);
         let new_area = rebuilt.chamberlain_duquette_unsigned_area();
         let change = if area > 0.0 { (new_area - area).abs() / area } else { 1.0 };
-        if rebuilt.is_valid() && !rebuilt.0.is_empty() && change <= MAX_AREA_CHANGE {
+        if is_valid(&rebuilt) && !rebuilt.0.is_empty() && change <= MAX_AREA_CHANGE {
             notes.push(Problem::at(
                 i,
                 Some(&f.code),
@@ -107,9 +109,9 @@ mod tests {
             (x: 118.0, y: 32.0), (x: 118.02, y: 32.0), (x: 118.02, y: 32.02), (x: 118.01, y: 32.02),
             (x: 118.01, y: 32.022), (x: 118.011, y: 32.02), (x: 118.0, y: 32.02), (x: 118.0, y: 32.0)
         ]]));
-        assert!(!p.features[0].geometry.is_valid());
+        assert!(!is_valid(&p.features[0].geometry));
         repair(&mut p);
-        assert!(p.features[0].geometry.is_valid(), "{:?}", p.report.warnings);
+        assert!(is_valid(&p.features[0].geometry), "{:?}", p.report.warnings);
         assert!(
             p.report.warnings.iter().any(|w| w.to_string().contains("fixed: invalid polygon rebuilt")),
             "{:?}",

@@ -3,7 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use geo::{CoordsIter, Validation};
+use geo::CoordsIter;
+
+use crate::geometry::validity;
 
 use super::{Parsed, Problem};
 
@@ -46,7 +48,7 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::T
             broken.insert(k);
             continue;
         }
-        if let Err(e) = f.geometry.check_validation() {
+        if let Err(e) = validity::check(&f.geometry) {
             let mut p = Problem::at(i, Some(&f.code), "geometry", format!("invalid geometry: {e}"));
             // Located on the map: a point of the feature (the console marks it).
             p.location = geo::InteriorPoint::interior_point(&f.geometry)
