@@ -145,6 +145,7 @@ impl Catalog {
         let mut parsed = blocking(move || {
             for (((p, ctx), before), progress) in parsed.iter_mut().zip(&contexts).zip(&previous).zip(&checking) {
                 import::validate(p, ctx, progress);
+                progress.phase("comparing with the current generation", 0);
                 p.report.describe_fields(ctx.parent_codes.as_ref());
                 p.report.diff = Some(import::Diff::between(before, &p.features));
                 let shift = import::detect_vendor_shift(before, &p.features)

@@ -1,6 +1,7 @@
 //! `gridmap import`, `generations`, `activate`, `rollback`.
 
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::Context;
 
@@ -22,7 +23,8 @@ async fn open(db: &str) -> anyhow::Result<(Catalog, AuditLog)> {
 
 /// The import's progress on the terminal: a spinner while the file is parsed or written, a bar with counts and ETA
 /// while its features are checked, when there are more than a few thousand (smaller files take well under a second).
-struct ImportBar(indicatif::ProgressBar, String);
+/// Each phase's duration is logged at debug level when it ends (`RUST_LOG=gridmap=debug`).
+struct ImportBar(indicatif::ProgressBar, String, std::sync::Mutex<Option<(&'static str, Instant)>>);
 
 impl ImportBar {
     /// Fewest steps for a bar rather than a spinner.
@@ -31,12 +33,28 @@ impl ImportBar {
     fn new(name: &str, bytes: usize) -> Self {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        Self(bar, format!("{name} ({:.1} MB)", bytes as f64 / 1e6))
+        Self(bar, format!("{name} ({:.1} MB)", bytes as f64 / 1e6), Default::default())
+    }
+
+    /// Ends the current phase (logging its duration) and starts `next`.
+    fn timed(&self, next: Option<&'static str>) {
+        let mut current = self.2.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((phase, started)) = current.take() {
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            tracing::debug!(file = %self.1, phase, elapsed_ms, "import phase done");
+        }
+        *current = next.map(|n| (n, Instant::now()));
+    }
+
+    fn finish(&self) {
+        self.timed(None);
+        self.0.finish_and_clear();
     }
 }
 
 impl Progress for ImportBar {
     fn phase(&self, name: &'static str, total: u64) {
+        self.timed(Some(name));
         let style = if total >= Self::BAR_FROM {
             indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta} left)")
         } else {
@@ -94,7 +112,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let mode = ImportMode { dry_run: args.dry_run, activate: args.activate, base: args.base.map(GenerationId) };
     let (catalog, audit) = open(&args.db.db).await?;
     let outcome = catalog.import(vec![ImportFile { name, bytes, options }], mode).await;
-    bar.0.finish_and_clear();
+    bar.finish();
     let reports = match outcome {
         Ok(r) => r,
         Err(CatalogError::Import(e)) => {

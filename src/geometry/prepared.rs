@@ -125,6 +125,31 @@ impl PreparedArea {
         }
         winding != 0
     }
+
+    /// Whether some edge passes closer than `distance` (in coordinate units) to `p`: only the slabs within that
+    /// distance of `p` are visited, and squared distances compared, so a vertex of a neighbouring layer lying on this
+    /// boundary costs a few edge tests, not one per vertex of the polygon.
+    pub fn near_boundary(&self, p: Coord<f64>, distance: f64) -> bool {
+        let (min, max) = (self.bbox.min(), self.bbox.max());
+        if p.x < min.x - distance || p.x > max.x + distance || p.y < min.y - distance || p.y > max.y + distance {
+            return false;
+        }
+        let slabs = self.slab_start.len() - 1;
+        let slab_of = |y: f64| (((y - self.min_y) / self.slab_height).max(0.0) as usize).min(slabs - 1);
+        let range =
+            self.slab_start[slab_of(p.y - distance)] as usize..self.slab_start[slab_of(p.y + distance) + 1] as usize;
+        let limit = distance * distance;
+        self.edges[range].iter().any(|e| squared_distance(p, e.a, e.b) < limit)
+    }
+}
+
+/// Squared distance from `p` to the segment `a`–`b`.
+fn squared_distance(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let length2 = dx * dx + dy * dy;
+    let t = if length2 > 0.0 { (((p.x - a.x) * dx + (p.y - a.y) * dy) / length2).clamp(0.0, 1.0) } else { 0.0 };
+    let (ex, ey) = (a.x + t * dx - p.x, a.y + t * dy - p.y);
+    ex * ex + ey * ey
 }
 
 #[cfg(test)]
@@ -163,6 +188,27 @@ mod tests {
         assert!(area.covers(Coord { x: 1.0, y: 1.0 }));
         assert!(!area.covers(Coord { x: 5.0, y: 5.0 }));
         assert!(area.covers(Coord { x: 4.0, y: 5.0 }));
+    }
+
+    #[test]
+    fn near_boundary_agrees_with_geo_distance() {
+        use geo::{Distance, Euclidean};
+        let mp = square_with_hole();
+        let area = PreparedArea::new(&mp).expect("non-empty");
+        for i in 0..=400 {
+            for j in 0..=150 {
+                let p = Point::new(-1.0 + i as f64 * 0.0787, -1.0 + j as f64 * 0.0813);
+                if area.covers(p.0) {
+                    continue;
+                }
+                let d = Euclidean.distance(&p, &mp);
+                for tol in [0.01, 0.05, 0.3] {
+                    if (d - tol).abs() > 1e-9 {
+                        assert_eq!(area.near_boundary(p.0, tol), d < tol, "at {p:?}, {tol}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -168,7 +168,8 @@ mod tests {
             hole in proptest::bool::ANY,
         ) {
             let outer = ring(n, &jitter);
-            let holes = if hole { vec![ring(70, &[(0.0, 0.0)]).iter().map(|&(x, y)| (118.0 + (x - 118.0) * 0.3, 32.0 + (y - 32.0) * 0.3)).collect()] } else { vec![] };
+            let small = |&(x, y): &(f64, f64)| (118.0 + (x - 118.0) * 0.3, 32.0 + (y - 32.0) * 0.3);
+            let holes = if hole { vec![ring(70, &[(0.0, 0.0)]).iter().map(small).collect()] } else { vec![] };
             let s = shape(&outer, holes);
             prop_assert_eq!(check(&s), s.check_validation());
         }

@@ -7,10 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use geo::{
-    BooleanOps, ChamberlainDuquetteArea, Coord, CoordsIter, Distance, Euclidean, InteriorPoint, MultiPolygon, Point,
-    unary_union,
-};
+use geo::{BooleanOps, ChamberlainDuquetteArea, Coord, CoordsIter, InteriorPoint, MultiPolygon, unary_union};
+
+use rayon::prelude::*;
 
 use crate::geometry::PreparedArea;
 use crate::layers::Feature;
@@ -68,65 +67,93 @@ pub fn check(
     let by_code: HashMap<&str, &MultiPolygon<f64>> = parents.iter().map(|(c, g)| (c.as_str(), g)).collect();
     let prepared: HashMap<&str, PreparedArea> =
         parents.iter().filter_map(|(c, g)| PreparedArea::new(g).map(|p| (c.as_str(), p))).collect();
-    let mut families: HashMap<&str, Family> = HashMap::new();
     progress.phase("checking containment", children.len());
-    for (k, child) in children.iter().enumerate().filter(|(k, _)| !skip.contains(k)) {
-        progress.tick();
-        let Some(parent_code) = child.parent_code.as_deref() else { continue };
-        let (Some(parent), Some(fast)) = (by_code.get(parent_code), prepared.get(parent_code)) else { continue };
+    // Each child against its parent on every core (rayon), then gathered in input order.
+    let placed: Vec<(usize, &str, Placement)> = children
+        .par_iter()
+        .enumerate()
+        .filter(|(k, _)| !skip.contains(k))
+        .filter_map(|(k, child)| {
+            progress.tick();
+            let parent_code = child.parent_code.as_deref()?;
+            let (parent, fast) = (by_code.get(parent_code)?, prepared.get(parent_code)?);
+            Some((k, parent_code, place(&child.geometry, parent, fast)))
+        })
+        .collect();
+    let mut families: HashMap<&str, Family> = HashMap::new();
+    for (k, parent_code, placement) in placed {
         let family = families.entry(parent_code).or_default();
-        family.members.push(&child.geometry);
-        // Inside when every vertex is: in the parent, or within a few centimetres of its boundary (shared edges
-        // computed by another tool rarely match to the last bit).
-        let inside = child
-            .geometry
-            .coords_iter()
-            .all(|c| fast.covers(c) || Euclidean.distance(&Point(c), *parent) < ON_BOUNDARY_DEG);
-        if inside {
-            family.inside_m2 += child.geometry.chamberlain_duquette_unsigned_area();
-            continue;
-        }
-        family.all_inside = false;
-        let outside = child.geometry.difference(*parent);
-        let area_m2 = outside.chamberlain_duquette_unsigned_area();
-        if area_m2 < SLIVER_M2 {
-            if area_m2 > 0.0 {
-                found.slivers += 1;
+        family.members.push(&children[k].geometry);
+        match placement {
+            Placement::Inside { area_m2 } => family.inside_m2 += area_m2,
+            Placement::Out(outside) => {
+                family.all_inside = false;
+                match outside {
+                    None => {}
+                    Some(o) if o.area_m2 < SLIVER_M2 => found.slivers += 1,
+                    Some(o) => found.outside.push(Outside { feature: k, ..o }),
+                }
             }
-            continue;
         }
-        let child_m2 = child.geometry.chamberlain_duquette_unsigned_area().max(f64::MIN_POSITIVE);
-        found.outside.push(Outside {
-            feature: k,
-            area_m2,
-            share: (area_m2 / child_m2).min(1.0),
-            at: point_in(&outside),
-        });
     }
     let mut codes: Vec<&str> = families.keys().copied().collect();
     codes.sort_unstable();
     progress.phase("checking gaps", codes.len());
-    for code in codes {
-        progress.tick();
-        let (Some(parent), Some(family)) = (by_code.get(code), families.get(code)) else { continue };
-        // Children all inside and not overlapping (overlaps are checked apart): what they leave is the difference of
-        // the areas. Only a parent with room left, or with a child reaching out, needs the exact overlay.
-        if family.all_inside && parent.chamberlain_duquette_unsigned_area() - family.inside_m2 < SLIVER_M2 {
+    let pieces: Vec<Vec<(&str, MultiPolygon<f64>, f64)>> = codes
+        .par_iter()
+        .map(|&code| {
+            progress.tick();
+            let (Some(parent), Some(family)) = (by_code.get(code), families.get(code)) else { return Vec::new() };
+            // Children all inside and not overlapping (overlaps are checked apart): what they leave is the
+            // difference of the areas. Only a parent with room left, or with a child reaching out, needs the exact
+            // overlay.
+            if family.all_inside && parent.chamberlain_duquette_unsigned_area() - family.inside_m2 < SLIVER_M2 {
+                return Vec::new();
+            }
+            let covered = unary_union(family.members.iter().copied());
+            let rest = parent.difference(&covered);
+            rest.0
+                .into_iter()
+                .map(|hole| {
+                    let piece = MultiPolygon(vec![hole]);
+                    let area_m2 = piece.chamberlain_duquette_unsigned_area();
+                    (code, piece, area_m2)
+                })
+                .collect()
+        })
+        .collect();
+    for (code, piece, area_m2) in pieces.into_iter().flatten() {
+        if area_m2 < SLIVER_M2 {
+            found.slivers += 1;
             continue;
         }
-        let covered = unary_union(family.members.iter().copied());
-        let rest = parent.difference(&covered);
-        for hole in rest.0 {
-            let piece = MultiPolygon(vec![hole]);
-            let area_m2 = piece.chamberlain_duquette_unsigned_area();
-            if area_m2 < SLIVER_M2 {
-                found.slivers += 1;
-                continue;
-            }
-            found.gaps.push(Gap { parent_code: code.to_owned(), area_m2, at: point_in(&piece) });
-        }
+        found.gaps.push(Gap { parent_code: code.to_owned(), area_m2, at: point_in(&piece) });
     }
     found
+}
+
+/// Where one child lies against its parent.
+enum Placement {
+    /// Inside (boundary included), with the child's area.
+    Inside { area_m2: f64 },
+    /// Not every vertex inside: the part outside, if it has an area (`feature` not yet set).
+    Out(Option<Outside>),
+}
+
+fn place(child: &MultiPolygon<f64>, parent: &MultiPolygon<f64>, fast: &PreparedArea) -> Placement {
+    // Inside when every vertex is: in the parent, or within a few centimetres of its boundary (shared edges computed
+    // by another tool rarely match to the last bit).
+    let inside = child.coords_iter().all(|c| fast.covers(c) || fast.near_boundary(c, ON_BOUNDARY_DEG));
+    if inside {
+        return Placement::Inside { area_m2: child.chamberlain_duquette_unsigned_area() };
+    }
+    let outside = child.difference(parent);
+    let area_m2 = outside.chamberlain_duquette_unsigned_area();
+    if area_m2 <= 0.0 {
+        return Placement::Out(None);
+    }
+    let child_m2 = child.chamberlain_duquette_unsigned_area().max(f64::MIN_POSITIVE);
+    Placement::Out(Some(Outside { feature: 0, area_m2, share: (area_m2 / child_m2).min(1.0), at: point_in(&outside) }))
 }
 
 /// A vertex this close to the parent's boundary (in degrees, ≈ 5 cm) counts as on it.

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use geo::CoordsIter;
+use rayon::prelude::*;
 
 use crate::geometry::validity;
 
@@ -30,34 +31,19 @@ const LIST_LIMIT: usize = 200;
 pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::Tracker) {
     let layer = parsed.report.layer;
     progress.phase("checking geometry", parsed.features.len());
-    let mut invalid = Vec::new();
-    let mut broken = HashSet::new();
-    for (k, (f, &i)) in parsed.features.iter().zip(&parsed.source_index).enumerate() {
-        progress.tick();
-        let vertices = f.geometry.coords_count();
-        if vertices > MAX_VERTICES_PER_FEATURE {
-            invalid.push(Problem::at(
-                i,
-                Some(&f.code),
-                "geometry",
-                format!(
-                    "{vertices} vertices; at most {MAX_VERTICES_PER_FEATURE} per feature are accepted (simplify it \
-                     first: a grid or street boundary needs a few thousand)"
-                ),
-            ));
-            broken.insert(k);
-            continue;
-        }
-        if let Err(e) = validity::check(&f.geometry) {
-            let mut p = Problem::at(i, Some(&f.code), "geometry", format!("invalid geometry: {e}"));
-            // Located on the map: a point of the feature (the console marks it).
-            p.location = geo::InteriorPoint::interior_point(&f.geometry)
-                .map(|c| [c.x(), c.y()])
-                .filter(|c| c.iter().all(|v| v.is_finite()));
-            invalid.push(p);
-            broken.insert(k);
-        }
-    }
+    // Each feature on every core (rayon), gathered in file order.
+    let (broken, invalid): (HashSet<usize>, Vec<Problem>) = parsed
+        .features
+        .par_iter()
+        .zip(&parsed.source_index)
+        .enumerate()
+        .filter_map(|(k, (f, &i))| {
+            progress.tick();
+            geometry_problem(f, i).map(|p| (k, p))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .unzip();
     push_capped(&mut parsed.report.errors, invalid, "invalid geometries");
 
     let mut first_seen: HashMap<&str, usize> = HashMap::new();
@@ -152,6 +138,29 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::T
         containment(parsed, &broken, ctx, parent_layer, progress);
     }
     parsed.report.valid = parsed.report.errors.is_empty();
+}
+
+/// What is wrong with a feature's geometry (`i`: its position in the file), if anything.
+fn geometry_problem(f: &crate::layers::Feature, i: usize) -> Option<Problem> {
+    let vertices = f.geometry.coords_count();
+    if vertices > MAX_VERTICES_PER_FEATURE {
+        return Some(Problem::at(
+            i,
+            Some(&f.code),
+            "geometry",
+            format!(
+                "{vertices} vertices; at most {MAX_VERTICES_PER_FEATURE} per feature are accepted (simplify it first: \
+                 a grid or street boundary needs a few thousand)"
+            ),
+        ));
+    }
+    let e = validity::check(&f.geometry).err()?;
+    let mut p = Problem::at(i, Some(&f.code), "geometry", format!("invalid geometry: {e}"));
+    // Located on the map: a point of the feature (the console marks it).
+    p.location = geo::InteriorPoint::interior_point(&f.geometry)
+        .map(|c| [c.x(), c.y()])
+        .filter(|c| c.iter().all(|v| v.is_finite()));
+    Some(p)
 }
 
 fn push_capped(into: &mut Vec<Problem>, mut found: Vec<Problem>, what: &str) {

@@ -5,6 +5,7 @@
 //! renderers draw that correctly, and the buffer keeps those edges out of sight.
 
 use super::mvt::{Px, Ring, signed_area2};
+use crate::geometry::clip::clip_ring;
 
 /// The clip square in tile coordinates: `[-buffer, extent + buffer]` on both axes.
 #[derive(Debug, Clone, Copy)]
@@ -31,41 +32,11 @@ impl ClipBox {
 
     /// Clips a ring; `None` when nothing with area is left.
     pub fn clip(self, ring: &[Px]) -> Option<Ring> {
-        let mut pts: Vec<[f64; 2]> = ring.iter().map(|p| [f64::from(p[0]), f64::from(p[1])]).collect();
+        let pts: Vec<[f64; 2]> = ring.iter().map(|p| [f64::from(p[0]), f64::from(p[1])]).collect();
         let (lo, hi) = (f64::from(self.min), f64::from(self.max));
-        for (axis, bound, keep_below) in [(0, lo, false), (0, hi, true), (1, lo, false), (1, hi, true)] {
-            pts = clip_edge(&pts, axis, bound, keep_below);
-            if pts.is_empty() {
-                return None;
-            }
-        }
+        let pts = clip_ring(pts, [lo, lo, hi, hi]);
         tidy(pts.iter().map(|p| [p[0].round() as i32, p[1].round() as i32]).collect())
     }
-}
-
-fn clip_edge(pts: &[[f64; 2]], axis: usize, bound: f64, keep_below: bool) -> Vec<[f64; 2]> {
-    let inside = |p: &[f64; 2]| if keep_below { p[axis] <= bound } else { p[axis] >= bound };
-    let mut out = Vec::with_capacity(pts.len() + 4);
-    for (i, cur) in pts.iter().enumerate() {
-        let prev = &pts[(i + pts.len() - 1) % pts.len()];
-        match (inside(prev), inside(cur)) {
-            (true, true) => out.push(*cur),
-            (true, false) => out.push(cross(prev, cur, axis, bound)),
-            (false, true) => {
-                out.push(cross(prev, cur, axis, bound));
-                out.push(*cur);
-            }
-            (false, false) => {}
-        }
-    }
-    out
-}
-
-fn cross(a: &[f64; 2], b: &[f64; 2], axis: usize, bound: f64) -> [f64; 2] {
-    let t = (bound - a[axis]) / (b[axis] - a[axis]);
-    let mut p = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
-    p[axis] = bound;
-    p
 }
 
 /// Drops repeated points (the closing one too) and rings left without area.
@@ -101,8 +72,9 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 5000, ..Default::default() })]
 
-        /// Clipping never loses a polygon that overlaps the buffered tile, never invents one that does not, and
-        /// keeps the overlap's area up to the rounding of vertices to whole tile units.
+        /// Clipping never loses a polygon whose overlap with the buffered tile is wider than the rounding of
+        /// vertices to whole tile units, never invents one that does not overlap, and keeps the overlap's area up to
+        /// that rounding.
         #[test]
         fn clipping_keeps_exactly_what_overlaps_the_tile(
             pts in proptest::collection::vec((-3000i32..7500, -3000i32..7500), 3..9)
@@ -116,12 +88,16 @@ mod tests {
                 .map(|c| [c.x as i32, c.y as i32])
                 .collect();
             let square = Rect::new((-64.0, -64.0), (4160.0, 4160.0)).to_polygon();
-            let overlap = hull.intersection(&square).unsigned_area();
+            let common = hull.intersection(&square);
+            let overlap = common.unsigned_area();
+            // Rounding moves each vertex by at most 0.71 units: an overlap thinner than that may vanish (found by
+            // this test: a 7.5-unit² sliver 0.9 units wide in the buffer), a wider one may not.
+            let rounding: f64 = common.0.iter().map(|p| Euclidean.length(p.exterior())).sum::<f64>() * 0.75 + 1.0;
             let clipped = ClipBox::new(4096, 64).clip(&ring);
             if overlap == 0.0 {
                 proptest::prop_assert!(clipped.is_none(), "nothing overlaps, yet {clipped:?}");
             }
-            if overlap >= 2.0 {
+            if overlap >= 2.0 && overlap > rounding {
                 let c = clipped.expect("an overlapping polygon was lost");
                 let area = signed_area2(&c).abs() as f64 / 2.0;
                 let line = LineString::from(c.iter().chain(c.first()).map(|p| (f64::from(p[0]), f64::from(p[1]))).collect::<Vec<_>>());
