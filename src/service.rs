@@ -12,7 +12,7 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::dispatch::{DispatchPolicy, Dispatcher};
 use crate::events::Events;
 use crate::hazards::HazardService;
-use crate::http::AppState;
+use crate::http::{AppState, Services};
 use crate::incidents::{Categories, IncidentService, ServiceArea};
 use crate::index::BoundaryIndex;
 use crate::locate::Locator;
@@ -148,7 +148,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         ..Default::default()
     }));
     let access = Arc::new(AccessControl { enabled: options.auth, keyring: Keyring::new(store.clone()) });
-    let state = AppState {
+    let state = AppState::new(Services {
         hazards,
         patrols,
         resources,
@@ -162,6 +162,6 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         access,
         audit: AuditLog::new(store),
         metrics,
-    };
+    });
     Ok(Started { state, position_writer })
 }

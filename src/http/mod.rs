@@ -48,9 +48,29 @@ use crate::resources::ResourceService;
 use crate::responders::ResponderService;
 use crate::tiles::TileService;
 
-/// Everything handlers need.
+/// Everything handlers need, behind one `Arc`: each middleware and the handler take the state, and cloning it is one
+/// reference count shared by every request, not one per service.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    /// The state of these services.
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services behind [`AppState`].
+#[derive(Debug)]
+pub struct Services {
     /// Boundary catalogue (writes).
     pub catalog: Arc<Catalog>,
     /// Active index (reads).
