@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, types::Json};
+use sqlx::{Row, Sqlite, types::Json};
 use time::OffsetDateTime;
 
 use super::{BoundaryStore, GenerationRow, NewGeneration, StoreError, assemble_generations, query_err, wkb};
 use crate::layers::{Feature, GenerationId, GenerationInfo, Layer};
+
+/// Features per INSERT statement (11 bound values each; SQLite allows 32 766 per statement).
+const FEATURE_ROWS: usize = 500;
 
 /// Boundary store in an SQLite file.
 #[derive(Debug, Clone)]
@@ -89,27 +92,28 @@ impl BoundaryStore for SqliteStore {
 
         for layer in Layer::ALL {
             if let Some((_, features)) = new.layers.iter().find(|(l, _)| *l == layer) {
-                for f in *features {
-                    let bbox = geo::BoundingRect::bounding_rect(&f.geometry);
-                    let (min, max) = bbox.map_or(((0.0, 0.0), (0.0, 0.0)), |r| (r.min().x_y(), r.max().x_y()));
-                    sqlx::query(
-                        "INSERT INTO features (generation_id, layer, code, name, parent_code, properties, \
-                         min_lon, min_lat, max_lon, max_lat, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(id)
-                    .bind(layer.as_str())
-                    .bind(&f.code)
-                    .bind(&f.name)
-                    .bind(&f.parent_code)
-                    .bind(Json(&f.properties))
-                    .bind(min.0)
-                    .bind(min.1)
-                    .bind(max.0)
-                    .bind(max.1)
-                    .bind(wkb::encode(&f.geometry))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_err("write a feature of the new generation"))?;
+                // Many rows per statement: one round trip to sqlx's SQLite worker thread per chunk, not per feature.
+                for chunk in features.chunks(FEATURE_ROWS) {
+                    let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+                        "INSERT INTO features (generation_id, layer, code, name, parent_code, properties, min_lon, \
+                         min_lat, max_lon, max_lat, geom) ",
+                    );
+                    q.push_values(chunk, |mut row, f| {
+                        let bbox = geo::BoundingRect::bounding_rect(&f.geometry);
+                        let (min, max) = bbox.map_or(((0.0, 0.0), (0.0, 0.0)), |r| (r.min().x_y(), r.max().x_y()));
+                        row.push_bind(id)
+                            .push_bind(layer.as_str())
+                            .push_bind(&f.code)
+                            .push_bind(&f.name)
+                            .push_bind(&f.parent_code)
+                            .push_bind(Json(&f.properties))
+                            .push_bind(min.0)
+                            .push_bind(min.1)
+                            .push_bind(max.0)
+                            .push_bind(max.1)
+                            .push_bind(wkb::encode(&f.geometry));
+                    });
+                    q.build().execute(&mut *tx).await.map_err(query_err("write features of the new generation"))?;
                 }
                 sqlx::query("INSERT INTO generation_layers VALUES (?, ?, ?, ?)")
                     .bind(id)
