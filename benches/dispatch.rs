@@ -409,7 +409,5 @@ async fn main() {
             json!({"in_process_nearest": nearest, "in_process_nearest_2_threads": nearest2, "in_process_recommend": recommend, "http": http, "postgis_knn": knn, "ratios": summary}),
         );
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-dispatch.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&Value::Object(out)).expect("JSON")).expect("write results");
-    println!("written to {}", path.display());
+    support::write_results("bench-dispatch.json", &Value::Object(out));
 }

@@ -91,7 +91,5 @@ fn main() {
         Some(None) => println!("ogr2ogr not found (apt install gdal-bin): comparison skipped"),
         None => println!("GRIDMAP_BENCH_PG is not set: PostGIS and ogr2ogr skipped (scripts/bench-import sets it)"),
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-import.json");
-    let _ = std::fs::write(&path, serde_json::to_string_pretty(&Value::Object(out)).unwrap_or_default());
-    println!("results written to {}", path.display());
+    support::write_results("bench-import.json", &Value::Object(out));
 }

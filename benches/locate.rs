@@ -7,7 +7,7 @@
 //!
 //! Results are printed and written to `target/bench-locate.json`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use gridmap::coord::LonLat;
@@ -241,7 +241,5 @@ fn main() {
         println!("  GET /locate requests/s / PostGIS prepared queries/s = {:.1}x", get / tps);
         results.insert("http_get_vs_postgis_prepared".into(), json!((get / tps * 10.0).round() / 10.0));
     }
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-locate.json");
-    let _ = std::fs::write(&out, serde_json::to_string_pretty(&Value::Object(results)).unwrap_or_default());
-    println!("results written to {}", out.display());
+    support::write_results("bench-locate.json", &Value::Object(results));
 }

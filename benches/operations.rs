@@ -197,7 +197,5 @@ fn main() {
             run("postgis", &pg, None, &mut out).await;
         }
     });
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-operations.json");
-    let _ = std::fs::write(&path, serde_json::to_string_pretty(&Value::Object(out)).unwrap_or_default());
-    println!("results written to {}", path.display());
+    support::write_results("bench-operations.json", &Value::Object(out));
 }

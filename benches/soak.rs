@@ -293,7 +293,5 @@ fn main() {
     out.insert("tile_cache_mb".into(), json!(cache_mb));
     out.insert("seconds".into(), json!(secs));
     drop(server);
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-soak.json");
-    let _ = std::fs::write(&path, serde_json::to_string_pretty(&Value::Object(out)).unwrap_or_default());
-    println!("results written to {}", path.display());
+    support::write_results("bench-soak.json", &Value::Object(out));
 }

@@ -492,7 +492,5 @@ fn main() {
             postgis_group_by(pg, &mut out).await;
         }
     });
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-tiles.json");
-    let _ = std::fs::write(&path, serde_json::to_string_pretty(&Value::Object(out)).unwrap_or_default());
-    println!("results written to {}", path.display());
+    support::write_results("bench-tiles.json", &Value::Object(out));
 }

@@ -8,6 +8,19 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+/// Writes a benchmark's figures to `target/NAME` in the repository (where `scripts/bench-report.py` reads them),
+/// whatever `CARGO_TARGET_DIR` says; the directory is created when missing.
+pub fn write_results(name: &str, figures: &Value) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    let path = dir.join(name);
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, serde_json::to_string_pretty(figures).unwrap_or_default()));
+    match written {
+        Ok(()) => println!("results written to {}", path.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", path.display()),
+    }
+}
+
 /// Resident set size of a process, KiB.
 pub fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
