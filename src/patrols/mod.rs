@@ -103,20 +103,43 @@ pub struct Unpatrolled {
 }
 
 /// Counts the served generation's patrol cells per grid in the background after start and after each activation, so
-/// the first `/stats/grids` does not wait for them (≈ 3 s for the 9 504 city grids).
+/// the first `/stats/grids` does not wait for them (≈ 3 s for the 9 504 city grids). The count stops part-way when
+/// the service is dropped or another generation is served meanwhile (it would be thrown away).
 #[derive(Debug)]
 pub struct PatrolWarmer(pub Arc<PatrolService>);
 
 impl PatrolWarmer {
     /// Starts counting for `index` and returns at once.
     pub fn warm(&self, index: Arc<BoundaryIndex>) {
-        let patrols = self.0.clone();
+        let service = Arc::downgrade(&self.0);
         tokio::spawn(async move {
-            if let Err(e) = patrols.cell_totals(&index).await {
-                tracing::warn!(error = %e, "counting patrol cells per grid failed");
+            let (of, alive) = (index.clone(), service.clone());
+            let counted = tokio::task::spawn_blocking(move || {
+                let wanted = || alive.upgrade().is_some_and(|s| Arc::ptr_eq(&s.locator.current(), &of));
+                count_cells(&of, wanted)
+            })
+            .await;
+            match (counted, service.upgrade()) {
+                (Ok(Some(totals)), Some(patrols)) => patrols.keep_totals(&index, Arc::new(totals)),
+                (Err(e), _) => tracing::warn!(error = %e, "counting patrol cells per grid failed"),
+                _ => tracing::debug!("counting patrol cells per grid stopped: superseded or shut down"),
             }
         });
     }
+}
+
+/// Cells per grid of `index`'s grids layer; `None` as soon as `wanted` says the count is no longer needed (asked
+/// every 64 grids).
+fn count_cells(index: &BoundaryIndex, wanted: impl Fn() -> bool) -> Option<HashMap<String, usize>> {
+    let grids = index.layer(Layer::Grids).entries();
+    let mut totals = HashMap::with_capacity(grids.len());
+    for (k, e) in grids.iter().enumerate() {
+        if k % 64 == 0 && !wanted() {
+            return None;
+        }
+        totals.insert(e.feature.code.clone(), grid_cells(&e.feature.geometry).len());
+    }
+    Some(totals)
 }
 
 #[async_trait::async_trait]
@@ -186,20 +209,20 @@ impl PatrolService {
             return Ok(totals.clone());
         }
         let of = index.clone();
-        let totals = tokio::task::spawn_blocking(move || {
-            of.layer(Layer::Grids)
-                .entries()
-                .iter()
-                .map(|e| (e.feature.code.clone(), grid_cells(&e.feature.geometry).len()))
-                .collect::<HashMap<_, _>>()
-        })
-        .await
-        .map_err(|e| PatrolError::Task(e.to_string()))?;
+        let totals = tokio::task::spawn_blocking(move || count_cells(&of, || true))
+            .await
+            .map_err(|e| PatrolError::Task(e.to_string()))?
+            .unwrap_or_default();
         let totals = Arc::new(totals);
-        if let Ok(mut cached) = self.cell_totals.lock() {
-            *cached = Some((index.clone(), totals.clone()));
-        }
+        self.keep_totals(index, totals.clone());
         Ok(totals)
+    }
+
+    /// Keeps `totals` as the cells per grid of `index` (until another generation's replace them).
+    fn keep_totals(&self, index: &Arc<BoundaryIndex>, totals: Arc<HashMap<String, usize>>) {
+        if let Ok(mut cached) = self.cell_totals.lock() {
+            *cached = Some((index.clone(), totals));
+        }
     }
 
     /// Checks, geocodes and stores a track.

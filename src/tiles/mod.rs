@@ -334,19 +334,27 @@ impl TileService {
     }
 
     /// Prepares the boundary shapes of the served generation for the zooms a city is usually viewed at, in the
-    /// background, so the first tiles after start or activation are as fast as the rest.
+    /// background, so the first tiles after start or activation are as fast as the rest. Stops part-way when the
+    /// service is dropped or another generation is served meanwhile.
     pub fn warm(self: &Arc<Self>) {
         let tiles = self.boundary_tiles();
-        let this = self.clone();
+        let this = Arc::downgrade(self);
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
+            let wanted = || this.upgrade().is_some_and(|t| Arc::ptr_eq(&t.locator.current(), tiles.index()));
             for z in WARM_ZOOMS {
                 for layer in Layer::ALL {
+                    if !wanted() {
+                        tracing::debug!("boundary tile shapes: preparation stopped, superseded or shut down");
+                        return;
+                    }
                     tiles.prepare(layer, z);
                 }
             }
             tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "boundary tile shapes prepared");
-            if let Ok(mut w) = this.warmed.lock() {
+            if let Some(this) = this.upgrade()
+                && let Ok(mut w) = this.warmed.lock()
+            {
                 *w = Some(tiles.index().clone());
             }
         });
