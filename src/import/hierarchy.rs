@@ -77,7 +77,7 @@ pub fn check(
             progress.tick();
             let parent_code = child.parent_code.as_deref()?;
             let (parent, fast) = (by_code.get(parent_code)?, prepared.get(parent_code)?);
-            Some((k, parent_code, place(&child.geometry, parent, fast)))
+            Some((k, parent_code, place(k, &child.geometry, parent, fast)))
         })
         .collect();
     let mut families: HashMap<&str, Family> = HashMap::new();
@@ -91,7 +91,7 @@ pub fn check(
                 match outside {
                     None => {}
                     Some(o) if o.area_m2 < SLIVER_M2 => found.slivers += 1,
-                    Some(o) => found.outside.push(Outside { feature: k, ..o }),
+                    Some(o) => found.outside.push(o),
                 }
             }
         }
@@ -136,11 +136,12 @@ pub fn check(
 enum Placement {
     /// Inside (boundary included), with the child's area.
     Inside { area_m2: f64 },
-    /// Not every vertex inside: the part outside, if it has an area (`feature` not yet set).
+    /// Not every vertex inside: the part outside, if it has an area.
     Out(Option<Outside>),
 }
 
-fn place(child: &MultiPolygon<f64>, parent: &MultiPolygon<f64>, fast: &PreparedArea) -> Placement {
+/// Where child `feature` lies against its parent.
+fn place(feature: usize, child: &MultiPolygon<f64>, parent: &MultiPolygon<f64>, fast: &PreparedArea) -> Placement {
     // Inside when every vertex is: in the parent, or within a few centimetres of its boundary (shared edges computed
     // by another tool rarely match to the last bit).
     let inside = child.coords_iter().all(|c| fast.covers(c) || fast.near_boundary(c, ON_BOUNDARY_DEG));
@@ -153,7 +154,7 @@ fn place(child: &MultiPolygon<f64>, parent: &MultiPolygon<f64>, fast: &PreparedA
         return Placement::Out(None);
     }
     let child_m2 = child.chamberlain_duquette_unsigned_area().max(f64::MIN_POSITIVE);
-    Placement::Out(Some(Outside { feature: 0, area_m2, share: (area_m2 / child_m2).min(1.0), at: point_in(&outside) }))
+    Placement::Out(Some(Outside { feature, area_m2, share: (area_m2 / child_m2).min(1.0), at: point_in(&outside) }))
 }
 
 /// A vertex this close to the parent's boundary (in degrees, ≈ 5 cm) counts as on it.
