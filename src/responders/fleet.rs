@@ -69,8 +69,13 @@ impl FleetSnapshot {
     /// Responders with a position, nearest first, with their great-circle distance in metres (haversine,
     /// R = 6 371 008.8 m).
     pub fn nearest(&self, p: LonLat) -> impl Iterator<Item = (&LiveResponder, f64)> + '_ {
+        self.nearest_first(p).map(move |r| (r, distance_m(p, r)))
+    }
+
+    /// Responders with a position, nearest first, without their distances: a caller that filters (status, skills)
+    /// computes [`distance_m`] only for those it keeps.
+    pub fn nearest_first(&self, p: LonLat) -> impl Iterator<Item = &LiveResponder> + '_ {
         let q = unit_vector(p.lon(), p.lat());
-        let from = Point::new(p.lon(), p.lat());
         let mut base = self
             .base
             .nearest_neighbor_iter_with_distance_2(&q)
@@ -84,12 +89,15 @@ impl FleetSnapshot {
             (_, Some(_)) => delta.next(),
             (None, None) => None,
         })
-        .map(move |(e, _)| {
-            let r = &*self.items[e.data as usize];
-            let [x, y] = r.responder.location.unwrap_or([p.lon(), p.lat()]);
-            (r, Haversine.distance(from, Point::new(x, y)))
-        })
+        .map(move |(e, _)| &*self.items[e.data as usize])
     }
+}
+
+/// Great-circle distance from `p` to the responder's position in metres (haversine, R = 6 371 008.8 m); 0 without
+/// a position.
+pub fn distance_m(p: LonLat, r: &LiveResponder) -> f64 {
+    let [x, y] = r.responder.location.unwrap_or([p.lon(), p.lat()]);
+    Haversine.distance(Point::new(p.lon(), p.lat()), Point::new(x, y))
 }
 
 /// What writers change: the roster and the trees' bookkeeping.

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use fleet::{Fleet, FleetSnapshot, LiveResponder};
+pub use fleet::{Fleet, FleetSnapshot, LiveResponder, distance_m};
 pub use service::{ResponderError, ResponderService};
 pub use writer::PositionWriter;
 
