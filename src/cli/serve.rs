@@ -92,6 +92,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
+    // Responses go out as soon as they are written (no Nagle delay behind an unacknowledged packet), as in other
+    // HTTP servers.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.context("serving HTTP")?;
     // Every request is done and the router dropped: the position writer drains what was queued and ends.
     if tokio::time::timeout(Duration::from_secs(30), position_writer).await.is_err() {
