@@ -15,6 +15,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::OffsetDateTime;
 
+mod support;
+
 const AREA: ([f64; 2], [f64; 2]) = ([118.65, 31.90], [119.00, 32.15]);
 
 fn main() {

@@ -26,7 +26,10 @@ const CITY: [f64; 4] = [118.35, 31.22, 119.25, 32.62];
 /// The dense urban core (Xuanwu, Qinhuai, Gulou, Jianye).
 const CORE: [f64; 4] = [118.70, 31.95, 118.90, 32.12];
 const INCIDENTS: usize = 1_000_000;
-const LOAD_S: u64 = 8;
+/// Seconds of each load phase (`GRIDMAP_BENCH_SECS`, default 8).
+fn load_s() -> u64 {
+    std::env::var("GRIDMAP_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(8)
+}
 
 type Tile = (u8, u32, u32);
 
@@ -144,9 +147,9 @@ async fn gridmap_tiles(db: &str, out: &mut serde_json::Map<String, Value>) {
         let urls: Arc<Vec<String>> =
             Arc::new(tile_set(z).iter().map(|(z, x, y)| format!("/tiles/grids/{z}/{x}/{y}.mvt")).collect());
         let with = |base: &str| Arc::new(urls.iter().map(|u| format!("{base}{u}")).collect::<Vec<_>>());
-        let (cold_rate, cached_rate, tool) = match (wrk(&cold, &urls, LOAD_S, 4), wrk(&warm, &urls, LOAD_S, 4)) {
+        let (cold_rate, cached_rate, tool) = match (wrk(&cold, &urls, load_s(), 4), wrk(&warm, &urls, load_s(), 4)) {
             (Some(c), Some(w)) => (c.requests_per_s, w.requests_per_s, "wrk -t2 -c4"),
-            _ => (load(4, LOAD_S, with(&cold)).await, load(4, LOAD_S, with(&warm)).await, "4 reqwest clients"),
+            _ => (load(4, load_s(), with(&cold)).await, load(4, load_s(), with(&warm)).await, "4 reqwest clients"),
         };
         println!("grids z{z}, {tool}: cold {cold_rate:.0} tiles/s, cached {cached_rate:.0} tiles/s");
         out.insert(format!("grids_z{z}_load_tool"), json!(tool));
@@ -213,7 +216,7 @@ async fn postgis_tiles(pool: &sqlx::PgPool, grids: &std::path::Path, out: &mut s
         let tiles = Arc::new(tile_set(z));
         let done = Arc::new(AtomicU64::new(0));
         let start = Instant::now();
-        let deadline = start + Duration::from_secs(LOAD_S);
+        let deadline = start + Duration::from_secs(load_s());
         let tasks: Vec<_> = (0..4)
             .map(|c| {
                 let (pool, tiles, done) = (pool.clone(), tiles.clone(), done.clone());
@@ -331,9 +334,9 @@ async fn martin_tiles(pg: &str, out: &mut serde_json::Map<String, Value>) {
         for u in with(&warm).iter() {
             get(&client, u).await;
         }
-        let (cold_rate, cached_rate, tool) = match (wrk(&cold, &paths, LOAD_S, 4), wrk(&warm, &paths, LOAD_S, 4)) {
+        let (cold_rate, cached_rate, tool) = match (wrk(&cold, &paths, load_s(), 4), wrk(&warm, &paths, load_s(), 4)) {
             (Some(c), Some(w)) => (c.requests_per_s, w.requests_per_s, "wrk -t2 -c4"),
-            _ => (load(4, LOAD_S, with(&cold)).await, load(4, LOAD_S, with(&warm)).await, "4 reqwest clients"),
+            _ => (load(4, load_s(), with(&cold)).await, load(4, load_s(), with(&warm)).await, "4 reqwest clients"),
         };
         println!("martin grids z{z}, {tool}: cold {cold_rate:.0} tiles/s, cached {cached_rate:.0} tiles/s");
         out.insert(format!("martin_grids_z{z}_cold_tiles_per_s"), json!(cold_rate.round()));
@@ -452,6 +455,24 @@ async fn postgis_group_by(pg: &str, out: &mut serde_json::Map<String, Value>) {
     out.insert("postgis_group_by_h3_ms".into(), json!({"median": times[2], "min": times[0], "max": times[4]}));
 }
 
+/// True when `db` already holds the city layers and the [`INCIDENTS`] seeded incidents (from an earlier run of the
+/// same `scripts/bench` invocation).
+async fn seeded(db: &str) -> bool {
+    let count = "SELECT (SELECT count(*) FROM incidents) * (SELECT count(*) > 0 FROM activations)::int";
+    let n: Option<i64> = if db.starts_with("sqlite") {
+        match sqlx::SqlitePool::connect(db).await {
+            Ok(pool) => sqlx::query_scalar(count).fetch_one(&pool).await.ok(),
+            Err(_) => None,
+        }
+    } else {
+        match sqlx::PgPool::connect(db).await {
+            Ok(pool) => sqlx::query_scalar(count).fetch_one(&pool).await.ok(),
+            Err(_) => None,
+        }
+    };
+    n == Some(INCIDENTS as i64)
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -461,15 +482,36 @@ fn main() {
         eprintln!("../shared/data/synthetic/nanjing is absent: nothing to benchmark");
         return;
     };
-    let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+    // With GRIDMAP_BENCH_KEEP (scripts/bench), the seeded stores are kept for the next run of the same invocation:
+    // importing the city and writing 1 000 000 incidents into both stores takes minutes and measures nothing.
+    let keep = std::env::var_os("GRIDMAP_BENCH_KEEP").is_some();
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&data).expect("target/bench-data");
+    let file = data.join("tiles.db");
+    let sqlite = format!("sqlite://{}", file.display());
     let pg = std::env::var("GRIDMAP_BENCH_PG").ok().filter(|s| !s.is_empty());
-    for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
-        for (layer, f) in ["streets", "communities", "grids"].iter().zip(&files) {
-            gridmap(&["import", "--layer", layer, &f.display().to_string(), "--activate", "--db", db]);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let ready = keep
+        && rt.block_on(async {
+            seeded(&sqlite).await
+                && match &pg {
+                    Some(pg) => seeded(pg).await,
+                    None => true,
+                }
+        });
+    if ready {
+        println!("stores seeded by an earlier run of this invocation: imports and incidents reused");
+    } else {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(data.join(format!("tiles.db{suffix}")));
+        }
+        for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
+            for (layer, f) in ["streets", "communities", "grids"].iter().zip(&files) {
+                gridmap(&["import", "--layer", layer, &f.display().to_string(), "--activate", "--db", db]);
+            }
         }
     }
     let mut out = serde_json::Map::new();
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         gridmap_tiles(&sqlite, &mut out).await;
         if let Some(pg) = &pg {
@@ -482,9 +524,11 @@ fn main() {
         if std::env::var_os("GRIDMAP_BENCH_TILES_ONLY").is_some() {
             return;
         }
-        let index = gridmap::index::BoundaryIndex::build(None, support::city_features(&files));
-        for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
-            seed_incidents(db, &index).await;
+        if !ready {
+            let index = gridmap::index::BoundaryIndex::build(None, support::city_features(&files));
+            for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
+                seed_incidents(db, &index).await;
+            }
         }
         heatmap("sqlite", &sqlite, &mut out).await;
         if let Some(pg) = &pg {

@@ -214,6 +214,27 @@ def machine():
     ]
 
 
+def minutes(seconds):
+    return f"{seconds // 60} min {seconds % 60} s"
+
+
+def phases(directory):
+    """The invocation's phases (phases.txt) and each benchmark run's duration (run-times.txt), as bullet lines."""
+    lines = []
+    path = os.path.join(directory, "phases.txt")
+    if os.path.exists(path):
+        parts = [l.rsplit(" ", 1) for l in open(path).read().splitlines() if l.strip()]
+        lines.append("- Phases: " + "; ".join(f"{name} {minutes(int(s))}" for name, s in parts) + ".")
+    path = os.path.join(directory, "run-times.txt")
+    if os.path.exists(path):
+        per = {}
+        for l in open(path).read().splitlines():
+            name, _, secs = l.split()
+            per.setdefault(name, []).append(secs)
+        lines.append("- Seconds per run: " + "; ".join(f"{n} {', '.join(v)}" for n, v in per.items()) + ".")
+    return lines
+
+
 def report(directory, elapsed):
     runs = load(directory)
     per_bench = {}
@@ -232,7 +253,8 @@ def report(directory, elapsed):
         "",
         *machine(),
         f"- Runs per benchmark: {n_runs} (one more than asked where a headline figure spread over 25 %)"
-        + (f"; whole invocation {elapsed // 60} min {elapsed % 60} s." if elapsed else "."),
+        + (f"; whole invocation {minutes(elapsed)}." if elapsed else "."),
+        *phases(directory),
         "",
     ]
     section = None

@@ -8,6 +8,10 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+/// The allocator the `gridmap` binary runs on (src/main.rs), so in-process figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Writes a benchmark's figures to `target/NAME` in the repository (where `scripts/bench-report.py` reads them),
 /// whatever `CARGO_TARGET_DIR` says; the directory is created when missing.
 pub fn write_results(name: &str, figures: &Value) {
