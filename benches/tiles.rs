@@ -458,7 +458,9 @@ async fn postgis_group_by(pg: &str, out: &mut serde_json::Map<String, Value>) {
 /// True when `db` already holds the city layers and the [`INCIDENTS`] seeded incidents (from an earlier run of the
 /// same `scripts/bench` invocation).
 async fn seeded(db: &str) -> bool {
-    let count = "SELECT (SELECT count(*) FROM incidents) * (SELECT count(*) > 0 FROM activations)::int";
+    // Plain SQL both stores speak (SQLite has no `::` casts).
+    let count =
+        "SELECT (SELECT count(*) FROM incidents) * (CASE WHEN EXISTS (SELECT 1 FROM activations) THEN 1 ELSE 0 END)";
     let n: Option<i64> = if db.starts_with("sqlite") {
         match sqlx::SqlitePool::connect(db).await {
             Ok(pool) => sqlx::query_scalar(count).fetch_one(&pool).await.ok(),
