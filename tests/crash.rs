@@ -1,7 +1,8 @@
 //! Crash safety, on both stores: `kill -9` of the real binary
 //! - during a stream of incident and position writes: after a restart, every write that was acknowledged (201/200)
 //!   is there (SQLite in WAL with `synchronous=FULL`, PostGIS transactions; positions are acknowledged only after
-//!   their group commit);
+//!   their group commit); the same under SIGTERM, which must also end the process with status 0 (connections spread
+//!   over the HTTP worker threads, the position writer drained after the last request);
 //! - during `gridmap import --activate` of the 9 504 city grids, at several moments (reading, validating, writing,
 //!   activating): afterwards the active generation is the old one or the new one, whole (its grid count is one of the
 //!   two), and a server starts on it. SQLite's `PRAGMA integrity_check` stays `ok`.
@@ -17,7 +18,11 @@ use common::{call, gridmap, shared_data};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-both_stores!(acknowledged_writes_survive_kill_9, import_killed_midway_leaves_a_whole_generation);
+both_stores!(
+    acknowledged_writes_survive_kill_9,
+    acknowledged_writes_survive_sigterm,
+    import_killed_midway_leaves_a_whole_generation
+);
 
 /// `gridmap serve` on a free loopback port; returns the child and its base URL once it listens.
 fn serve(db: &str, sample: bool) -> (Child, String) {
@@ -49,7 +54,32 @@ fn kill_9(child: &mut Child) {
     child.wait().expect("reap");
 }
 
+/// SIGTERM, then the process must end by itself, with status 0, within 40 s.
+fn terminate(child: &mut Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill -TERM");
+    assert!(status.success(), "kill -TERM failed");
+    let until = Instant::now() + Duration::from_secs(40);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(Instant::now() < until, "the server did not stop within 40 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "the server stopped with {exit} after SIGTERM");
+}
+
 async fn acknowledged_writes_survive_kill_9(url: &str) {
+    acknowledged_writes_survive(url, "kill -9", kill_9).await;
+}
+
+async fn acknowledged_writes_survive_sigterm(url: &str) {
+    acknowledged_writes_survive(url, "SIGTERM", terminate).await;
+}
+
+/// Four clients write incidents and positions for 1.5 s, then `stop` ends the server; a new server on the same
+/// store must have every write that was acknowledged.
+async fn acknowledged_writes_survive(url: &str, how: &str, stop_server: fn(&mut Child)) {
     let (mut server, base) = serve(url, true);
     let (st, r) = call(
         Method::POST,
@@ -105,7 +135,7 @@ async fn acknowledged_writes_survive_kill_9(url: &str) {
         }));
     }
     tokio::time::sleep_until(stop.into()).await;
-    kill_9(&mut server);
+    stop_server(&mut server);
     for w in writers {
         let _ = w.await;
     }
@@ -134,7 +164,7 @@ async fn acknowledged_writes_survive_kill_9(url: &str) {
         }
     }
     let lost: Vec<&i64> = acked_incidents.iter().filter(|id| !stored.contains(id)).collect();
-    assert!(lost.is_empty(), "acknowledged incidents lost after kill -9: {lost:?}");
+    assert!(lost.is_empty(), "acknowledged incidents lost after {how}: {lost:?}");
     let (_, history) = call(
         Method::GET,
         format!("{base}/api/v1/responders/{responder}/positions?from=2026-11-27T00:00:00Z&to=2026-11-29T00:00:00Z"),
@@ -150,9 +180,9 @@ async fn acknowledged_writes_survive_kill_9(url: &str) {
         .filter_map(|p| p["at"].as_str().map(normalise))
         .collect();
     let lost: Vec<&String> = acked_fixes.iter().filter(|at| !times.contains(&normalise(at))).collect();
-    assert!(lost.is_empty(), "acknowledged positions lost after kill -9: {lost:?}");
+    assert!(lost.is_empty(), "acknowledged positions lost after {how}: {lost:?}");
     println!(
-        "kill -9 under writes: {} acknowledged incidents and {} acknowledged positions, 0 lost ({} incidents stored)",
+        "{how} under writes: {} acknowledged incidents and {} acknowledged positions, 0 lost ({} incidents stored)",
         acked_incidents.len(),
         acked_fixes.len(),
         stored.len()

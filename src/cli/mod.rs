@@ -184,6 +184,10 @@ pub struct ServeArgs {
     /// Seconds between checks for a generation activated elsewhere (CLI, another replica); 0 disables.
     #[arg(long, env = "GRIDMAP_RELOAD_INTERVAL_S", default_value_t = 5)]
     pub reload_interval_s: u64,
+    /// Threads answering HTTP, each with its own single-threaded runtime (connections are handed to them in turn);
+    /// default: one per core. 0 answers on the shared multi-threaded runtime instead.
+    #[arg(long, env = "GRIDMAP_HTTP_WORKERS")]
+    pub http_workers: Option<usize>,
     /// Do not load the bundled sample boundaries into an empty database.
     #[arg(long, env = "GRIDMAP_NO_SAMPLE")]
     pub no_sample: bool,

@@ -26,6 +26,7 @@ mod responders;
 mod stats;
 mod tiles;
 mod web;
+pub mod workers;
 
 use std::sync::Arc;
 
