@@ -208,7 +208,7 @@ def machine():
         f"- {command('rustc', '--version')}; PostgreSQL {pg or '?'}; {martin or 'martin: not built'}; "
         f"{command('ogr2ogr', '--version') or 'ogr2ogr: absent'}; {command('wrk', '--version').splitlines()[0] if command('wrk', '--version') else 'wrk'}",
         f"- gridmap commit {command('git', 'rev-parse', '--short', 'HEAD')}"
-        f"{' with uncommitted changes' if command('git', 'status', '--porcelain', '--untracked-files=no') else ''}; "
+        f"{' with uncommitted changes' if command('git', 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md') else ''}; "
         f"written {command('date', '-u', '+%Y-%m-%d %H:%M UTC')}",
         "- Server, load generator and PostgreSQL share the same cores (loopback only).",
     ]
