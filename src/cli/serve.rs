@@ -93,27 +93,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let workers = args.http_workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     tracing::info!(addr = %listener.local_addr()?, http_workers = workers, "listening");
-    let served = if workers == 0 {
-        // Responses go out as soon as they are written (no Nagle delay behind an unacknowledged packet), as in other
-        // HTTP servers.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "TCP_NODELAY not set");
-            }
-        });
-        axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.context("serving HTTP")?;
-        None
-    } else {
-        Some(crate::http::workers::serve(listener, router, workers, shutdown()).await.context("serving HTTP")?)
-    };
+    let served = crate::http::workers::serve(listener, router, workers, shutdown()).await.context("serving HTTP")?;
     // Every request is done and the router dropped: the position writer drains what was queued and ends.
     if tokio::time::timeout(Duration::from_secs(30), position_writer).await.is_err() {
         tracing::error!("position writer did not drain within 30 s");
     }
     // Only now: the writer may have used database connections a worker's runtime opened.
-    if let Some(served) = served {
-        served.close().await;
-    }
+    served.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -44,20 +44,27 @@ impl Served {
 }
 
 /// Serves `router` on `listener` with `workers` single-threaded runtimes until `shutdown` completes and every
-/// request in flight is answered. Accepting runs on the caller's runtime; TCP_NODELAY is set on every connection.
+/// request in flight is answered. Accepting runs on the caller's runtime; `workers == 0` serves on it too (the
+/// shared multi-threaded runtime). TCP_NODELAY is set on every connection: responses go out as soon as they are
+/// written, with no Nagle delay behind an unacknowledged packet, as in other HTTP servers.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     workers: usize,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<Served> {
+    let (release, released) = watch::channel(false);
+    if workers == 0 {
+        let listener = axum::serve::ListenerExt::tap_io(listener, nodelay);
+        axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+        return Ok(Served { release, threads: Vec::new() });
+    }
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let (release, released) = watch::channel(false);
-    let mut queues = Vec::with_capacity(workers.max(1));
-    let mut done = Vec::with_capacity(workers.max(1));
-    let mut threads = Vec::with_capacity(workers.max(1));
-    for i in 0..workers.max(1) {
+    let mut queues = Vec::with_capacity(workers);
+    let mut done = Vec::with_capacity(workers);
+    let mut threads = Vec::with_capacity(workers);
+    for i in 0..workers {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (finished, finish) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -82,20 +89,17 @@ pub async fn serve(
     tokio::pin!(shutdown);
     let mut next = 0;
     loop {
-        let stream = tokio::select! {
+        let (mut stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_error(e).await;
                     continue;
                 }
             },
         };
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
-        }
-        let peer = stream.peer_addr().unwrap_or(addr);
+        nodelay(&mut stream);
         let stream = match stream.into_std() {
             Ok(s) => s,
             Err(e) => {
@@ -115,6 +119,12 @@ pub async fn serve(
         let _ = d.await;
     }
     Ok(Served { release, threads })
+}
+
+fn nodelay(tcp: &mut TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "TCP_NODELAY not set");
+    }
 }
 
 /// As axum does for its own listener: errors of one connection are skipped, running out of file descriptors
