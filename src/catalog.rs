@@ -113,77 +113,107 @@ impl Catalog {
         let clock = std::time::Instant::now();
         let trackers: Vec<import::Tracker> = files.iter().map(|f| f.options.progress.clone()).collect();
         trackers.iter().for_each(|t| t.phase("reading", 0));
-        let mut parsed: Vec<Parsed> = blocking(move || {
+        // The files are parsed on the blocking pool while what they are checked against is read from the store.
+        let layers: Vec<Layer> = files.iter().map(|f| f.options.layer).collect();
+        let parse = blocking(move || {
             files.into_iter().map(|f| import::read(&f.name, &f.bytes, &f.options)).collect::<Result<Vec<_>, _>>()
-        })
-        .await??;
+        });
+        let (parsed, stored) = tokio::join!(parse, self.stored_context(base, &layers));
+        let mut parsed: Vec<Parsed> = parsed??;
+        let stored = stored?;
 
         let read_ms = clock.elapsed().as_millis() as u64;
         // Validate each layer against its neighbours: from this import when present, else from the base; and
         // compare it with the layer it replaces.
         let mut contexts = Vec::with_capacity(parsed.len());
         let mut previous = Vec::with_capacity(parsed.len());
-        for p in &parsed {
+        for (p, stored) in parsed.iter().zip(stored) {
             let layer = p.report.layer;
             // The parent layer is read once: its polygons for containment, its codes for the code checks.
-            let parent_shapes: Vec<(String, geo::MultiPolygon<f64>)> = match layer.parent() {
-                None => Vec::new(),
-                Some(parent) => match parsed.iter().find(|q| q.report.layer == parent) {
-                    Some(q) => q.features.iter().map(|f| (f.code.clone(), f.geometry.clone())).collect(),
-                    None => self.features(base, parent).await?.into_iter().map(|f| (f.code, f.geometry)).collect(),
-                },
+            let parent_shapes: Vec<(String, geo::MultiPolygon<f64>)> = match (layer.parent(), stored.parent) {
+                (None, _) => Vec::new(),
+                (Some(_), Some(from_store)) => from_store.into_iter().map(|f| (f.code, f.geometry)).collect(),
+                (Some(parent), None) => parsed
+                    .iter()
+                    .filter(|q| q.report.layer == parent)
+                    .flat_map(|q| q.features.iter().map(|f| (f.code.clone(), f.geometry.clone())))
+                    .collect(),
             };
             let parent_codes = layer.parent().map(|_| parent_shapes.iter().map(|(c, _)| c.clone()).collect());
-            let children = match layer.child() {
-                Some(child) if !parsed.iter().any(|q| q.report.layer == child) => self.codes(base, child).await?,
-                _ => Vec::new(),
-            };
-            contexts.push(HierarchyContext { parent_codes, children, parent_shapes });
-            previous.push(self.features(base, layer).await?);
+            contexts.push(HierarchyContext { parent_codes, children: stored.children, parent_shapes });
+            previous.push(stored.previous);
         }
-        let checking = trackers.clone();
-        let mut parsed = blocking(move || {
-            for (((p, ctx), before), progress) in parsed.iter_mut().zip(&contexts).zip(&previous).zip(&checking) {
-                import::validate(p, ctx, progress);
-                progress.phase("comparing with the current generation", 0);
-                p.report.describe_fields(ctx.parent_codes.as_ref());
-                p.report.diff = Some(import::Diff::between(before, &p.features));
-                let shift = import::detect_vendor_shift(before, &p.features)
-                    .or_else(|| import::detect_against_parent(&ctx.parent_shapes, &p.features));
-                if let Some(shift) = shift {
-                    p.report.warn(import::Problem::file(shift.message()));
-                }
-            }
-            parsed
-        })
-        .await?;
-
-        let checked_ms = clock.elapsed().as_millis() as u64;
-        tracing::info!(read_ms, validate_ms = checked_ms - read_ms, "import read and checked");
-        let valid = parsed.iter().all(|p| p.report.valid);
-        for p in &mut parsed {
-            p.report.dry_run = mode.dry_run;
-        }
-        if !valid || mode.dry_run {
-            return Ok(parsed.into_iter().map(|p| p.report).collect());
-        }
-
         let description = format!(
             "import {}",
             parsed.iter().map(|p| format!("{} from {}", p.report.layer, p.report.file)).collect::<Vec<_>>().join(", ")
         );
-        trackers.iter().for_each(|t| t.phase("writing", 0));
-        let report_json = serde_json::to_value(parsed.iter().map(|p| &p.report).collect::<Vec<_>>())
-            .unwrap_or(serde_json::Value::Null);
-        let generation = self
-            .store
-            .create_generation(NewGeneration {
+        // The write starts beside the checks (unless this is a dry run) and is kept only when they pass: the checks
+        // send their verdict, the store commits or rolls back (see `BoundaryStore::create_generation_when`). The
+        // checks keep the parsed features; the write gets its own copy of them.
+        let staged: Vec<(Layer, Vec<Feature>)> = match mode.dry_run {
+            true => Vec::new(),
+            false => parsed.iter().map(|p| (p.report.layer, p.features.clone())).collect(),
+        };
+        let (send_verdict, verdict) = tokio::sync::oneshot::channel();
+        let checking = trackers.clone();
+        let check = async {
+            let parsed = blocking(move || {
+                for (((p, ctx), before), progress) in parsed.iter_mut().zip(&contexts).zip(&previous).zip(&checking) {
+                    import::validate(p, ctx, progress);
+                    progress.phase("comparing with the current generation", 0);
+                    p.report.describe_fields(ctx.parent_codes.as_ref());
+                    p.report.diff = Some(import::Diff::between(before, &p.features));
+                    let shift = import::detect_vendor_shift(before, &p.features)
+                        .or_else(|| import::detect_against_parent(&ctx.parent_shapes, &p.features));
+                    if let Some(shift) = shift {
+                        p.report.warn(import::Problem::file(shift.message()));
+                    }
+                }
+                parsed
+            })
+            .await;
+            let checked_ms = clock.elapsed().as_millis() as u64;
+            let keep = match &parsed {
+                Ok(parsed) if parsed.iter().all(|p| p.report.valid) => Some(
+                    serde_json::to_value(parsed.iter().map(|p| &p.report).collect::<Vec<_>>())
+                        .unwrap_or(serde_json::Value::Null),
+                ),
+                _ => None,
+            };
+            if keep.is_some() && !mode.dry_run {
+                trackers.iter().for_each(|t| t.phase("writing", 0));
+            }
+            // Nobody listens on a dry run.
+            let _ = send_verdict.send(keep);
+            parsed.map(|p| (p, checked_ms))
+        };
+        let write = async {
+            if mode.dry_run {
+                return Ok(None);
+            }
+            let new = NewGeneration {
                 base,
                 description,
-                report: report_json,
-                layers: parsed.iter().map(|p| (p.report.layer, p.features.as_slice())).collect(),
-            })
-            .await?;
+                report: serde_json::Value::Null,
+                layers: staged.iter().map(|(layer, features)| (*layer, features.as_slice())).collect(),
+            };
+            let verdict = Box::pin(async move { verdict.await.ok().flatten() });
+            self.store.create_generation_when(new, verdict).await
+        };
+        let (checked, written) = tokio::join!(check, write);
+        let (mut parsed, checked_ms) = checked?;
+        tracing::info!(read_ms, validate_ms = checked_ms - read_ms, "import read and checked");
+        for p in &mut parsed {
+            p.report.dry_run = mode.dry_run;
+        }
+        // A rejected import answers with its reports, whatever became of the write: it may have failed on what the
+        // checks reject (two features with one code break the key), and it was rolled back either way.
+        if mode.dry_run || !parsed.iter().all(|p| p.report.valid) {
+            return Ok(parsed.into_iter().map(|p| p.report).collect());
+        }
+        let Some(generation) = written? else {
+            return Err(CatalogError::Task("the write was not kept although the checks passed".into()));
+        };
         let written_ms = clock.elapsed().as_millis() as u64;
         if mode.activate {
             self.activate(generation).await?;
@@ -201,6 +231,30 @@ impl Catalog {
                 p.report
             })
             .collect())
+    }
+
+    /// For each layer of an import, what it is checked against from the base generation: the layer it replaces,
+    /// and its parent's features and its child's codes where the import does not bring those layers itself. The
+    /// reads run side by side (each on its own pooled connection).
+    async fn stored_context(&self, base: Option<GenerationId>, layers: &[Layer]) -> Result<Vec<Stored>, StoreError> {
+        let reads = layers.iter().map(|&layer| async move {
+            let parent = async {
+                match layer.parent() {
+                    Some(parent) if !layers.contains(&parent) => self.features(base, parent).await.map(Some),
+                    _ => Ok(None),
+                }
+            };
+            let children = async {
+                match layer.child() {
+                    Some(child) if !layers.contains(&child) => self.codes(base, child).await,
+                    _ => Ok(Vec::new()),
+                }
+            };
+            let (previous, parent, children) =
+                futures_util::future::try_join3(self.features(base, layer), parent, children).await?;
+            Ok::<_, StoreError>(Stored { previous, parent, children })
+        });
+        futures_util::future::try_join_all(reads).await
     }
 
     async fn features(&self, base: Option<GenerationId>, layer: Layer) -> Result<Vec<Feature>, StoreError> {
@@ -307,6 +361,14 @@ impl Catalog {
 }
 
 /// Runs CPU-heavy work off the async workers.
+/// What one layer of an import is checked against, read from the base generation ([`Catalog::stored_context`]).
+struct Stored {
+    previous: Vec<Feature>,
+    /// The parent layer's features; `None` when the import brings the parent layer itself (or it has none).
+    parent: Option<Vec<Feature>>,
+    children: Vec<(String, Option<String>)>,
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, CatalogError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| CatalogError::Task(e.to_string()))
 }

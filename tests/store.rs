@@ -106,6 +106,48 @@ async fn a_failed_write_leaves_nothing_behind(url: &str) {
     assert_eq!(store.layer_features(g1, Layer::Streets).await.expect("read").len(), 1);
 }
 
+/// The import's write beside its checks: kept only when the verdict is a report, and then complete.
+async fn a_write_beside_the_checks_is_kept_only_on_their_verdict(url: &str) {
+    let store = store::open(url).await.expect("open");
+    let streets = vec![square("s1", None, 0.0), square("s2", None, 1.0)];
+    let rejected = store
+        .create_generation_when(new_gen(None, vec![(Layer::Streets, &streets)]), Box::pin(async { None }))
+        .await
+        .expect("write, then roll back");
+    assert_eq!(rejected, None);
+    assert!(store.generations().await.expect("list").is_empty(), "a rejected generation is not kept");
+
+    // The verdict comes after the write has had time to run (the checks are slower than the write).
+    let (send, verdict) = tokio::sync::oneshot::channel();
+    let write = store.create_generation_when(
+        new_gen(None, vec![(Layer::Streets, &streets)]),
+        Box::pin(async move { verdict.await.ok().flatten() }),
+    );
+    let checks = async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        send.send(Some(serde_json::json!([{"valid": true}]))).expect("the write waits for the verdict");
+    };
+    let (kept, ()) = tokio::join!(write, checks);
+    let g = kept.expect("write").expect("kept on a report");
+    let list = store.generations().await.expect("list");
+    assert_eq!(list.iter().map(|i| i.id).collect::<Vec<_>>(), vec![g]);
+    assert_eq!(list[0].status, GenerationStatus::Staged);
+    let mut back = store.layer_features(g, Layer::Streets).await.expect("read");
+    back.sort_by(|a, b| a.code.cmp(&b.code));
+    assert_eq!(back, streets);
+
+    // A write that fails on its own (a duplicate code) fails whatever the verdict, and leaves nothing.
+    let dup = vec![square("s1", None, 0.0), square("s1", None, 2.0)];
+    let failed = store
+        .create_generation_when(
+            new_gen(Some(g), vec![(Layer::Streets, &dup)]),
+            Box::pin(async { Some(serde_json::json!([])) }),
+        )
+        .await;
+    assert!(matches!(failed, Err(StoreError::Query { .. })), "{failed:?}");
+    assert_eq!(store.generations().await.expect("list").len(), 1);
+}
+
 async fn reopening_keeps_everything(url: &str) {
     let streets = vec![square("s1", None, 0.0)];
     let g = {
@@ -124,6 +166,7 @@ both_stores!(
     generations_stack_activate_and_rollback,
     a_generation_takes_unreplaced_layers_from_its_base,
     a_failed_write_leaves_nothing_behind,
+    a_write_beside_the_checks_is_kept_only_on_their_verdict,
     reopening_keeps_everything,
 );
 

@@ -196,6 +196,10 @@ pub struct NewGeneration<'a> {
     pub layers: Vec<(Layer, &'a [Feature])>,
 }
 
+/// What a write that runs beside an import's checks waits for before it commits: the validation report when the
+/// generation may be kept, `None` when it must not be ([`BoundaryStore::create_generation_when`]).
+pub type Verdict<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Option<serde_json::Value>> + Send + 'a>>;
+
 /// Storage of boundary generations. Every method is atomic: it either completes or leaves the store unchanged.
 #[async_trait]
 pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
@@ -205,6 +209,24 @@ pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
     async fn ping(&self) -> Result<(), StoreError>;
     /// Writes a staged generation in one transaction and returns its id.
     async fn create_generation(&self, new: NewGeneration<'_>) -> Result<GenerationId, StoreError>;
+    /// Like [`BoundaryStore::create_generation`], for a generation whose checks are still running: committed with
+    /// the report `verdict` resolves to, or not written at all (`Ok(None)`) when it resolves to `None`;
+    /// `new.report` is ignored. A store may start writing before the verdict, in a transaction nobody sees until
+    /// it commits. This default waits for the verdict first, as a store with one writer must (its open write
+    /// transaction would hold up every other write for as long as the checks take).
+    async fn create_generation_when(
+        &self,
+        mut new: NewGeneration<'_>,
+        verdict: Verdict<'_>,
+    ) -> Result<Option<GenerationId>, StoreError> {
+        match verdict.await {
+            Some(report) => {
+                new.report = report;
+                self.create_generation(new).await.map(Some)
+            }
+            None => Ok(None),
+        }
+    }
     /// Makes a generation the active one.
     async fn activate(&self, id: GenerationId) -> Result<(), StoreError>;
     /// Re-activates the generation that was active before the current one; returns it.

@@ -6,7 +6,9 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Row, types::Json};
 use time::OffsetDateTime;
 
-use super::{BoundaryStore, GenerationRow, NewGeneration, StoreError, assemble_generations, query_err, redact, wkb};
+use super::{
+    BoundaryStore, GenerationRow, NewGeneration, StoreError, Verdict, assemble_generations, query_err, redact, wkb,
+};
 use crate::layers::{Feature, GenerationId, GenerationInfo, Layer};
 
 /// Advisory lock key held while the activation stack changes.
@@ -92,6 +94,73 @@ impl super::changes::ChangeChannel for PgStore {
     }
 }
 
+/// Writes a generation row, its replaced layers' features and its layer table inside `tx`.
+async fn write_generation(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    new: &NewGeneration<'_>,
+) -> Result<GenerationId, StoreError> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO generations (base_id, description, report, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(new.base.map(|g| g.0))
+    .bind(&new.description)
+    .bind(Json(&new.report))
+    .bind(OffsetDateTime::now_utc())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(query_err("write the new generation"))?
+    .get(0);
+
+    for layer in Layer::ALL {
+        if let Some((_, features)) = new.layers.iter().find(|(l, _)| *l == layer) {
+            for chunk in features.chunks(INSERT_CHUNK) {
+                let codes: Vec<&str> = chunk.iter().map(|f| f.code.as_str()).collect();
+                let names: Vec<&str> = chunk.iter().map(|f| f.name.as_str()).collect();
+                let parents: Vec<Option<&str>> = chunk.iter().map(|f| f.parent_code.as_deref()).collect();
+                let props: Vec<String> =
+                    chunk.iter().map(|f| serde_json::Value::Object(f.properties.clone()).to_string()).collect();
+                let geoms: Vec<Vec<u8>> = chunk.iter().map(|f| wkb::encode(&f.geometry)).collect();
+                sqlx::query(
+                        "INSERT INTO features (generation_id, layer, code, name, parent_code, properties, geom) \
+                         SELECT $1, $2, t.code, t.name, t.parent, t.props::jsonb, ST_Multi(ST_GeomFromWKB(t.wkb, 4326)) \
+                         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[]) \
+                         AS t(code, name, parent, props, wkb)",
+                    )
+                    .bind(id)
+                    .bind(layer.as_str())
+                    .bind(codes)
+                    .bind(names)
+                    .bind(parents)
+                    .bind(props)
+                    .bind(geoms)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(query_err("write features of the new generation"))?;
+            }
+            sqlx::query("INSERT INTO generation_layers VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(layer.as_str())
+                .bind(id)
+                .bind(features.len() as i64)
+                .execute(&mut **tx)
+                .await
+                .map_err(query_err("write the new generation's layers"))?;
+        } else if let Some(base) = new.base {
+            sqlx::query(
+                "INSERT INTO generation_layers SELECT $1, layer, source_generation_id, feature_count \
+                     FROM generation_layers WHERE generation_id = $2 AND layer = $3",
+            )
+            .bind(id)
+            .bind(base.0)
+            .bind(layer.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(query_err("copy layers from the base generation"))?;
+        }
+    }
+    Ok(GenerationId(id))
+}
+
 #[async_trait]
 impl BoundaryStore for PgStore {
     fn backend(&self) -> &'static str {
@@ -105,67 +174,32 @@ impl BoundaryStore for PgStore {
 
     async fn create_generation(&self, new: NewGeneration<'_>) -> Result<GenerationId, StoreError> {
         let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO generations (base_id, description, report, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(new.base.map(|g| g.0))
-        .bind(&new.description)
-        .bind(Json(&new.report))
-        .bind(OffsetDateTime::now_utc())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(query_err("write the new generation"))?
-        .get(0);
-
-        for layer in Layer::ALL {
-            if let Some((_, features)) = new.layers.iter().find(|(l, _)| *l == layer) {
-                for chunk in features.chunks(INSERT_CHUNK) {
-                    let codes: Vec<&str> = chunk.iter().map(|f| f.code.as_str()).collect();
-                    let names: Vec<&str> = chunk.iter().map(|f| f.name.as_str()).collect();
-                    let parents: Vec<Option<&str>> = chunk.iter().map(|f| f.parent_code.as_deref()).collect();
-                    let props: Vec<String> =
-                        chunk.iter().map(|f| serde_json::Value::Object(f.properties.clone()).to_string()).collect();
-                    let geoms: Vec<Vec<u8>> = chunk.iter().map(|f| wkb::encode(&f.geometry)).collect();
-                    sqlx::query(
-                        "INSERT INTO features (generation_id, layer, code, name, parent_code, properties, geom) \
-                         SELECT $1, $2, t.code, t.name, t.parent, t.props::jsonb, ST_Multi(ST_GeomFromWKB(t.wkb, 4326)) \
-                         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[]) \
-                         AS t(code, name, parent, props, wkb)",
-                    )
-                    .bind(id)
-                    .bind(layer.as_str())
-                    .bind(codes)
-                    .bind(names)
-                    .bind(parents)
-                    .bind(props)
-                    .bind(geoms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_err("write features of the new generation"))?;
-                }
-                sqlx::query("INSERT INTO generation_layers VALUES ($1, $2, $3, $4)")
-                    .bind(id)
-                    .bind(layer.as_str())
-                    .bind(id)
-                    .bind(features.len() as i64)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_err("write the new generation's layers"))?;
-            } else if let Some(base) = new.base {
-                sqlx::query(
-                    "INSERT INTO generation_layers SELECT $1, layer, source_generation_id, feature_count \
-                     FROM generation_layers WHERE generation_id = $2 AND layer = $3",
-                )
-                .bind(id)
-                .bind(base.0)
-                .bind(layer.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(query_err("copy layers from the base generation"))?;
-            }
-        }
+        let id = write_generation(&mut tx, &new).await?;
         tx.commit().await.map_err(query_err("commit the new generation"))?;
-        Ok(GenerationId(id))
+        Ok(id)
+    }
+
+    /// Writes while the checks run (PostgreSQL takes concurrent writers; the transaction is invisible until it
+    /// commits), then keeps the generation with the verdict's report or rolls it all back.
+    async fn create_generation_when(
+        &self,
+        new: NewGeneration<'_>,
+        verdict: Verdict<'_>,
+    ) -> Result<Option<GenerationId>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
+        let id = write_generation(&mut tx, &new).await?;
+        let Some(report) = verdict.await else {
+            tx.rollback().await.map_err(query_err("roll back the rejected generation"))?;
+            return Ok(None);
+        };
+        sqlx::query("UPDATE generations SET report = $1 WHERE id = $2")
+            .bind(Json(&report))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err("write the new generation's report"))?;
+        tx.commit().await.map_err(query_err("commit the new generation"))?;
+        Ok(Some(id))
     }
 
     async fn activate(&self, id: GenerationId) -> Result<(), StoreError> {
