@@ -148,6 +148,11 @@ async fn active_since(state: &AppState) -> Result<Option<time::OffsetDateTime>, 
 fn geojson_response(body: Value, crs: OgcCrs) -> Response {
     let mut r = Json(body).into_response();
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
+    with_crs(r, crs)
+}
+
+/// Adds the `Content-Crs` header naming the coordinates' reference system.
+fn with_crs(mut r: Response, crs: OgcCrs) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("<{}>", crs.uri)) {
         r.headers_mut().insert(HeaderName::from_static("content-crs"), v);
     }
@@ -164,36 +169,45 @@ async fn items(
     let since = if params.iter().any(|(k, _)| k == "datetime") { active_since(&state).await? } else { None };
     let q = ItemsQuery::parse(&params, since)?;
     let index = state.locator.current();
-    let li = index.layer(layer);
-    let (matched, page) = select(li, &q);
-    let features: Vec<Value> = page.iter().map(|&i| feature_json(&li.entry(i).feature, q.crs)).collect();
     let b = base(&headers);
-    let page_link = |offset: usize, rel: &str| {
-        let mut kept: Vec<(&str, String)> =
-            params.iter().filter(|(k, _)| k != "offset").map(|(k, v)| (k.as_str(), v.clone())).collect();
-        kept.push(("offset", offset.to_string()));
-        let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
-        link(format!("{b}/collections/{id}/items?{query}"), rel, GEOJSON, rel)
-    };
-    let mut links = vec![
-        page_link(q.offset, "self"),
-        link(format!("{b}/collections/{id}"), "collection", "application/json", title(layer)),
-    ];
-    if q.offset + page.len() < matched {
-        links.push(page_link(q.offset + page.len(), "next"));
-    }
-    if q.offset > 0 {
-        links.push(page_link(q.offset.saturating_sub(q.limit), "prev"));
-    }
-    let body = json!({
-        "type": "FeatureCollection",
-        "features": features,
-        "numberMatched": matched,
-        "numberReturned": page.len(),
-        "timeStamp": crate::store::rfc3339(time::OffsetDateTime::now_utc()),
-        "links": links,
-    });
-    Ok(geojson_response(body, q.crs))
+    let crs = q.crs;
+    // A page of up to 10 000 polygons (what QGIS asks for) takes a few hundred milliseconds to reproject and
+    // serialise: on the blocking pool, not on the HTTP worker thread whose other connections would wait.
+    let body = tokio::task::spawn_blocking(move || {
+        let li = index.layer(layer);
+        let (matched, page) = select(li, &q);
+        let features: Vec<Value> = page.iter().map(|&i| feature_json(&li.entry(i).feature, q.crs)).collect();
+        let page_link = |offset: usize, rel: &str| {
+            let mut kept: Vec<(&str, String)> =
+                params.iter().filter(|(k, _)| k != "offset").map(|(k, v)| (k.as_str(), v.clone())).collect();
+            kept.push(("offset", offset.to_string()));
+            let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+            link(format!("{b}/collections/{id}/items?{query}"), rel, GEOJSON, rel)
+        };
+        let mut links = vec![
+            page_link(q.offset, "self"),
+            link(format!("{b}/collections/{id}"), "collection", "application/json", title(layer)),
+        ];
+        if q.offset + page.len() < matched {
+            links.push(page_link(q.offset + page.len(), "next"));
+        }
+        if q.offset > 0 {
+            links.push(page_link(q.offset.saturating_sub(q.limit), "prev"));
+        }
+        let body = json!({
+            "type": "FeatureCollection",
+            "features": features,
+            "numberMatched": matched,
+            "numberReturned": page.len(),
+            "timeStamp": crate::store::rfc3339(time::OffsetDateTime::now_utc()),
+            "links": links,
+        });
+        serde_json::to_vec(&body)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| ApiError::internal(&e))?;
+    Ok(with_crs(([(CONTENT_TYPE, HeaderValue::from_static(GEOJSON))], body).into_response(), crs))
 }
 
 async fn item(
