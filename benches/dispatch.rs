@@ -62,7 +62,7 @@ fn random_point(rng: &mut ChaCha8Rng) -> [f64; 2] {
 }
 
 fn secs() -> u64 {
-    std::env::var("GRIDMAP_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10)
+    support::load_secs(10)
 }
 
 /// `[p50, p99, p99.9]` in microseconds.

@@ -97,7 +97,7 @@ async fn run(label: &str, db: &str, sqlite_file: Option<&std::path::Path>, out: 
 
     // Positions in batches of 1 000 from 4 clients.
     let (b, ids2) = (base.clone(), ids.clone());
-    let batch_rate = load(4, 8, move |client, i| {
+    let batch_rate = load(4, support::load_secs(8), move |client, i| {
         let (b, ids) = (b.clone(), ids2.clone());
         async move {
             let mut rng = ChaCha8Rng::seed_from_u64(i);
@@ -111,7 +111,7 @@ async fn run(label: &str, db: &str, sqlite_file: Option<&std::path::Path>, out: 
     .await;
     // Single updates from 32 clients.
     let (b, ids3) = (base.clone(), ids.clone());
-    let single_rate = load(32, 5, move |client, i| {
+    let single_rate = load(32, support::load_secs(5), move |client, i| {
         let (b, ids) = (b.clone(), ids3.clone());
         async move {
             let mut rng = ChaCha8Rng::seed_from_u64(i);
@@ -135,7 +135,7 @@ async fn run(label: &str, db: &str, sqlite_file: Option<&std::path::Path>, out: 
     let b = base.clone();
     let created = Arc::new(AtomicU64::new(0));
     let c2 = created.clone();
-    let incident_rate = load(16, 8, move |client, i| {
+    let incident_rate = load(16, support::load_secs(8), move |client, i| {
         let (b, c2) = (b.clone(), c2.clone());
         async move {
             let mut rng = ChaCha8Rng::seed_from_u64(i);

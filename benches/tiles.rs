@@ -28,7 +28,7 @@ const CORE: [f64; 4] = [118.70, 31.95, 118.90, 32.12];
 const INCIDENTS: usize = 1_000_000;
 /// Seconds of each load phase (`GRIDMAP_BENCH_SECS`, default 8).
 fn load_s() -> u64 {
-    std::env::var("GRIDMAP_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(8)
+    support::load_secs(8)
 }
 
 type Tile = (u8, u32, u32);

@@ -12,6 +12,12 @@ use serde_json::Value;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Seconds of each load phase: `GRIDMAP_BENCH_SECS` (scripts/bench sets 5: its outer runs repeat every phase),
+/// else the benchmark's own default.
+pub fn load_secs(default: u64) -> u64 {
+    std::env::var("GRIDMAP_BENCH_SECS").ok().and_then(|s| s.parse().ok()).filter(|&s| s > 0).unwrap_or(default)
+}
+
 /// Writes a benchmark's figures to `target/NAME` in the repository (where `scripts/bench-report.py` reads them),
 /// whatever `CARGO_TARGET_DIR` says; the directory is created when missing.
 pub fn write_results(name: &str, figures: &Value) {
