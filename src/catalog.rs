@@ -360,7 +360,6 @@ impl Catalog {
     }
 }
 
-/// Runs CPU-heavy work off the async workers.
 /// What one layer of an import is checked against, read from the base generation ([`Catalog::stored_context`]).
 struct Stored {
     previous: Vec<Feature>,
@@ -369,6 +368,7 @@ struct Stored {
     children: Vec<(String, Option<String>)>,
 }
 
+/// Runs CPU-heavy work off the async workers.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, CatalogError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| CatalogError::Task(e.to_string()))
 }
