@@ -1,6 +1,7 @@
-//! Operational write paths through the release binary over loopback: responders created/s and memory per 10 000
-//! responders, position updates/s through `POST /positions` (batches) and `PUT /responders/{id}/position`,
-//! incidents created/s and their size on disk. SQLite always; PostGIS too when `GRIDMAP_BENCH_PG` is set.
+//! Operational write paths through the release binary over loopback: responders created/s one by one and as a
+//! roster file, memory per 10 000 responders, position updates/s through `POST /positions` (batches) and
+//! `PUT /responders/{id}/position`, incidents created/s and their size on disk. SQLite always; PostGIS too when
+//! `GRIDMAP_BENCH_PG` is set.
 //! Results are printed and written to `target/bench-operations.json`.
 
 use std::sync::Arc;
@@ -16,6 +17,8 @@ mod support;
 use support::{rss_kib, start_server};
 
 const RESPONDERS: usize = 10_000;
+/// Of those, created one `POST /responders` at a time (the rate); the rest arrive as one roster file.
+const ONE_BY_ONE: usize = 2_000;
 const QINHUAI: ([f64; 2], [f64; 2]) = ([118.77, 31.99], [118.86, 32.04]);
 
 fn random_point(rng: &mut ChaCha8Rng) -> [f64; 2] {
@@ -69,7 +72,7 @@ async fn run(label: &str, db: &str, sqlite_file: Option<&std::path::Path>, out: 
                 let mut rng = ChaCha8Rng::seed_from_u64(c);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    if i >= RESPONDERS {
+                    if i >= ONE_BY_ONE {
                         break;
                     }
                     let body = json!({"name": format!("网格员{i}"), "kind": if i.is_multiple_of(10) { "vehicle" } else { "grid_worker" },
@@ -86,13 +89,36 @@ async fn run(label: &str, db: &str, sqlite_file: Option<&std::path::Path>, out: 
         t.await.expect("task");
     }
     let created_s = t.elapsed().as_secs_f64();
-    let ids: Arc<Vec<i64>> = Arc::new(std::mem::take(&mut *ids.lock().expect("ids")));
+    let mut ids = std::mem::take(&mut *ids.lock().expect("ids"));
+    assert_eq!(ids.len(), ONE_BY_ONE);
+    // The rest of the 10 000 as one roster (POST /responders/load), so the memory figure is per 10 000.
+    let mut rng = ChaCha8Rng::seed_from_u64(99);
+    let features: Vec<Value> = (ONE_BY_ONE..RESPONDERS)
+        .map(|i| {
+            json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": random_point(&mut rng)},
+                   "properties": {"name": format!("网格员{i}"), "kind": "grid_worker", "skills": ["patrol"]}})
+        })
+        .collect();
+    let t = Instant::now();
+    let roster = reqwest::Client::new()
+        .post(format!("{base}/api/v1/responders/load?name=roster.geojson"))
+        .body(json!({"type": "FeatureCollection", "features": features}).to_string())
+        .send()
+        .await
+        .expect("POST roster");
+    assert_eq!(roster.status(), 201, "roster load");
+    let v: Value = roster.json().await.expect("JSON");
+    let roster_s = t.elapsed().as_secs_f64();
+    ids.extend(v["ids"].as_array().expect("ids").iter().filter_map(Value::as_i64));
     assert_eq!(ids.len(), RESPONDERS);
+    let ids = Arc::new(ids);
     let rss1 = rss_kib(pid);
     let per_10k_mib = (rss1.saturating_sub(rss0)) as f64 / 1024.0;
     println!(
-        "[{label}] {RESPONDERS} responders created in {created_s:.1} s ({:.0}/s); server RSS +{per_10k_mib:.1} MiB",
-        RESPONDERS as f64 / created_s
+        "[{label}] {ONE_BY_ONE} responders created one by one in {created_s:.1} s ({:.0}/s), {} more as one roster in \
+         {roster_s:.2} s; server RSS +{per_10k_mib:.1} MiB for {RESPONDERS}",
+        ONE_BY_ONE as f64 / created_s,
+        RESPONDERS - ONE_BY_ONE
     );
 
     // Positions in batches of 1 000 from 4 clients.
@@ -166,7 +192,11 @@ async fn run(label: &str, db: &str, sqlite_file: Option<&std::path::Path>, out: 
         std::mem::size_of::<gridmap::incidents::LedgerRow>()
     );
 
-    out.insert(format!("{label}_responders_created_per_s"), json!((RESPONDERS as f64 / created_s).round()));
+    out.insert(format!("{label}_responders_created_per_s"), json!((ONE_BY_ONE as f64 / created_s).round()));
+    out.insert(
+        format!("{label}_roster_responders_loaded_per_s"),
+        json!(((RESPONDERS - ONE_BY_ONE) as f64 / roster_s).round()),
+    );
     out.insert(format!("{label}_rss_mib_per_10k_responders"), json!(per_10k_mib));
     out.insert(format!("{label}_positions_batched_per_s"), json!(batch_rate.round()));
     out.insert(format!("{label}_positions_single_put_per_s"), json!(single_rate.round()));

@@ -127,6 +127,61 @@ async fn batches_are_all_or_nothing_and_survive_restart(url: &str) {
     );
 }
 
+/// A drill roster larger than one multi-row statement: ids in file order, each stored with its fields and first
+/// position, and all of it back after a restart.
+async fn a_large_roster_is_stored_in_file_order(url: &str) {
+    let mut rng = ChaCha8Rng::seed_from_u64(2500);
+    let statuses = ["available", "busy", "off_duty"];
+    let specs: Vec<([f64; 2], &str)> = (0..2500)
+        .map(|i| {
+            let at = [rng.random_range(118.76..118.87), rng.random_range(31.98..32.04)];
+            (at.map(|v: f64| (v * 1e6).round() / 1e6), statuses[i % 3])
+        })
+        .collect();
+    let features: Vec<Value> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, (at, status))| {
+            json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": at},
+                   "properties": {"name": format!("演练{i}"), "kind": "grid_worker", "skills": [format!("s{}", i % 7)],
+                                  "team": (i % 2 == 0).then(|| format!("t{}", i % 5)), "status": status,
+                                  "at": "2026-11-28T08:00:00Z"}})
+        })
+        .collect();
+    let ids: Vec<i64> = {
+        let s = TestServer::start(url, true).await;
+        let r = reqwest::Client::new()
+            .post(s.url("/api/v1/responders/load?name=drill.geojson"))
+            .body(json!({"type": "FeatureCollection", "features": features}).to_string())
+            .send()
+            .await
+            .expect("POST roster");
+        assert_eq!(r.status().as_u16(), 201);
+        let v: Value = r.json().await.expect("JSON");
+        v["ids"].as_array().expect("ids").iter().map(|i| i.as_i64().expect("id")).collect()
+    };
+    assert_eq!(ids.len(), specs.len());
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids follow the file's order");
+    let s = TestServer::start(url, false).await;
+    let (_, list) = call(reqwest::Method::GET, s.url("/api/v1/responders"), None).await;
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(items.len(), specs.len());
+    for (i, ((at, status), rid)) in specs.iter().zip(&ids).enumerate() {
+        let r = items.iter().find(|r| r["id"] == json!(rid)).unwrap_or_else(|| panic!("responder {rid} missing"));
+        assert_eq!(
+            (&r["name"], &r["status"], &r["location"], &r["skills"]),
+            (&json!(format!("演练{i}")), &json!(status), &json!(at), &json!([format!("s{}", i % 7)])),
+            "{r}"
+        );
+        assert_eq!(r["team"], if i % 2 == 0 { json!(format!("t{}", i % 5)) } else { Value::Null }, "{r}");
+    }
+    for &k in &[0, 999, 1000, 2499] {
+        let (_, h) = call(reqwest::Method::GET, s.url(&format!("/api/v1/responders/{}/positions", ids[k])), None).await;
+        assert_eq!(h["positions"].as_array().map(Vec::len), Some(1), "first position of feature {k}: {h}");
+        assert_eq!(h["positions"][0]["location"], json!(specs[k].0), "{h}");
+    }
+}
+
 async fn nearest_filters_before_k(url: &str) {
     let s = TestServer::start(url, true).await;
     let mut rng = ChaCha8Rng::seed_from_u64(99);
@@ -184,4 +239,9 @@ async fn nearest_filters_before_k(url: &str) {
     assert_eq!(st, 400);
 }
 
-both_stores!(roster_status_and_positions, batches_are_all_or_nothing_and_survive_restart, nearest_filters_before_k);
+both_stores!(
+    roster_status_and_positions,
+    batches_are_all_or_nothing_and_survive_restart,
+    a_large_roster_is_stored_in_file_order,
+    nearest_filters_before_k
+);

@@ -56,6 +56,9 @@ pub trait ResponderStore: Send + Sync + std::fmt::Debug {
 /// Rows per multi-row statement (4 values each, well under SQLite's and PostgreSQL's bind limits).
 pub(crate) const POSITION_CHUNK: usize = 2000;
 
+/// Responders per multi-row statement (11 values each: 11 000 binds, under SQLite's 32 766 and PostgreSQL's 65 535).
+pub(crate) const RESPONDER_CHUNK: usize = 1000;
+
 pub(crate) const RESPONDER_COLUMNS: &str = "id, name, kind, skills, team, home_grid, status, lon, lat, position_at";
 
 macro_rules! responder_store_impl {
@@ -139,11 +142,56 @@ macro_rules! responder_store_impl {
                 new: &[$crate::store::responders::NewResponder],
             ) -> Result<Vec<$crate::responders::Responder>, $crate::store::StoreError> {
                 use $crate::store::query_err;
+                use $crate::store::responders::{RESPONDER_CHUNK, RESPONDER_COLUMNS};
                 let now = time::OffsetDateTime::now_utc();
+                let utc = |at: time::OffsetDateTime| at.to_offset(time::UtcOffset::UTC);
                 let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
                 let mut out = Vec::with_capacity(new.len());
-                for n in new {
-                    out.push(insert_responder(&mut tx, n, now).await?);
+                // Multi-row statements: one round trip per chunk, not two per responder (a 100 000-responder
+                // drill roster took ~28 s row by row on SQLite).
+                for chunk in new.chunks(RESPONDER_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO responders (name, kind, skills, team, home_grid, status, lon, lat, position_at, created_at, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut b, n| {
+                        b.push_bind(&n.name)
+                            .push_bind(&n.kind)
+                            .push_bind(serde_json::to_string(&n.skills).unwrap_or_else(|_| "[]".into()))
+                            .push_bind(&n.team)
+                            .push_bind(&n.home_grid)
+                            .push_bind(n.status.as_str())
+                            .push_bind(n.position.map(|(p, _)| p.lon()))
+                            .push_bind(n.position.map(|(p, _)| p.lat()))
+                            .push_bind(n.position.map(|(_, at)| utc(at)))
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    q.push(format!(" RETURNING {RESPONDER_COLUMNS}"));
+                    let rows = q.build().fetch_all(&mut *tx).await.map_err(query_err("write the responders"))?;
+                    let mut stored = rows.iter().map(responder_from_row).collect::<Result<Vec<_>, _>>()?;
+                    // RETURNING promises no order, but ids are drawn in VALUES order: sorted by id, row i is chunk[i].
+                    stored.sort_unstable_by_key(|r| r.id.0);
+                    if stored.len() != chunk.len() {
+                        return Err($crate::store::StoreError::Corrupt(format!(
+                            "{} responders written, {} returned",
+                            chunk.len(),
+                            stored.len()
+                        )));
+                    }
+                    let firsts: Vec<_> = stored
+                        .iter()
+                        .zip(chunk)
+                        .filter_map(|(r, n)| n.position.map(|(p, at)| (r.id.0, p, at)))
+                        .collect();
+                    if !firsts.is_empty() {
+                        let mut q =
+                            sqlx::QueryBuilder::<$db>::new("INSERT INTO responder_positions (responder_id, lon, lat, at) ");
+                        q.push_values(&firsts, |mut b, (id, p, at)| {
+                            b.push_bind(*id).push_bind(p.lon()).push_bind(p.lat()).push_bind(utc(*at));
+                        });
+                        q.build().execute(&mut *tx).await.map_err(query_err("write the responders' first positions"))?;
+                    }
+                    out.extend(stored);
                 }
                 tx.commit().await.map_err(query_err("commit the responders"))?;
                 Ok(out)
