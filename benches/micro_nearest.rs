@@ -2,7 +2,10 @@
 //! 10 000 and 100 000 responders spread over the city (70 % available). `nearest_5` is what `/dispatch/nearest`
 //! runs (status and skill filters, distance); `knn_walk_5` only walks the R-tree's nearest-neighbour iterator for
 //! the first 5, the bound the filtered query is measured against. Each iteration answers 1 024 points; divan's item
-//! rate is queries per second on one thread. `cargo bench --bench micro_nearest`.
+//! rate is queries per second on one thread. `add_one` is what one `POST /responders` does to the fleet (appended
+//! through the delta tree, the base rebuilt once the delta outgrows an eighth of the fleet); `update_one` the same
+//! change through `Fleet::update`, which rebuilds both trees (the path every create took before `Fleet::add`).
+//! `cargo bench --bench micro_nearest`.
 
 use std::sync::Arc;
 
@@ -28,33 +31,63 @@ fn point(rng: &mut ChaCha8Rng) -> LonLat {
 }
 
 fn fleet(n: usize) -> Arc<FleetSnapshot> {
+    live_fleet(n).snapshot()
+}
+
+fn responder(i: usize, p: LonLat, status: ResponderStatus, now: OffsetDateTime) -> LiveResponder {
+    LiveResponder {
+        responder: Responder {
+            id: ResponderId(i as i64 + 1),
+            name: format!("r{i}"),
+            kind: "grid_worker".into(),
+            skills: Vec::new(),
+            team: None,
+            home_grid: None,
+            status,
+            location: Some([p.lon(), p.lat()]),
+            position_at: Some(now),
+        },
+        grid_code: None,
+        community_code: None,
+    }
+}
+
+fn live_fleet(n: usize) -> Fleet {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let now = OffsetDateTime::now_utc();
     let responders = (0..n)
         .map(|i| {
             let p = point(&mut rng);
-            LiveResponder {
-                responder: Responder {
-                    id: ResponderId(i as i64 + 1),
-                    name: format!("r{i}"),
-                    kind: "grid_worker".into(),
-                    skills: Vec::new(),
-                    team: None,
-                    home_grid: None,
-                    status: if rng.random_range(0..10) < 7 {
-                        ResponderStatus::Available
-                    } else {
-                        ResponderStatus::Busy
-                    },
-                    location: Some([p.lon(), p.lat()]),
-                    position_at: Some(now),
-                },
-                grid_code: None,
-                community_code: None,
-            }
+            let status = if rng.random_range(0..10) < 7 { ResponderStatus::Available } else { ResponderStatus::Busy };
+            responder(i, p, status, now)
         })
         .collect();
-    Fleet::new(responders).snapshot()
+    Fleet::new(responders)
+}
+
+/// Adds one new responder per iteration to a fleet of `n` (it grows by the iterations run).
+#[divan::bench(args = [10_000, 100_000])]
+fn add_one(b: Bencher, n: usize) {
+    let (fleet, mut rng, now) = (live_fleet(n), ChaCha8Rng::seed_from_u64(9), OffsetDateTime::now_utc());
+    let mut next = n;
+    b.counter(ItemsCount::new(1usize)).bench_local(|| {
+        next += 1;
+        fleet.add(vec![responder(next, point(&mut rng), ResponderStatus::Available, now)]);
+    });
+}
+
+/// The same addition through `Fleet::update` (both trees rebuilt).
+#[divan::bench(args = [10_000, 100_000])]
+fn update_one(b: Bencher, n: usize) {
+    let (fleet, mut rng, now) = (live_fleet(n), ChaCha8Rng::seed_from_u64(9), OffsetDateTime::now_utc());
+    let mut next = n;
+    b.counter(ItemsCount::new(1usize)).bench_local(|| {
+        next += 1;
+        let r = responder(next, point(&mut rng), ResponderStatus::Available, now);
+        fleet.update(|m| {
+            m.insert(r.responder.id, Arc::new(r));
+        });
+    });
 }
 
 fn queries() -> Vec<LonLat> {

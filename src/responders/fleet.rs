@@ -191,6 +191,36 @@ impl Fleet {
         self.snapshot.store(Arc::new(master.snapshot()));
     }
 
+    /// Adds new responders. Those with ids above every known one (what the store hands out) are appended and
+    /// indexed through the delta tree like moved responders, so one `POST /responders` into a fleet of 100 000 does
+    /// not rebuild its base tree; anything else (an id below the last, already known) goes through [`Fleet::update`].
+    pub fn add(&self, new: Vec<LiveResponder>) {
+        let Ok(mut master) = self.master.lock() else { return };
+        let mut last = master.items.last().map(|r| r.responder.id);
+        let appendable = new.iter().all(|r| {
+            let ok = last.is_none_or(|l| r.responder.id > l);
+            last = Some(r.responder.id);
+            ok
+        });
+        if !appendable {
+            drop(master);
+            return self.update(|m| {
+                for r in new {
+                    m.insert(r.responder.id, Arc::new(r));
+                }
+            });
+        }
+        for r in new {
+            let i = master.items.len() as u32;
+            if let Some([x, y]) = r.responder.location {
+                master.delta.insert(i, unit_vector(x, y));
+            }
+            master.items.push(Arc::new(r));
+        }
+        master.rebuild_delta();
+        self.snapshot.store(Arc::new(master.snapshot()));
+    }
+
     /// Changes one responder's status (the trees stay as they are).
     pub fn set_status(&self, id: ResponderId, status: super::ResponderStatus) {
         let Ok(mut master) = self.master.lock() else { return };
@@ -309,6 +339,50 @@ mod tests {
             assert_eq!(got, all[..20].to_vec(), "round {round}");
             assert_eq!(snap.nearest(q).count(), 10_000, "every responder exactly once");
         }
+    }
+
+    #[test]
+    fn added_responders_are_found_and_out_of_order_ids_fall_back_to_a_rebuild() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let mut point = || (rng.random_range(118.7..118.9), rng.random_range(31.95..32.1));
+        let fleet = Fleet::new(
+            (1..=5_000)
+                .map(|i| {
+                    let (x, y) = point();
+                    at(i * 2, x, y)
+                })
+                .collect(),
+        );
+        // One at a time (the delta grows past the rebuild threshold), a batch, one without a position, and ids
+        // below the last (odd ids between the even ones), which must keep the roster sorted.
+        for i in 0..5_000 {
+            let (x, y) = point();
+            fleet.add(vec![at(10_001 + i, x, y)]);
+        }
+        let (x, y) = point();
+        let mut unplaced = at(20_000, x, y);
+        unplaced.responder.location = None;
+        fleet.add(vec![at(15_001, x, y), at(15_002, y.min(90.0), 0.0), unplaced]);
+        fleet.add(vec![at(3, 118.8, 32.0), at(20_001, 118.8, 32.0)]);
+        let snap = fleet.snapshot();
+        let ids: Vec<i64> = snap.all().map(|r| r.responder.id.0).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted by id");
+        assert_eq!(ids.len(), 5_000 + 5_000 + 3 + 2);
+        for _ in 0..20 {
+            let (qx, qy) = point();
+            let q = LonLat::new(qx, qy).expect("valid");
+            let got: Vec<i64> = snap.nearest(q).take(10).map(|(r, _)| r.responder.id.0).collect();
+            let mut all: Vec<(i64, f64)> = snap
+                .all()
+                .filter_map(|r| r.responder.location.map(|[x, y]| (r.responder.id.0, (x, y))))
+                .map(|(id, (x, y))| (id, Haversine.distance(Point::new(qx, qy), Point::new(x, y))))
+                .collect();
+            all.sort_by(|a, b| a.1.total_cmp(&b.1));
+            assert_eq!(got, all[..10].iter().map(|e| e.0).collect::<Vec<_>>());
+            assert_eq!(snap.nearest(q).count(), ids.len() - 1, "every located responder exactly once");
+        }
+        assert!(snap.get(ResponderId(20_000)).is_some_and(|r| r.responder.location.is_none()));
     }
 
     #[test]

@@ -118,10 +118,7 @@ impl ResponderService {
         let responder = self.store.create_responder(&new).await?;
         let (grid_code, community_code) =
             new.position.map_or((None, None), |(p, _)| grid_and_community(&self.locator.current(), p));
-        let live = LiveResponder { responder: responder.clone(), grid_code, community_code };
-        self.fleet.update(|m| {
-            m.insert(live.responder.id, Arc::new(live));
-        });
+        self.fleet.add(vec![LiveResponder { responder: responder.clone(), grid_code, community_code }]);
         self.events.publish("responder.created", &responder);
         Ok(responder)
     }
@@ -134,16 +131,17 @@ impl ResponderService {
         }
         let stored = self.store.create_responders(&new).await?;
         let index = self.locator.current();
-        self.fleet.update(|m| {
-            for (responder, n) in stored.iter().zip(&new) {
-                let (grid_code, community_code) =
-                    n.position.map_or((None, None), |(p, _)| grid_and_community(&index, p));
-                m.insert(
-                    responder.id,
-                    Arc::new(LiveResponder { responder: responder.clone(), grid_code, community_code }),
-                );
-            }
-        });
+        self.fleet.add(
+            stored
+                .iter()
+                .zip(&new)
+                .map(|(responder, n)| {
+                    let (grid_code, community_code) =
+                        n.position.map_or((None, None), |(p, _)| grid_and_community(&index, p));
+                    LiveResponder { responder: responder.clone(), grid_code, community_code }
+                })
+                .collect(),
+        );
         self.events.publish("responders.loaded", &serde_json::json!({"count": stored.len()}));
         Ok(stored)
     }
