@@ -171,17 +171,17 @@ async fn postgis_tiles(pool: &sqlx::PgPool, grids: &std::path::Path, out: &mut s
     .execute(pool)
     .await
     .expect("create");
-    let fc: Value = serde_json::from_slice(&std::fs::read(grids).expect("read grids")).expect("GeoJSON");
-    for f in fc["features"].as_array().expect("features") {
-        sqlx::query("INSERT INTO bench_tile_grids VALUES ($1, $2, $3, ST_Transform(ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($4), 4326)), 3857))")
-            .bind(f["properties"]["code"].as_str())
-            .bind(f["properties"]["name"].as_str())
-            .bind(f["properties"]["parent_code"].as_str())
-            .bind(f["geometry"].to_string())
-            .execute(pool)
-            .await
-            .expect("insert");
-    }
+    // The whole file in one statement (it was one INSERT per grid, 9 504 round trips in every run).
+    let text = std::fs::read_to_string(grids).expect("read grids");
+    sqlx::query(
+        "INSERT INTO bench_tile_grids SELECT f->'properties'->>'code', f->'properties'->>'name', \
+         f->'properties'->>'parent_code', ST_Transform(ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(f->>'geometry'), 4326)), 3857) \
+         FROM json_array_elements($1::json->'features') f",
+    )
+    .bind(text)
+    .execute(pool)
+    .await
+    .expect("insert the grids");
     for sql in ["CREATE INDEX ON bench_tile_grids USING gist (geom)", "ANALYZE bench_tile_grids"] {
         sqlx::query(sql).execute(pool).await.expect("index");
     }

@@ -192,6 +192,13 @@ async fn open_incidents_follow_a_new_generation(url: &str) {
     let (_, closed) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire"})).await;
     let old_grid = open["grid_code"].as_str().expect("grid").to_owned();
     let cid = inc_id(&closed);
+    // More open incidents than one re-geocoding statement holds (2 000).
+    let mut more = Vec::new();
+    for _ in 0..2_100 {
+        let (st, v) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "traffic"})).await;
+        assert_eq!(st, 201, "{v}");
+        more.push(inc_id(&v));
+    }
     for to in ["resolved", "closed"] {
         post(&s, &format!("/api/v1/incidents/{cid}/status"), json!({"status": to})).await;
     }
@@ -214,6 +221,10 @@ async fn open_incidents_follow_a_new_generation(url: &str) {
     let (_, v) = get(&s, &format!("/api/v1/incidents/{}", inc_id(&open))).await;
     assert_eq!(v["grid_code"], json!(format!("{old_grid}X")), "the open incident follows the boundary");
     assert_eq!(v["generation"], json!(generation.0));
+    for id in [more[0], more[1_999], more[2_000], more[2_099]] {
+        let (_, v) = get(&s, &format!("/api/v1/incidents/{id}")).await;
+        assert_eq!((&v["grid_code"], &v["generation"]), (&json!(format!("{old_grid}X")), &json!(generation.0)), "{v}");
+    }
     let (_, v) = get(&s, &format!("/api/v1/incidents/{cid}")).await;
     assert_eq!(v["grid_code"], json!(old_grid), "a closed incident keeps the codes it was closed with");
 }

@@ -36,6 +36,10 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
     async fn update_incident_geocodes(&self, changes: &[(IncidentId, Geocode)]) -> Result<(), StoreError>;
 }
 
+/// Incidents per multi-row re-geocoding statement (6 values each: 12 000 binds, under SQLite's and PostgreSQL's
+/// limits).
+pub(crate) const REGEOCODE_CHUNK: usize = 2000;
+
 pub(crate) const COLUMNS: &str = "id, category, description, priority, source, address, lon, lat, status, \
      street_code, community_code, grid_code, h3, generation_id, reported_at, updated_at";
 
@@ -289,17 +293,25 @@ macro_rules! incident_store_impl {
             ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::query_err;
                 let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
-                for (id, g) in changes {
-                    sqlx::query("UPDATE incidents SET street_code = $1, community_code = $2, grid_code = $3, h3 = $4, generation_id = $5 WHERE id = $6")
-                        .bind(&g.street_code)
-                        .bind(&g.community_code)
-                        .bind(&g.grid_code)
-                        .bind(&g.h3)
-                        .bind(g.generation.map(|g| g.0))
-                        .bind(id.0)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(query_err("re-geocode an incident"))?;
+                // Multi-row statements: every activation re-geocodes every open incident (the generation is part of
+                // the geocode), one UPDATE per incident took ~2 min for 333 000 open incidents on PostgreSQL.
+                for chunk in changes.chunks($crate::store::incidents::REGEOCODE_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "WITH v (id, street_code, community_code, grid_code, h3, generation_id) AS (",
+                    );
+                    q.push_values(chunk, |mut b, (id, g)| {
+                        b.push_bind(id.0)
+                            .push_bind(&g.street_code)
+                            .push_bind(&g.community_code)
+                            .push_bind(&g.grid_code)
+                            .push_bind(&g.h3)
+                            .push_bind(g.generation.map(|g| g.0));
+                    });
+                    q.push(
+                        ") UPDATE incidents SET street_code = v.street_code, community_code = v.community_code, \
+                         grid_code = v.grid_code, h3 = v.h3, generation_id = v.generation_id FROM v WHERE incidents.id = v.id",
+                    );
+                    q.build().execute(&mut *tx).await.map_err(query_err("re-geocode incidents"))?;
                 }
                 tx.commit().await.map_err(query_err("commit re-geocoding"))
             }
