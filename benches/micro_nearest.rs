@@ -68,25 +68,26 @@ fn live_fleet(n: usize) -> Fleet {
 /// Adds one new responder per iteration to a fleet of `n` (it grows by the iterations run).
 #[divan::bench(args = [10_000, 100_000])]
 fn add_one(b: Bencher, n: usize) {
-    let (fleet, mut rng, now) = (live_fleet(n), ChaCha8Rng::seed_from_u64(9), OffsetDateTime::now_utc());
-    let mut next = n;
-    b.counter(ItemsCount::new(1usize)).bench_local(|| {
-        next += 1;
-        fleet.add(vec![responder(next, point(&mut rng), ResponderStatus::Available, now)]);
-    });
+    grow_by_one(b, n, |fleet, r| fleet.add(vec![r]));
 }
 
 /// The same addition through `Fleet::update` (both trees rebuilt).
 #[divan::bench(args = [10_000, 100_000])]
 fn update_one(b: Bencher, n: usize) {
+    grow_by_one(b, n, |fleet, r| {
+        fleet.update(|m| {
+            m.insert(r.responder.id, Arc::new(r));
+        });
+    });
+}
+
+/// Times `add` of one new responder (the next id, a random point) per iteration on a fleet of `n`.
+fn grow_by_one(b: Bencher, n: usize, add: impl Fn(&Fleet, LiveResponder)) {
     let (fleet, mut rng, now) = (live_fleet(n), ChaCha8Rng::seed_from_u64(9), OffsetDateTime::now_utc());
     let mut next = n;
     b.counter(ItemsCount::new(1usize)).bench_local(|| {
         next += 1;
-        let r = responder(next, point(&mut rng), ResponderStatus::Available, now);
-        fleet.update(|m| {
-            m.insert(r.responder.id, Arc::new(r));
-        });
+        add(&fleet, responder(next, point(&mut rng), ResponderStatus::Available, now));
     });
 }
 

@@ -282,6 +282,19 @@ mod tests {
         }
     }
 
+    /// Every located responder of `snap` with its haversine distance from `q`, nearest first (brute force).
+    fn by_distance(snap: &FleetSnapshot, q: LonLat) -> Vec<(i64, f64)> {
+        let mut all: Vec<(i64, f64)> = snap
+            .all()
+            .filter_map(|r| {
+                let [x, y] = r.responder.location?;
+                Some((r.responder.id.0, Haversine.distance(Point::new(q.lon(), q.lat()), Point::new(x, y))))
+            })
+            .collect();
+        all.sort_by(|a, b| a.1.total_cmp(&b.1));
+        all
+    }
+
     #[test]
     fn nearest_is_great_circle_order_even_far_north() {
         // At 80°N a degree of longitude is ~19 km and a degree of latitude ~111 km: lon/lat Euclid would pick 2.
@@ -328,14 +341,8 @@ mod tests {
             let (qx, qy) = point();
             let q = LonLat::new(qx, qy).expect("valid");
             let got: Vec<(i64, f64)> = snap.nearest(q).take(20).map(|(r, d)| (r.responder.id.0, d)).collect();
-            let mut all: Vec<(i64, f64)> = snap
-                .all()
-                .map(|r| {
-                    let [x, y] = r.responder.location.expect("located");
-                    (r.responder.id.0, Haversine.distance(Point::new(qx, qy), Point::new(x, y)))
-                })
-                .collect();
-            all.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let all = by_distance(&snap, q);
+            assert_eq!(all.len(), 10_000, "every responder located");
             assert_eq!(got, all[..20].to_vec(), "round {round}");
             assert_eq!(snap.nearest(q).count(), 10_000, "every responder exactly once");
         }
@@ -373,12 +380,7 @@ mod tests {
             let (qx, qy) = point();
             let q = LonLat::new(qx, qy).expect("valid");
             let got: Vec<i64> = snap.nearest(q).take(10).map(|(r, _)| r.responder.id.0).collect();
-            let mut all: Vec<(i64, f64)> = snap
-                .all()
-                .filter_map(|r| r.responder.location.map(|[x, y]| (r.responder.id.0, (x, y))))
-                .map(|(id, (x, y))| (id, Haversine.distance(Point::new(qx, qy), Point::new(x, y))))
-                .collect();
-            all.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let all = by_distance(&snap, q);
             assert_eq!(got, all[..10].iter().map(|e| e.0).collect::<Vec<_>>());
             assert_eq!(snap.nearest(q).count(), ids.len() - 1, "every located responder exactly once");
         }

@@ -85,56 +85,14 @@ macro_rules! responder_store_impl {
             })
         }
 
-        async fn insert_responder(
-            conn: &mut <$db as sqlx::Database>::Connection,
-            new: &$crate::store::responders::NewResponder,
-            now: time::OffsetDateTime,
-        ) -> Result<$crate::responders::Responder, $crate::store::StoreError> {
-            use $crate::store::query_err;
-            let sql = format!(
-                "INSERT INTO responders (name, kind, skills, team, home_grid, status, lon, lat, position_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {}",
-                $crate::store::responders::RESPONDER_COLUMNS
-            );
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&new.name)
-                .bind(&new.kind)
-                .bind(serde_json::to_string(&new.skills).unwrap_or_else(|_| "[]".into()))
-                .bind(&new.team)
-                .bind(&new.home_grid)
-                .bind(new.status.as_str())
-                .bind(new.position.map(|(p, _)| p.lon()))
-                .bind(new.position.map(|(p, _)| p.lat()))
-                .bind(new.position.map(|(_, at)| at.to_offset(time::UtcOffset::UTC)))
-                .bind(now)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(query_err("write the responder"))?;
-            let responder = responder_from_row(&row)?;
-            if let Some((location, at)) = new.position {
-                sqlx::query("INSERT INTO responder_positions (responder_id, lon, lat, at) VALUES ($1, $2, $3, $4)")
-                    .bind(responder.id.0)
-                    .bind(location.lon())
-                    .bind(location.lat())
-                    .bind(at.to_offset(time::UtcOffset::UTC))
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(query_err("write the responder's first position"))?;
-            }
-            Ok(responder)
-        }
-
         #[async_trait::async_trait]
         impl $crate::store::responders::ResponderStore for $store {
             async fn create_responder(
                 &self,
                 new: &$crate::store::responders::NewResponder,
             ) -> Result<$crate::responders::Responder, $crate::store::StoreError> {
-                use $crate::store::query_err;
-                let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
-                let responder = insert_responder(&mut tx, new, time::OffsetDateTime::now_utc()).await?;
-                tx.commit().await.map_err(query_err("commit the responder"))?;
-                Ok(responder)
+                let mut stored = self.create_responders(std::slice::from_ref(new)).await?;
+                stored.pop().ok_or_else(|| $crate::store::StoreError::Corrupt("a responder written, none returned".into()))
             }
 
             async fn create_responders(
