@@ -345,15 +345,16 @@ async fn martin_tiles(pg: &str, out: &mut serde_json::Map<String, Value>) {
     drop((cold_server, warm_server));
 }
 
-/// Writes `INCIDENTS` incidents straight into a gridmap store's table (seeded positions over the city, geocoded to
-/// street/community/grid, H3 res 10).
-async fn seed_incidents(db: &str, index: &gridmap::index::BoundaryIndex) {
+/// A seeded incident: category, lon, lat, status, H3 cell, reported at, street/community/grid codes.
+type Row = (String, f64, f64, String, String, time::OffsetDateTime, [Option<String>; 3]);
+
+/// `INCIDENTS` seeded incidents over the city, geocoded to street/community/grid and H3 res 10.
+fn incident_rows(index: &gridmap::index::BoundaryIndex) -> Vec<Row> {
     let mut rng = ChaCha8Rng::seed_from_u64(1_000_000);
     let base = time::OffsetDateTime::from_unix_timestamp(1_767_225_600).expect("2026-01-01");
     let categories = ["fire", "traffic", "sanitation", "public_order", "facility"];
     let statuses = ["reported", "dispatched", "resolved", "closed", "closed", "closed"];
-    type Row = (String, f64, f64, String, String, time::OffsetDateTime, [Option<String>; 3]);
-    let rows: Vec<Row> = (0..INCIDENTS)
+    (0..INCIDENTS)
         .map(|_| {
             let (lon, lat) = (rng.random_range(CITY[0]..CITY[2]), rng.random_range(CITY[1]..CITY[3]));
             let p = gridmap::coord::LonLat::new(lon, lat).expect("valid");
@@ -365,21 +366,29 @@ async fn seed_incidents(db: &str, index: &gridmap::index::BoundaryIndex) {
             let st = statuses[rng.random_range(0..statuses.len())].to_owned();
             (cat, lon, lat, st, cell, at, codes)
         })
-        .collect();
+        .collect()
+}
+
+/// Writes `rows` straight into a gridmap store's incidents table.
+async fn seed_incidents(db: &str, rows: &[Row]) {
     let started = std::time::Instant::now();
+    // The store's active generation goes with every row, as on an incident written through the API: without it,
+    // the server's first start would re-geocode every open seeded incident only to record the generation.
+    const ACTIVE: &str = "SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1";
     // One transaction (one commit instead of 1 250) and, on SQLite, a page cache that holds the table's seven
     // indexes: inserting in random order otherwise reads and writes index pages for minutes.
     macro_rules! insert_all {
         ($conn:expr, $db:ty) => {{
+            let generation: i64 = sqlx::query_scalar(ACTIVE).fetch_one(&mut $conn).await.expect("active generation");
             let mut tx = sqlx::Connection::begin(&mut $conn).await.expect("begin");
             for chunk in rows.chunks(800) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO incidents (category, description, priority, source, lon, lat, status, h3, reported_at, created_at, updated_at, street_code, community_code, grid_code) ",
+                    "INSERT INTO incidents (category, description, priority, source, lon, lat, status, h3, reported_at, created_at, updated_at, street_code, community_code, grid_code, generation_id) ",
                 );
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(&r.0).push_bind("").push_bind(3).push_bind("bench").push_bind(r.1).push_bind(r.2);
                     b.push_bind(&r.3).push_bind(&r.4).push_bind(r.5).push_bind(r.5).push_bind(r.5);
-                    b.push_bind(&r.6[0]).push_bind(&r.6[1]).push_bind(&r.6[2]);
+                    b.push_bind(&r.6[0]).push_bind(&r.6[1]).push_bind(&r.6[2]).push_bind(generation);
                 });
                 q.build().execute(&mut *tx).await.expect("insert incidents");
             }
@@ -502,10 +511,16 @@ fn main() {
             );
         }
     }
+    // The tile servers get a store of their own with the city layers only: a server loads the stored incidents at
+    // start (seconds for 1 000 000), and tiles of boundary layers do not read them.
+    let layers = format!("sqlite://{}", dir.path().join("layers.db").display());
+    for (layer, f) in ["streets", "communities", "grids"].iter().zip(&files) {
+        gridmap(&["import", "--layer", layer, &f.display().to_string(), "--activate", "--db", &layers]);
+    }
     let mut out = serde_json::Map::new();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        gridmap_tiles(&sqlite, &mut out).await;
+        gridmap_tiles(&layers, &mut out).await;
         if let Some(pg) = &pg {
             let pool = sqlx::PgPool::connect(pg).await.expect("connect");
             postgis_tiles(&pool, &files[2], &mut out).await;
@@ -518,8 +533,11 @@ fn main() {
         }
         if !ready {
             let index = gridmap::index::BoundaryIndex::build(None, support::city_features(&files));
-            for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
-                seed_incidents(db, &index).await;
+            let rows = incident_rows(&index);
+            // Both stores at once: SQLite's writes run on its client thread, PostgreSQL's in the server.
+            match &pg {
+                Some(pg) => _ = tokio::join!(seed_incidents(&sqlite, &rows), seed_incidents(pg, &rows)),
+                None => seed_incidents(&sqlite, &rows).await,
             }
         }
         heatmap("sqlite", &sqlite, &mut out).await;
