@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{city_features, city_files, gridmap, pgbench, rss_kib, start_server, wrk};
+use support::{city_features, city_files, pgbench, rss_kib, start_server, wrk};
 
 const BBOX: ([f64; 2], [f64; 2]) = ([118.35, 31.22], [119.25, 32.62]);
 const BATCH: usize = 200_000;
@@ -222,9 +222,7 @@ fn main() {
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     let pg = std::env::var("GRIDMAP_BENCH_PG").ok().filter(|s| !s.is_empty());
     for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
-        for (layer, f) in ["streets", "communities", "grids"].iter().zip(&files) {
-            gridmap(&["import", "--layer", layer, &f.display().to_string(), "--activate", "--db", db]);
-        }
+        support::import_city(db, &files);
     }
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{city_files, gridmap, start_server_with, wrk};
+use support::{city_files, start_server_with, wrk};
 
 const CITY: [f64; 4] = [118.35, 31.22, 119.25, 32.62];
 /// The dense urban core (Xuanwu, Qinhuai, Gulou, Jianye).
@@ -501,9 +501,7 @@ fn main() {
         }
         for db in std::iter::once(&sqlite).chain(pg.as_ref()) {
             let started = std::time::Instant::now();
-            for (layer, f) in ["streets", "communities", "grids"].iter().zip(&files) {
-                gridmap(&["import", "--layer", layer, &f.display().to_string(), "--activate", "--db", db]);
-            }
+            support::import_city(db, &files);
             println!(
                 "city layers imported into {} in {:.1} s",
                 db.split(':').next().unwrap_or(db),
@@ -514,9 +512,7 @@ fn main() {
     // The tile servers get a store of their own with the city layers only: a server loads the stored incidents at
     // start (seconds for 1 000 000), and tiles of boundary layers do not read them.
     let layers = format!("sqlite://{}", dir.path().join("layers.db").display());
-    for (layer, f) in ["streets", "communities", "grids"].iter().zip(&files) {
-        gridmap(&["import", "--layer", layer, &f.display().to_string(), "--activate", "--db", &layers]);
-    }
+    support::import_city(&layers, &files);
     let mut out = serde_json::Map::new();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {

@@ -12,7 +12,7 @@ use serde_json::Value;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Seconds of each load phase: `GRIDMAP_BENCH_SECS` (scripts/bench sets 5: its outer runs repeat every phase),
+/// Seconds of each load phase: `GRIDMAP_BENCH_SECS` (scripts/bench sets 3: its outer runs repeat every phase),
 /// else the benchmark's own default.
 pub fn load_secs(default: u64) -> u64 {
     std::env::var("GRIDMAP_BENCH_SECS").ok().and_then(|s| s.parse().ok()).filter(|&s| s > 0).unwrap_or(default)
@@ -57,6 +57,13 @@ impl Drop for Server {
 pub fn gridmap(args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_gridmap")).args(args).output().expect("run gridmap");
     assert!(out.status.success(), "gridmap {args:?}: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// Imports the city layers (`city_files`: streets, communities, grids) into `db`, each activated.
+pub fn import_city(db: &str, files: &[PathBuf]) {
+    for (layer, f) in ["streets", "communities", "grids"].iter().zip(files) {
+        gridmap(&["import", "--layer", layer, &f.display().to_string(), "--activate", "--db", db]);
+    }
 }
 
 /// Decompresses the Nanjing city layers (streets, communities, grids) into `out`; `None` without ../shared/data.

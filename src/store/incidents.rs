@@ -73,6 +73,18 @@ macro_rules! incident_store_impl {
             }
         }
 
+        /// The geocode columns of an incident row.
+        fn geocode_from_row(r: &<$db as sqlx::Database>::Row) -> $crate::incidents::Geocode {
+            use sqlx::Row;
+            $crate::incidents::Geocode {
+                street_code: r.get("street_code"),
+                community_code: r.get("community_code"),
+                grid_code: r.get("grid_code"),
+                h3: r.get("h3"),
+                generation: r.get::<Option<i64>, _>("generation_id").map($crate::layers::GenerationId),
+            }
+        }
+
         fn incident_from_row(r: &<$db as sqlx::Database>::Row) -> Result<$crate::incidents::Incident, $crate::store::StoreError> {
             use sqlx::Row;
             let status: String = r.get("status");
@@ -85,13 +97,7 @@ macro_rules! incident_store_impl {
                 address: r.get("address"),
                 location: [r.get("lon"), r.get("lat")],
                 status: status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?,
-                geocode: $crate::incidents::Geocode {
-                    street_code: r.get("street_code"),
-                    community_code: r.get("community_code"),
-                    grid_code: r.get("grid_code"),
-                    h3: r.get("h3"),
-                    generation: r.get::<Option<i64>, _>("generation_id").map($crate::layers::GenerationId),
-                },
+                geocode: geocode_from_row(r),
                 reported_at: r.get("reported_at"),
                 updated_at: r.get("updated_at"),
             })
@@ -286,17 +292,10 @@ macro_rules! incident_store_impl {
                 .fetch(&self.pool);
                 let mut out = Vec::new();
                 while let Some(r) = rows.try_next().await.map_err($crate::store::query_err("list open incidents"))? {
-                    let id = $crate::incidents::IncidentId(r.get(0));
-                    let p = $crate::coord::LonLat::new(r.get(1), r.get(2))
+                    let id = $crate::incidents::IncidentId(r.get("id"));
+                    let p = $crate::coord::LonLat::new(r.get("lon"), r.get("lat"))
                         .map_err(|e| $crate::store::StoreError::Corrupt(format!("incident {id}: {e}")))?;
-                    let geocode = $crate::incidents::Geocode {
-                        street_code: r.get(3),
-                        community_code: r.get(4),
-                        grid_code: r.get(5),
-                        h3: r.get(6),
-                        generation: r.get::<Option<i64>, _>(7).map($crate::layers::GenerationId),
-                    };
-                    out.push((id, p, geocode));
+                    out.push((id, p, geocode_from_row(&r)));
                 }
                 Ok(out)
             }
