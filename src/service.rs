@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use h3o::Resolution;
-use tokio::task::JoinHandle;
 
 use crate::audit::AuditLog;
 use crate::auth::{AccessControl, Keyring};
@@ -72,13 +71,14 @@ impl Default for Options {
     }
 }
 
-/// A started process: the handlers' state and the position writer to await after the server stops.
+/// A started process: the handlers' state and the position writer to finish after the server stops.
 #[derive(Debug)]
 pub struct Started {
     /// Shared by every handler.
     pub state: AppState,
-    /// Ends once every handle to the responder service is dropped and its queue is written.
-    pub position_writer: JoinHandle<()>,
+    /// Finished after the last request: writes what is queued, then ends (background tasks still hold the services,
+    /// so it would not end by itself).
+    pub position_writer: crate::responders::WriterTask,
 }
 
 /// Builds the services: boundaries first (sample, then the active generation), then the responder roster, so

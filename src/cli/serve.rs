@@ -94,8 +94,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let workers = args.http_workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     tracing::info!(addr = %listener.local_addr()?, http_workers = workers, "listening");
     let served = crate::http::workers::serve(listener, router, workers, shutdown()).await.context("serving HTTP")?;
-    // Every request is done and the router dropped: the position writer drains what was queued and ends.
-    if tokio::time::timeout(Duration::from_secs(30), position_writer).await.is_err() {
+    // Every request is done: the position writer writes what was queued and ends.
+    if tokio::time::timeout(Duration::from_secs(30), position_writer.finish()).await.is_err() {
         tracing::error!("position writer did not drain within 30 s");
     }
     // Only now: the writer may have used database connections a worker's runtime opened.

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use h3o::CellIndex;
 use serde::Serialize;
 use time::OffsetDateTime;
+use tokio::sync::OnceCell;
 
 pub use gpx::{GpxError, read_gpx};
 pub use track::{Covered, Fix, MAX_FIXES, PATROL_RESOLUTION, TrackError, VisitedCell, check, cover, grid_cells};
@@ -103,26 +104,36 @@ pub struct Unpatrolled {
 }
 
 /// Counts the served generation's patrol cells per grid in the background after start and after each activation, so
-/// the first `/stats/grids` does not wait for them (≈ 3 s for the 9 504 city grids). The count stops part-way when
-/// the service is dropped or another generation is served meanwhile (it would be thrown away).
+/// the first `/stats/grids` does not count them itself (≈ 3 s for the 9 504 city grids): it waits for this count when
+/// it is under way. The count stops part-way when the service is dropped or another generation is served meanwhile
+/// (it would be thrown away).
 #[derive(Debug)]
 pub struct PatrolWarmer(pub Arc<PatrolService>);
 
 impl PatrolWarmer {
     /// Starts counting for `index` and returns at once.
     pub fn warm(&self, index: Arc<BoundaryIndex>) {
+        let slot = self.0.totals_slot(&index);
         let service = Arc::downgrade(&self.0);
         tokio::spawn(async move {
-            let (of, alive) = (index.clone(), service.clone());
-            let counted = tokio::task::spawn_blocking(move || {
-                let wanted = || alive.upgrade().is_some_and(|s| Arc::ptr_eq(&s.locator.current(), &of));
-                count_cells(&of, wanted)
-            })
-            .await;
-            match (counted, service.upgrade()) {
-                (Ok(Some(totals)), Some(patrols)) => patrols.keep_totals(&index, Arc::new(totals)),
-                (Err(e), _) => tracing::warn!(error = %e, "counting patrol cells per grid failed"),
-                _ => tracing::debug!("counting patrol cells per grid stopped: superseded or shut down"),
+            let of = index.clone();
+            let counted = slot
+                .get_or_try_init(|| async move {
+                    let counted = tokio::task::spawn_blocking(move || {
+                        let wanted = || service.upgrade().is_some_and(|s| Arc::ptr_eq(&s.locator.current(), &of));
+                        count_cells(&of, wanted)
+                    });
+                    match counted.await {
+                        Ok(Some(totals)) => Ok(Arc::new(totals)),
+                        Ok(None) => Err(None),
+                        Err(e) => Err(Some(e)),
+                    }
+                })
+                .await;
+            match counted {
+                Ok(_) => tracing::debug!(generation = ?index.generation(), "patrol cells per grid counted"),
+                Err(Some(e)) => tracing::warn!(error = %e, "counting patrol cells per grid failed"),
+                Err(None) => tracing::debug!("counting patrol cells per grid stopped: superseded or shut down"),
             }
         });
     }
@@ -149,8 +160,9 @@ impl crate::catalog::ActivationListener for PatrolWarmer {
     }
 }
 
-/// Cells per grid of one generation's index (kept until the next activation).
-type CellTotals = (Arc<BoundaryIndex>, Arc<HashMap<String, usize>>);
+/// Cells per grid of one generation's index, counted once: by the warm-up or the first request, whichever starts
+/// first, the other waiting for it (kept until the next activation).
+type CellTotals = (Arc<BoundaryIndex>, Arc<OnceCell<Arc<HashMap<String, usize>>>>);
 
 /// A grid's patrol coverage in a period, for every grid at once (`/stats/grids`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -202,27 +214,31 @@ impl PatrolService {
 
     /// Cells per grid of `index`, computed once per generation (off the async threads).
     async fn cell_totals(&self, index: &Arc<BoundaryIndex>) -> Result<Arc<HashMap<String, usize>>, PatrolError> {
-        if let Ok(cached) = self.cell_totals.lock()
-            && let Some((of, totals)) = cached.as_ref()
-            && Arc::ptr_eq(of, index)
-        {
-            return Ok(totals.clone());
-        }
         let of = index.clone();
-        let totals = tokio::task::spawn_blocking(move || count_cells(&of, || true))
-            .await
-            .map_err(|e| PatrolError::Task(e.to_string()))?
-            .unwrap_or_default();
-        let totals = Arc::new(totals);
-        self.keep_totals(index, totals.clone());
-        Ok(totals)
+        let slot = self.totals_slot(index);
+        let totals = slot
+            .get_or_try_init(|| async move {
+                let counted = tokio::task::spawn_blocking(move || count_cells(&of, || true)).await;
+                counted.map(|totals| Arc::new(totals.unwrap_or_default())).map_err(|e| PatrolError::Task(e.to_string()))
+            })
+            .await?;
+        Ok(totals.clone())
     }
 
-    /// Keeps `totals` as the cells per grid of `index` (until another generation's replace them).
-    fn keep_totals(&self, index: &Arc<BoundaryIndex>, totals: Arc<HashMap<String, usize>>) {
-        if let Ok(mut cached) = self.cell_totals.lock() {
-            *cached = Some((index.clone(), totals));
+    /// Where the cells per grid of `index` are (or will be) kept: shared while `index` is the one served, else a slot
+    /// of the caller's own (a generation already replaced is not kept).
+    fn totals_slot(&self, index: &Arc<BoundaryIndex>) -> Arc<OnceCell<Arc<HashMap<String, usize>>>> {
+        let mut kept = self.cell_totals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((of, slot)) = kept.as_ref()
+            && Arc::ptr_eq(of, index)
+        {
+            return slot.clone();
         }
+        let slot = Arc::new(OnceCell::new());
+        if Arc::ptr_eq(&self.locator.current(), index) {
+            *kept = Some((index.clone(), slot.clone()));
+        }
+        slot
     }
 
     /// Checks, geocodes and stores a track.

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 pub use fleet::{Fleet, FleetSnapshot, LiveResponder, distance_m};
 pub use service::{ResponderError, ResponderService};
-pub use writer::PositionWriter;
+pub use writer::{PositionWriter, WriterTask};
 
 pub use crate::store::NewResponder;
 

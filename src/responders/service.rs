@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::{Fleet, LiveResponder, NewResponder, PositionFix, PositionWriter, Responder, ResponderId, ResponderStatus};
+use super::{
+    Fleet, LiveResponder, NewResponder, PositionFix, PositionWriter, Responder, ResponderId, ResponderStatus,
+    WriterTask,
+};
 use crate::coord::LonLat;
 use crate::events::Events;
 use crate::locate::{Locator, grid_and_community};
@@ -71,13 +74,13 @@ fn publish_moves(events: &Events, fleet: &Fleet, fixes: &[PositionFix]) {
 }
 
 impl ResponderService {
-    /// Loads the roster into the fleet and starts the position writer; the handle ends once the service (and every
-    /// clone of its writer) is dropped and the queue is drained.
+    /// Loads the roster into the fleet and starts the position writer, whose task is returned to
+    /// [`finish`](WriterTask::finish) on shutdown.
     pub async fn start(
         store: Arc<dyn ResponderStore>,
         locator: Arc<Locator>,
         events: Events,
-    ) -> Result<(Self, tokio::task::JoinHandle<()>), ResponderError> {
+    ) -> Result<(Self, WriterTask), ResponderError> {
         let roster = store.responders().await?;
         let index = locator.current();
         let fleet = Arc::new(Fleet::new(

@@ -34,15 +34,53 @@ impl std::fmt::Debug for Job {
     }
 }
 
+/// The writer task, to [`finish`](WriterTask::finish) on shutdown. Dropping it leaves the task running until every
+/// [`PositionWriter`] is dropped.
+#[derive(Debug)]
+pub struct WriterTask {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl WriterTask {
+    /// Stops taking fixes, writes and acknowledges what is queued, and waits for the task to end. Handles still held
+    /// elsewhere (the services live on in background tasks) then fail to queue with "the position writer has
+    /// stopped".
+    pub async fn finish(self) {
+        let _ = self.stop.send(());
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "the position writer task failed");
+        }
+    }
+}
+
 impl PositionWriter {
     /// Starts the writer; `committed` runs after each successful transaction with the fixes it wrote.
     pub fn spawn(
         store: Arc<dyn ResponderStore>,
         committed: impl Fn(&[PositionFix]) + Send + 'static,
-    ) -> (Self, JoinHandle<()>) {
+    ) -> (Self, WriterTask) {
         let (tx, mut rx) = mpsc::channel::<Job>(1024);
+        let (stop, stop_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
+            let mut stop_rx = Some(stop_rx);
+            loop {
+                let next = match stop_rx.as_mut() {
+                    Some(stopped) => tokio::select! {
+                        job = rx.recv() => job,
+                        asked = stopped => {
+                            stop_rx = None;
+                            // Asked to stop: queued jobs are still received, new ones refused. A dropped
+                            // WriterTask asks nothing.
+                            if asked.is_ok() {
+                                rx.close();
+                            }
+                            continue;
+                        }
+                    },
+                    None => rx.recv().await,
+                };
+                let Some(first) = next else { break };
                 let mut jobs = vec![first];
                 let mut n = jobs[0].fixes.len();
                 while n < MAX_BATCH {
@@ -69,7 +107,7 @@ impl PositionWriter {
             }
             tracing::debug!("position writer drained and stopped");
         });
-        (Self { jobs: tx }, task)
+        (Self { jobs: tx }, WriterTask { stop, task })
     }
 
     /// Queues fixes and waits until they are committed.
