@@ -12,7 +12,7 @@ use serde_json::Value;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Seconds of each load phase: `GRIDMAP_BENCH_SECS` (scripts/bench sets 3: its outer runs repeat every phase),
+/// Seconds of each load phase: `GRIDMAP_BENCH_SECS` (scripts/bench sets 2: its outer runs repeat every phase),
 /// else the benchmark's own default.
 pub fn load_secs(default: u64) -> u64 {
     std::env::var("GRIDMAP_BENCH_SECS").ok().and_then(|s| s.parse().ok()).filter(|&s| s > 0).unwrap_or(default)
@@ -64,6 +64,31 @@ pub fn import_city(db: &str, files: &[PathBuf]) {
     for (layer, f) in ["streets", "communities", "grids"].iter().zip(files) {
         gridmap(&["import", "--layer", layer, &f.display().to_string(), "--activate", "--db", db]);
     }
+}
+
+/// The SQLite store `target/bench-data/NAME.db` (its URL is returned) and, when given, the PostGIS database `pg`, both
+/// holding the city layers. With `GRIDMAP_BENCH_KEEP` set (scripts/bench, between the runs of one invocation) both
+/// are reused when an earlier run imported them and wrote `NAME.ready`; otherwise the SQLite file is replaced and both
+/// are imported afresh (`pg` must then be a new database: the benchmark's script drops and creates it unless it
+/// finds the same marker).
+pub fn city_stores(name: &str, files: &[PathBuf], pg: Option<&str>) -> String {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&data).expect("target/bench-data");
+    let ready = data.join(format!("{name}.ready"));
+    let sqlite = format!("sqlite://{}", data.join(format!("{name}.db")).display());
+    if std::env::var_os("GRIDMAP_BENCH_KEEP").is_some() && ready.exists() {
+        println!("city layers imported by an earlier run of this invocation: reused");
+        return sqlite;
+    }
+    let _ = std::fs::remove_file(&ready);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(data.join(format!("{name}.db{suffix}")));
+    }
+    for db in std::iter::once(sqlite.as_str()).chain(pg) {
+        import_city(db, files);
+    }
+    std::fs::write(&ready, "").expect("write the marker");
+    sqlite
 }
 
 /// Decompresses the Nanjing city layers (streets, communities, grids) into `out`; `None` without ../shared/data.
