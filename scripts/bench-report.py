@@ -248,6 +248,8 @@ def report(directory, elapsed):
         "Written by `scripts/bench` (do not edit by hand). Every figure is the median over the runs of one invocation,",
         "with the runs' min–max in brackets; each ratio divides the two medians (for times: the alternative's over",
         "gridmap's), so > 1× means gridmap is faster. Nothing is dropped: the raw runs are in `target/bench-runs/`.",
+        "A figure measured in one run only (the heatmap, stats and `GROUP BY` times: the tile benchmark's first run,",
+        "which seeds the million incidents, times each query 5 times) shows that run's min–max.",
         "",
         "## Machine",
         "",
