@@ -9,7 +9,7 @@
 //!   names a database).
 //!
 //! Figures are printed and written to `target/bench-dispatch.json`. `GRIDMAP_BENCH_SECS` sets the length of each HTTP
-//! and PostGIS phase; the in-process phases last 1 s.
+//! and PostGIS phase; the in-process phases last 0.5 s.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -66,9 +66,9 @@ fn secs() -> u64 {
     support::load_secs(10)
 }
 
-/// Length of each in-process phase: 75 000+ queries at the slowest rate measured here (the HTTP and PostGIS
+/// Length of each in-process phase: 35 000+ queries at the slowest rate measured here (the HTTP and PostGIS
 /// phases, hundreds of times slower per query, last [`secs`]).
-const IN_PROCESS: Duration = Duration::from_secs(1);
+const IN_PROCESS: Duration = Duration::from_millis(500);
 
 /// `[p50, p99, p99.9]` in microseconds.
 fn percentiles_us(mut ns: Vec<u64>) -> [f64; 3] {
