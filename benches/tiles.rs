@@ -62,6 +62,12 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// `[median, min, max]` of [`REPEATS`] timings.
+fn spread(mut times: Vec<f64>) -> [f64; 3] {
+    times.sort_by(f64::total_cmp);
+    [times[times.len() / 2], times[0], times[times.len() - 1]]
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -445,16 +451,11 @@ async fn heatmap(label: &str, db: &str, out: &mut serde_json::Map<String, Value>
             times.push(ms(t.elapsed()));
             hexes = v["features"].as_array().map_or(0, Vec::len);
         }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "heatmap {label} {name}: median {:.0} ms (min {:.0}, max {:.0}), {hexes} hexagons",
-            times[REPEATS / 2],
-            times[0],
-            times[REPEATS - 1]
-        );
+        let [median, min, max] = spread(times);
+        println!("heatmap {label} {name}: median {median:.0} ms (min {min:.0}, max {max:.0}), {hexes} hexagons");
         out.insert(
             format!("heatmap_{label}_{name}_ms"),
-            json!({"median": times[REPEATS / 2], "min": times[0], "max": times[REPEATS - 1], "hexagons": hexes}),
+            json!({"median": median, "min": min, "max": max, "hexagons": hexes}),
         );
     }
     let mut times = Vec::new();
@@ -465,17 +466,11 @@ async fn heatmap(label: &str, db: &str, out: &mut serde_json::Map<String, Value>
         times.push(ms(t.elapsed()));
         assert_eq!(v["grids"].as_array().map(Vec::len), Some(9504));
     }
-    times.sort_by(f64::total_cmp);
+    let [median, min, max] = spread(times);
     println!(
-        "stats/grids {label} (9 504 grids, {INCIDENTS} incidents): median {:.0} ms (min {:.0}, max {:.0})",
-        times[REPEATS / 2],
-        times[0],
-        times[REPEATS - 1]
+        "stats/grids {label} (9 504 grids, {INCIDENTS} incidents): median {median:.0} ms (min {min:.0}, max {max:.0})"
     );
-    out.insert(
-        format!("stats_grids_{label}_ms"),
-        json!({"median": times[REPEATS / 2], "min": times[0], "max": times[REPEATS - 1]}),
-    );
+    out.insert(format!("stats_grids_{label}_ms"), json!({"median": median, "min": min, "max": max}));
     out.insert(format!("server_rss_mib_{label}_with_incidents"), json!(support::rss_kib(server.0.id()) / 1024));
     drop(server);
 }
@@ -490,17 +485,9 @@ async fn postgis_group_by(pg: &str, out: &mut serde_json::Map<String, Value>) {
         times.push(ms(t.elapsed()));
         std::hint::black_box(rows);
     }
-    times.sort_by(f64::total_cmp);
-    println!(
-        "PostGIS GROUP BY h3 over {INCIDENTS} incidents: median {:.0} ms (min {:.0}, max {:.0})",
-        times[REPEATS / 2],
-        times[0],
-        times[REPEATS - 1]
-    );
-    out.insert(
-        "postgis_group_by_h3_ms".into(),
-        json!({"median": times[REPEATS / 2], "min": times[0], "max": times[REPEATS - 1]}),
-    );
+    let [median, min, max] = spread(times);
+    println!("PostGIS GROUP BY h3 over {INCIDENTS} incidents: median {median:.0} ms (min {min:.0}, max {max:.0})");
+    out.insert("postgis_group_by_h3_ms".into(), json!({"median": median, "min": min, "max": max}));
 }
 
 fn main() {
