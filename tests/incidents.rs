@@ -1,5 +1,5 @@
 //! Incidents over HTTP on both stores: geocoding on write, lifecycle, filters and pages, bad input, re-geocoding
-//! when a new generation is activated.
+//! when a new generation is activated or the H3 resolution changed between starts.
 
 mod common;
 
@@ -284,6 +284,33 @@ async fn earthquakes_load_with_their_times(url: &str) {
     assert_eq!(blasts["items"].as_array().map(Vec::len), Some(13));
 }
 
+/// A start re-geocodes the open incidents whose stored geocode it would not make: here the H3 resolution changed
+/// between two starts on the same store and generation. Open incidents move to the new resolution's cell, a closed
+/// one keeps the cell it was closed with; a start back at the first resolution restores the first cells.
+async fn a_start_at_another_resolution_moves_open_incidents(url: &str) {
+    let cell = |v: &Value| v["h3"].as_str().expect("h3").parse::<h3o::CellIndex>().expect("cell");
+    let (open, closed) = {
+        let s = TestServer::start(url, true).await;
+        let (_, open) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire"})).await;
+        let (_, closed) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire"})).await;
+        for to in ["resolved", "closed"] {
+            post(&s, &format!("/api/v1/incidents/{}/status", inc_id(&closed)), json!({"status": to})).await;
+        }
+        (open, closed)
+    };
+    assert_eq!(cell(&open).resolution(), h3o::Resolution::Ten);
+    let s = TestServer::start_with(url, true, |o| o.resolution = h3o::Resolution::Eight).await;
+    let (_, v) = get(&s, &format!("/api/v1/incidents/{}", inc_id(&open))).await;
+    assert_eq!(Some(cell(&v)), cell(&open).parent(h3o::Resolution::Eight), "{v}");
+    assert_eq!((&v["grid_code"], &v["generation"]), (&open["grid_code"], &open["generation"]), "{v}");
+    let (_, v) = get(&s, &format!("/api/v1/incidents/{}", inc_id(&closed))).await;
+    assert_eq!(v["h3"], closed["h3"], "a closed incident keeps its cell: {v}");
+    drop(s);
+    let s = TestServer::start(url, true).await;
+    let (_, v) = get(&s, &format!("/api/v1/incidents/{}", inc_id(&open))).await;
+    assert_eq!(v["h3"], open["h3"], "{v}");
+}
+
 both_stores!(
     earthquakes_load_with_their_times,
     create_is_geocoded_like_locate,
@@ -291,6 +318,7 @@ both_stores!(
     bad_input_is_refused_and_nothing_stored,
     filters_and_pages,
     open_incidents_follow_a_new_generation,
+    a_start_at_another_resolution_moves_open_incidents,
     assign_is_one_transaction,
 );
 

@@ -344,10 +344,12 @@ impl IncidentService {
             .collect()
     }
 
-    /// Re-geocodes open incidents against `index`; returns how many changed.
+    /// Re-geocodes the open incidents not geocoded by `index` at the service's resolution; returns how many
+    /// changed.
     pub async fn regeocode(&self, index: &BoundaryIndex) -> Result<usize, IncidentError> {
-        let open = self.store.open_incidents().await?;
-        let changes = regeocoded(index, self.locator.resolution(), open);
+        let resolution = self.locator.resolution();
+        let open = self.store.open_incidents_not_geocoded_by(index.generation(), resolution).await?;
+        let changes = regeocoded(index, resolution, open);
         self.store.update_incident_geocodes(&changes).await?;
         if !changes.is_empty() {
             let grids: Vec<(i64, Option<&str>)> =
