@@ -397,7 +397,7 @@ async fn seed_incidents(db: &str, rows: &[Row]) {
     const ACTIVE: &str = "SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1";
     // One transaction (one commit instead of 1 250) and, on SQLite, a page cache that holds the table's
     // indexes. The secondary indexes are dropped and created again from their stored definitions after the rows, in
-    // the same transaction: a million inserts in random order into seven b-trees (and PostGIS's GiST) took ~25 s
+    // the same transaction: a million inserts in random order into six b-trees (and, on PostGIS, a GiST) took ~25 s
     // on SQLite and ~33 s on PostGIS; building each index once from the finished table is a sort.
     const SQLITE_INDEXES: &str =
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents' AND sql IS NOT NULL";
