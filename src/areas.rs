@@ -18,8 +18,7 @@ const M_PER_DEGREE: f64 = 111_320.0;
 
 /// The feature with a code.
 pub fn find<'a>(index: &'a BoundaryIndex, layer: Layer, code: &str) -> Option<&'a Feature> {
-    let li = index.layer(layer);
-    li.entries().binary_search_by(|e| e.feature.code.as_str().cmp(code)).ok().map(|i| &li.entries()[i].feature)
+    index.layer(layer).find(code)
 }
 
 /// The features above one: its parent, the parent's parent, … (those whose codes are found).

@@ -74,14 +74,36 @@ impl AuditLog {
         }
     }
 
-    /// The actor name of a command-line user: `cli:` and the login name.
+    /// The actor name of a command-line user: `cli:` and `GRIDMAP_ACTOR` when set (a person's name on a shared
+    /// account), else the login name (`USER`, `LOGNAME`, or the process's user id looked up in `/etc/passwd`), else
+    /// `uid:N`.
     pub fn cli_actor() -> String {
-        let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
-        format!("cli:{user}")
+        let named =
+            ["GRIDMAP_ACTOR", "USER", "LOGNAME"].iter().find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+        format!("cli:{}", named.unwrap_or_else(login_name))
     }
 
     /// Lists entries.
     pub async fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         self.store.audit_entries(filter).await
     }
+}
+
+/// The process's login name from its user id (`/proc/self/status`) and `/etc/passwd`; `uid:N` when the id has no
+/// entry, `unknown` where there is no `/proc`.
+fn login_name() -> String {
+    let Some(uid) = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+        s.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|ids| ids.split_whitespace().next().map(str::to_owned))
+    }) else {
+        return "unknown".into();
+    };
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split(':');
+            let (name, _, id) = (f.next()?, f.next()?, f.next()?);
+            (id == uid).then(|| name.to_owned())
+        })
+        .unwrap_or_else(|| format!("uid:{uid}"))
 }

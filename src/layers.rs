@@ -31,6 +31,15 @@ impl Layer {
         }
     }
 
+    /// One feature of the layer, in words: `street`, `community`, `grid`.
+    pub fn singular(self) -> &'static str {
+        match self {
+            Layer::Streets => "street",
+            Layer::Communities => "community",
+            Layer::Grids => "grid",
+        }
+    }
+
     /// The layer whose codes this layer's `parent_code` refers to (streets refer to the district, outside gridmap).
     pub fn parent(self) -> Option<Layer> {
         match self {

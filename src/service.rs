@@ -112,7 +112,9 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     catalog.reload_if_changed().await?;
     let loaded = incidents.load_ledger().await?;
     tracing::info!(incidents = loaded, "incident ledger loaded");
-    let (responders, position_writer) = ResponderService::start(store.clone(), locator.clone(), events.clone()).await?;
+    let kinds = options.dispatch.travel.kinds.keys().cloned().collect();
+    let (responders, position_writer) =
+        ResponderService::start(store.clone(), locator.clone(), events.clone(), kinds).await?;
     let responders = Arc::new(responders);
     let tiles = Arc::new(
         TileService::new(

@@ -116,12 +116,18 @@ async fn discard_a_staged_generation(db: &str) {
 /// Keys made and revoked by the CLI are honoured by a running server (another process on the same database), and
 /// each CLI action leaves an audit row.
 async fn keys_from_the_cli_guard_a_server(db: &str) {
+    import_sample(db);
     let (code, secret, err) = gridmap(&["keys", "create", "--role", "viewer", "--name", "值班大屏", "--db", db]);
     assert_eq!(code, 0, "{err}");
     let secret = secret.trim().to_owned();
     assert!(secret.starts_with("gmk_") && err.contains("shown only this once"), "{secret} {err}");
     let (code, _, err) = gridmap(&["keys", "create", "--role", "root", "--db", db]);
     assert_eq!(code, 2, "{err}");
+    let (code, _, err) = gridmap(&["keys", "create", "--role", "viewer", "--scope", "street:999", "--db", db]);
+    assert_eq!(code, 1, "a scope naming no street of the active generation: {err}");
+    assert!(err.contains("street 999 is not in the active generation"), "{err}");
+    let (code, _, err) = gridmap(&["keys", "create", "--role", "viewer", "--scope", "street:320104001", "--db", db]);
+    assert_eq!(code, 0, "{err}");
     let (code, _, err) = gridmap(&["keys", "create", "--role", "viewer", "--scope", "grid:G1", "--db", db]);
     assert_eq!(code, 2, "{err}");
     let (code, out, _) = gridmap(&["keys", "list", "--json", "--db", db]);
@@ -145,9 +151,15 @@ async fn keys_from_the_cli_guard_a_server(db: &str) {
 
     let store = gridmap::store::open(db).await.expect("store");
     let filter = gridmap::audit::AuditFilter { limit: 10, ..Default::default() };
-    let actions: Vec<String> =
-        store.audit_entries(&filter).await.expect("audit").into_iter().map(|e| e.action).collect();
-    assert_eq!(actions, ["key.revoked", "key.created"]);
+    let actions: Vec<String> = store
+        .audit_entries(&filter)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a.starts_with("key."))
+        .collect();
+    assert_eq!(actions, ["key.revoked", "key.created", "key.created"]);
 }
 
 async fn json_report_and_dry_run(db: &str) {
@@ -395,6 +407,7 @@ async fn staging_several_layers_on_one_base(db: &str) {
 }
 
 async fn drill_rosters_load_all_or_nothing(db: &str) {
+    import_sample(db);
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("演练.csv");
     std::fs::write(&bad, "name,kind,lon,lat\n张三,grid_worker,118.79,32.02\n李四,grid_worker,118.79,\n")
@@ -409,7 +422,18 @@ async fn drill_rosters_load_all_or_nothing(db: &str) {
     std::fs::write(&good, fc.to_string()).expect("write");
     let (code, out, err) = gridmap(&["load-responders", &good.display().to_string(), "--db", db]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("loaded 1 responders"), "{out}");
+    assert!(out.contains("loaded 1 responders") && out.contains("(id ") && !out.contains("Some("), "{out}");
+    // A kind the dispatch policy does not know and a home grid the served generation lacks are refused.
+    for (row, says) in [
+        ("张三,spaceship,,", "kind \"spaceship\" is not a responder kind of the dispatch policy"),
+        ("张三,grid_worker,nope,", "home_grid \"nope\" is not a grid of the served generation"),
+    ] {
+        let f = dir.path().join("bad.csv");
+        std::fs::write(&f, format!("name,kind,home_grid,team\n{row}\n")).expect("write");
+        let (code, out, err) = gridmap(&["load-responders", &f.display().to_string(), "--db", db]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(err.contains("responder 0 of the roster") && err.contains(says), "{err}");
+    }
     // The store holds exactly the good file's responder: a server started on it sees one.
     let store = gridmap::store::open(db).await.expect("open");
     let all = store.responders().await.expect("responders");
@@ -417,6 +441,7 @@ async fn drill_rosters_load_all_or_nothing(db: &str) {
 }
 
 async fn gpx_tracks_import_as_patrols(db: &str) {
+    gridmap::store::open(db).await.expect("create the database");
     let dir = tempfile::tempdir().expect("tempdir");
     let roster = dir.path().join("r.csv");
     std::fs::write(&roster, "name,kind\n巡查员,grid_worker\n").expect("write");
@@ -540,6 +565,95 @@ async fn export_tiles_writes_a_pmtiles_archive(db: &str) {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("cut down to zoom 18"), "{err}");
     assert!(!bad.exists() && !dir.path().join("deep.pmtiles.partial").exists());
+}
+
+/// Issue 33: only `serve` and `import` create a database; the others say which file they looked for (exit 3) and
+/// create neither it nor its folder.
+#[test]
+fn commands_other_than_serve_and_import_do_not_create_a_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("typo/gridmap.db");
+    let db = format!("sqlite://{}", file.display());
+    let roster = dir.path().join("r.csv");
+    std::fs::write(&roster, "name,kind\n张三,grid_worker\n").expect("write");
+    let roster = roster.display().to_string();
+    for args in [
+        vec!["generations"],
+        vec!["activate", "1"],
+        vec!["rollback"],
+        vec!["discard", "1"],
+        vec!["keys", "list"],
+        vec!["keys", "create", "--role", "viewer"],
+        vec!["keys", "revoke", "1"],
+        vec!["load-responders", &roster],
+        vec!["export-tiles", "--out", "x.pmtiles"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--db", &db]);
+        let (code, out, err) = gridmap(&all);
+        assert_eq!(code, 3, "{args:?}: {out}{err}");
+        assert!(err.contains(&format!("no database at {}", file.display())), "{args:?}: {err}");
+        assert!(!file.parent().expect("folder").exists(), "{args:?} created the folder");
+    }
+}
+
+/// Issue 33: usage mistakes exit 2 before anything is opened, errors are printed once, and a bad setting in a
+/// configuration file names the file and line.
+#[test]
+fn usage_mistakes_and_configuration_files() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("g.db").display());
+    let (code, _, err) = gridmap(&["serve", "--listen", "19001", "--db", &db]);
+    assert_eq!(code, 2, "a port without a host is a usage error: {err}");
+    assert!(err.contains("expected HOST:PORT"), "{err}");
+    assert!(!dir.path().join("g.db").exists(), "nothing opened");
+
+    let policy = dir.path().join("policy.json");
+    std::fs::write(&policy, "{\"stale_after_s\": \"soon\"}").expect("write");
+    let (code, _, err) = gridmap(&["serve", "--dispatch-policy", &policy.display().to_string(), "--db", &db]);
+    assert_eq!(code, 3, "{err}");
+    let message = err.lines().find(|l| l.starts_with("error: ")).expect("an error line");
+    assert_eq!(message.matches("dispatch policy").count(), 1, "printed once: {err}");
+    assert_eq!(message.matches("invalid type").count(), 1, "cause printed once: {err}");
+    assert!(!dir.path().join("g.db").exists(), "a bad policy file opens no database");
+
+    let config = dir.path().join("gridmap.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\n\nbogus_option = 3\n").expect("write");
+    let (code, _, err) = gridmap(&["serve", "--config", &config.display().to_string(), "--db", &db]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("{}:3: unknown setting `bogus_option`", config.display())), "{err}");
+}
+
+/// Issue 33: one `gridmap serve` per SQLite file; a second one is refused naming the file (a lock the operating
+/// system drops with the process).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_the_same_sqlite_file_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("g.db");
+    let db = format!("sqlite://{}", file.display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db", &db])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut ready = false;
+    for _ in 0..300 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await.is_ok_and(|r| r.status().is_success()) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let second = gridmap(&["serve", "--listen", "127.0.0.1:0", "--db", &db]);
+    let listed = gridmap(&["generations", "--db", &db]);
+    let _ = first.kill();
+    let _ = first.wait();
+    assert!(ready, "the first server came up");
+    let (code, _, err) = second;
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("another `gridmap serve` is using") && err.contains(&file.display().to_string()), "{err}");
+    assert_eq!(listed.0, 0, "other commands run beside the server: {}", listed.2);
 }
 
 both_stores!(

@@ -243,6 +243,72 @@ async fn release_reassign_and_completion(url: &str) {
     assert_eq!(reasons, vec!["unassigned: 走错", replaced.as_str(), "resolved", "resolved"]);
 }
 
+/// Issue 33: a responder is on one incident at a time. A status change while assigned is refused naming the
+/// incident; a second incident cannot take them; `additional` for a unit already on the incident and an unknown
+/// responder on a staffed incident get their own answers; and the store itself refuses a second open assignment.
+async fn one_incident_at_a_time(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let (_, a) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "other"})).await;
+    let (_, b) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "other"})).await;
+    let (_, r) =
+        post(&s, "/api/v1/responders", json!({"name": "甲", "kind": "grid_worker", "location": IN_GRID})).await;
+    let assign = |inc: &Value, body: Value| {
+        let path = format!("/api/v1/incidents/{}/assign", inc["id"]);
+        let s = &s;
+        async move { post(s, &path, body).await }
+    };
+    let (st, v) = assign(&a, json!({"responder_id": r["id"]})).await;
+    assert_eq!(st, 200, "{v}");
+
+    let status = s.url(&format!("/api/v1/responders/{}/status", r["id"]));
+    for to in ["available", "off_duty"] {
+        let (st, v) = call(reqwest::Method::PUT, status.clone(), Some(json!({"status": to}))).await;
+        assert_eq!((st, v["error"]["code"].as_str()), (409, Some("responder_on_incident")), "{to}: {v}");
+        assert_eq!(v["error"]["details"]["incident_id"], a["id"], "names the incident: {v}");
+    }
+    let (st, v) = call(reqwest::Method::PUT, status.clone(), Some(json!({"status": "busy"}))).await;
+    assert_eq!(st, 200, "busy is what they are: {v}");
+    let (_, rr) = get(&s, &format!("/api/v1/responders/{}", r["id"])).await;
+    assert_eq!(rr["status"], "busy");
+
+    let (st, v) = assign(&b, json!({"responder_id": r["id"]})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("responder_not_available")), "{v}");
+    let (st, v) = assign(&a, json!({"responder_id": r["id"], "additional": true})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("already_on_incident")), "{v}");
+    assert!(!v["error"]["message"].as_str().unwrap_or("").contains("additional"), "no advice to send it again: {v}");
+    let (st, v) = assign(&a, json!({"responder_id": 999_999, "additional": true})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (422, Some("unknown_responder")), "{v}");
+    let (st, v) = assign(&a, json!({"responder_id": 999_999})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (422, Some("unknown_responder")), "{v}");
+    let (_, one) = get(&s, &format!("/api/v1/incidents/{}", b["id"])).await;
+    assert_eq!((one["status"].as_str(), one["assigned"].clone()), (Some("reported"), json!([])));
+
+    // Released, they may change status and go elsewhere.
+    let (st, v) = post(&s, &format!("/api/v1/incidents/{}/unassign", a["id"]), json!({"responder_id": r["id"]})).await;
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = call(reqwest::Method::PUT, status.clone(), Some(json!({"status": "off_duty"}))).await;
+    assert_eq!(st, 200, "{v}");
+    call(reqwest::Method::PUT, status, Some(json!({"status": "available"}))).await;
+    let (st, v) = assign(&b, json!({"responder_id": r["id"]})).await;
+    assert_eq!(st, 200, "{v}");
+
+    // The store's own rule: a second open assignment of the same responder is refused by the database.
+    let insert = "INSERT INTO assignments (incident_id, responder_id, actor, assigned_at, ranking) VALUES ($1, $2, 'test', $3, $4)";
+    let (ia, rid) = (a["id"].as_i64().expect("id"), r["id"].as_i64().expect("id"));
+    let refused = if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("open");
+        let done = sqlx::query(insert).bind(ia).bind(rid).bind(time::OffsetDateTime::now_utc()).bind("[]");
+        done.execute(&pool).await.map(|_| ())
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("open");
+        let ranking = sqlx::types::Json(json!([]));
+        let done = sqlx::query(insert).bind(ia).bind(rid).bind(time::OffsetDateTime::now_utc()).bind(ranking);
+        done.execute(&pool).await.map(|_| ())
+    };
+    let e = refused.expect_err("a second open assignment breaks the unique index");
+    assert!(e.to_string().to_lowercase().contains("unique"), "{e}");
+}
+
 async fn rosters_load_all_or_nothing(url: &str) {
     let s = TestServer::start(url, true).await;
     let count = |v: &Value| v["items"].as_array().map_or(0, Vec::len);
@@ -269,5 +335,6 @@ both_stores!(
     two_dispatchers_one_responder,
     recommend_follows_the_policy,
     release_reassign_and_completion,
+    one_incident_at_a_time,
     rosters_load_all_or_nothing,
 );

@@ -189,10 +189,12 @@ async fn unpatrolled_grids_and_bad_tracks(url: &str) {
     let (_, still) = get(&s, "/api/v1/patrols/unpatrolled-grids?days=7").await;
     assert_eq!(still["count"], n, "refused tracks store nothing");
 
-    // A good track: its grids leave the list; its first cell's grid is /locate's.
+    // A good track: its grids leave the list; its first cell's grid is /locate's of the cell's centre.
     let (st, p) = post(&s, "/api/v1/patrols", json!({"responder_id": who, "track": t})).await;
     assert_eq!(st, 201, "{p}");
-    let (_, loc) = get(&s, "/api/v1/locate?lon=118.79&lat=32.02").await;
+    let first: h3o::CellIndex = p["cells"][0].as_str().expect("cell").parse().expect("cell index");
+    let centre = h3o::LatLng::from(first);
+    let (_, loc) = get(&s, &format!("/api/v1/locate?lon={}&lat={}", centre.lng(), centre.lat())).await;
     assert_eq!(p["grids"][0]["code"], loc["grid"]["code"]);
     let walked: Vec<&str> = p["grids"].as_array().expect("grids").iter().filter_map(|g| g["code"].as_str()).collect();
     let (_, after) = get(&s, "/api/v1/patrols/unpatrolled-grids?days=7").await;
@@ -209,6 +211,47 @@ async fn unpatrolled_grids_and_bad_tracks(url: &str) {
     post(&s, "/api/v1/patrols", json!({"responder_id": who, "track": old})).await;
     let (_, last) = get(&s, "/api/v1/patrols/unpatrolled-grids?days=7").await;
     assert_eq!(last["count"], after["count"]);
+}
+
+/// The track of issue 33 (it crosses two grids along their shared edge): the cells `POST /patrols` gives each grid
+/// are the cells the grid's coverage, `/stats/grids`, `/h3/{cell}/grids` and a lookup of each cell's centre give it.
+async fn one_rule_for_which_grid_a_patrol_cell_belongs_to(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let who = responder(&s).await;
+    let points: Vec<[f64; 2]> =
+        (0..30).map(|k| [118.790 + 0.0004 * f64::from(k), 32.020 + 0.0001 * f64::from(k)]).collect();
+    let (st, p) = post(&s, "/api/v1/patrols", json!({"responder_id": who, "track": track(&points)})).await;
+    assert_eq!(st, 201, "{p}");
+    let grids = p["grids"].as_array().expect("grids");
+    assert!(grids.len() >= 2, "the track crosses grids: {p}");
+    // Cell by cell: the owner by a lookup of its centre and by /h3/{cell}/grids.
+    let mut by_centre: std::collections::BTreeMap<String, u64> = Default::default();
+    for cell in p["cells"].as_array().expect("cells") {
+        let cell = cell.as_str().expect("cell");
+        let c = h3o::LatLng::from(cell.parse::<h3o::CellIndex>().expect("cell"));
+        let (_, loc) = get(&s, &format!("/api/v1/locate?lon={}&lat={}", c.lng(), c.lat())).await;
+        let (_, touching) = get(&s, &format!("/api/v1/h3/{cell}/grids")).await;
+        let owner: Vec<&Value> =
+            touching["items"].as_array().expect("items").iter().filter(|g| g["contains_center"] == true).collect();
+        assert_eq!(owner.len(), 1, "{cell}: {touching}");
+        assert_eq!(owner[0]["code"], loc["grid"]["code"], "{cell}");
+        if let Some(code) = loc["grid"]["code"].as_str() {
+            *by_centre.entry(code.to_owned()).or_default() += 1;
+        }
+    }
+    let answered: std::collections::BTreeMap<String, u64> = grids
+        .iter()
+        .map(|g| (g["code"].as_str().expect("code").to_owned(), g["cells"].as_u64().expect("cells")))
+        .collect();
+    assert_eq!(answered, by_centre, "POST /patrols vs a lookup of each cell's centre");
+    let (_, stats) = get(&s, "/api/v1/stats/grids").await;
+    for (code, n) in &answered {
+        let (st, cov) = get(&s, &format!("/api/v1/grids/{code}/patrol-coverage")).await;
+        assert_eq!(st, 200, "{cov}");
+        assert_eq!(cov["cells_visited"].as_u64(), Some(*n), "{code}: POST /patrols vs patrol-coverage: {cov}");
+        let row = stats["grids"].as_array().expect("grids").iter().find(|g| g["code"] == code.as_str()).expect("row");
+        assert_eq!(row["patrol_cells_visited"].as_u64(), Some(*n), "{code}: POST /patrols vs /stats/grids: {row}");
+    }
 }
 
 async fn real_gpx_files(url: &str) {
@@ -243,4 +286,9 @@ async fn real_gpx_files(url: &str) {
     }
 }
 
-both_stores!(coverage_grows_as_the_grid_is_walked, unpatrolled_grids_and_bad_tracks, real_gpx_files);
+both_stores!(
+    coverage_grows_as_the_grid_is_walked,
+    unpatrolled_grids_and_bad_tracks,
+    one_rule_for_which_grid_a_patrol_cell_belongs_to,
+    real_gpx_files
+);

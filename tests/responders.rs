@@ -41,6 +41,27 @@ async fn roster_status_and_positions(url: &str) {
         call(reqwest::Method::PUT, s.url("/api/v1/responders/999/status"), Some(json!({"status": "busy"}))).await;
     assert_eq!(st, 404);
 
+    // A kind the dispatch policy does not know, or a home grid the served generation lacks: 422, nothing stored.
+    let (_, before) = call(reqwest::Method::GET, s.url("/api/v1/responders"), None).await;
+    for (body, code) in [
+        (json!({"name": "x", "kind": "spaceship"}), "unknown_kind"),
+        (json!({"name": "x", "kind": "grid_worker", "home_grid": "nope"}), "unknown_grid"),
+    ] {
+        let (st, v) = call(reqwest::Method::POST, s.url("/api/v1/responders"), Some(body)).await;
+        assert_eq!((st, v["error"]["code"].as_str()), (422, Some(code)), "{v}");
+    }
+    let (_, v) =
+        call(reqwest::Method::POST, s.url("/api/v1/responders"), Some(json!({"name": "x", "kind": "spaceship"}))).await;
+    assert_eq!(
+        v["error"]["details"]["kinds"],
+        json!(["enforcement", "grid_worker", "vehicle"]),
+        "lists the kinds: {v}"
+    );
+    let (_, after) = call(reqwest::Method::GET, s.url("/api/v1/responders"), None).await;
+    assert_eq!(before["items"].as_array().map(Vec::len), after["items"].as_array().map(Vec::len));
+    let r2 = create(&s, json!({"name": "本网格", "kind": "vehicle", "home_grid": "32010400600507"})).await;
+    assert_eq!(r2["home_grid"], "32010400600507");
+
     // Acknowledged means stored and visible.
     let (st, v) = call(
         reqwest::Method::PUT,

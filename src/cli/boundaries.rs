@@ -3,21 +3,16 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
-
 use super::{EXIT_REJECTED, ImportArgs};
 use crate::audit::AuditLog;
 use crate::catalog::{Catalog, CatalogError, ImportFile, ImportMode};
 use crate::import::{Progress, ReadOptions, Sidecars, Tracker};
 use crate::layers::GenerationId;
-use crate::store::{self, StoreError};
+use crate::store::StoreError;
 
-async fn catalog(db: &str) -> anyhow::Result<Catalog> {
-    Ok(open(db).await?.0)
-}
-
-async fn open(db: &str) -> anyhow::Result<(Catalog, AuditLog)> {
-    let store = store::open(db).await.with_context(|| format!("opening {}", store::redact(db)))?;
+/// The catalogue and audit log of `db`; only an import may `create` the database.
+async fn open(db: &str, create: bool) -> anyhow::Result<(Catalog, AuditLog)> {
+    let store = super::open_store(db, create).await?;
     Ok((Catalog::new(store.clone(), None), AuditLog::new(store)))
 }
 
@@ -110,7 +105,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         progress: Tracker::new(bar.clone()),
     };
     let mode = ImportMode { dry_run: args.dry_run, activate: args.activate, base: args.base.map(GenerationId) };
-    let (catalog, audit) = open(&args.db.db).await?;
+    let (catalog, audit) = open(&args.db.db, true).await?;
     let outcome = catalog.import(vec![ImportFile { name, bytes, options }], mode).await;
     bar.finish();
     let reports = match outcome {
@@ -143,7 +138,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
 /// Lists generations.
 pub async fn generations(db: &str, json: bool) -> anyhow::Result<ExitCode> {
-    let list = catalog(db).await?.store().generations().await?;
+    let list = open(db, false).await?.0.store().generations().await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
@@ -160,7 +155,7 @@ pub async fn generations(db: &str, json: bool) -> anyhow::Result<ExitCode> {
 
 /// Activates a generation; exit 1 when it does not exist.
 pub async fn activate(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
-    let (catalog, audit) = open(db).await?;
+    let (catalog, audit) = open(db, false).await?;
     let before = catalog.store().active_generation().await?;
     match catalog.activate(GenerationId(generation)).await {
         Ok(()) => {
@@ -186,7 +181,7 @@ pub async fn activate(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
 
 /// Discards a staged generation; exit 1 when it does not exist or cannot be discarded.
 pub async fn discard(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
-    let (catalog, audit) = open(db).await?;
+    let (catalog, audit) = open(db, false).await?;
     match catalog.discard(GenerationId(generation)).await {
         Ok(()) => {
             let details = serde_json::json!({"by": "cli"});
@@ -205,7 +200,7 @@ pub async fn discard(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
 
 /// Rolls back to the previous generation; exit 1 when there is none.
 pub async fn rollback(db: &str) -> anyhow::Result<ExitCode> {
-    let (catalog, audit) = open(db).await?;
+    let (catalog, audit) = open(db, false).await?;
     let before = catalog.store().active_generation().await?;
     match catalog.rollback().await {
         Ok(g) => {

@@ -12,7 +12,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{DbArgs, EXIT_REJECTED};
 use crate::layers::Layer;
 use crate::service::{self, Options};
-use crate::store;
 use crate::tiles::TileLayer;
 use crate::tiles::export::{ExportError, ExportPlan, export};
 
@@ -41,7 +40,7 @@ pub struct ExportArgs {
 /// Cuts the tiles through the same services `serve` runs and writes the archive beside `out`, renaming it into place
 /// when complete, so an interrupted export never leaves a truncated file under the asked name.
 pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let store = store::open(&args.db.db).await.with_context(|| format!("opening {}", store::redact(&args.db.db)))?;
+    let store = super::open_store(&args.db.db, false).await?;
     let started = service::start(store, Options { sample: false, tile_cache_bytes: 16 << 20, ..Options::default() })
         .await
         .context("loading the layers")?;

@@ -2,23 +2,49 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
 use serde_json::json;
 
 use super::{EXIT_REJECTED, KeysCommand};
 use crate::audit::AuditLog;
+use crate::auth::Scope;
 use crate::auth::keys::generate;
-use crate::store::{self, StoreError};
+use crate::layers::Layer;
+use crate::store::StoreError;
+
+/// Why a scope names nothing in the active generation (`None`: it names a street or community there).
+async fn scope_problem(store: &dyn crate::store::Store, scope: &Scope) -> anyhow::Result<Option<String>> {
+    let (layer, code) = match scope {
+        Scope::Street(c) => (Layer::Streets, c),
+        Scope::Community(c) => (Layer::Communities, c),
+    };
+    let Some(active) = store.active_generation().await? else {
+        return Ok(Some("no boundaries are active yet: import and activate them first".into()));
+    };
+    let codes = store.layer_codes(active, layer).await?;
+    if codes.iter().any(|(c, _)| c == code) {
+        return Ok(None);
+    }
+    let mut near: Vec<&str> = codes.iter().map(|(c, _)| c.as_str()).filter(|c| c.contains(code.as_str())).collect();
+    near.truncate(5);
+    let hint = if near.is_empty() { String::new() } else { format!(" (codes containing it: {})", near.join(", ")) };
+    Ok(Some(format!("{} {code} is not in the active generation {active}{hint}", layer.singular())))
+}
 
 /// Runs a `keys` subcommand.
 pub async fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
     let db = match &command {
         KeysCommand::Create { db, .. } | KeysCommand::List { db, .. } | KeysCommand::Revoke { db, .. } => &db.db,
     };
-    let store = store::open(db).await.with_context(|| format!("opening {}", store::redact(db)))?;
+    let store = super::open_store(db, false).await?;
     let audit = AuditLog::new(store.clone());
     match command {
         KeysCommand::Create { role, name, scope, .. } => {
+            if let Some(scope) = &scope
+                && let Some(problem) = scope_problem(store.as_ref(), scope).await?
+            {
+                eprintln!("rejected: --scope {scope}: {problem}");
+                return Ok(ExitCode::from(EXIT_REJECTED));
+            }
             let name = name.unwrap_or_else(|| role.to_string());
             let (secret, key) = generate(&name, role, scope);
             let stored = store.create_key(&key).await?;

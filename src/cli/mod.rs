@@ -108,6 +108,9 @@ pub enum Command {
         /// Coordinate system of the positions: wgs84, cgcs2000, gcj02 or bd09.
         #[arg(long, default_value = "wgs84")]
         crs: String,
+        /// The dispatch policy whose responder kinds the roster may use (the server's `--dispatch-policy`).
+        #[arg(long, env = "GRIDMAP_DISPATCH_POLICY")]
+        dispatch_policy: Option<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -167,7 +170,7 @@ pub struct ServeArgs {
     #[arg(long, env = "GRIDMAP_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on.
-    #[arg(long, env = "GRIDMAP_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "GRIDMAP_LISTEN", default_value = "127.0.0.1:8080", value_parser = listen_address)]
     pub listen: String,
     /// Require API keys: on, off, or auto (on whenever --listen is not a loopback address).
     #[arg(long, env = "GRIDMAP_AUTH", value_enum, default_value_t = AuthMode::Auto)]
@@ -293,14 +296,51 @@ pub fn run() -> ExitCode {
             Command::Discard { generation, db } => boundaries::discard(&db.db, generation).await,
             Command::Keys(command) => keys::run(command).await,
             Command::ImportTrack { file, responder, db } => patrols::import_track(&db.db, &file, responder).await,
-            Command::LoadResponders { file, crs, db } => responders::load(&db.db, &file, &crs).await,
+            Command::LoadResponders { file, crs, dispatch_policy, db } => {
+                responders::load(&db.db, &file, &crs, dispatch_policy.as_deref()).await
+            }
             Command::ExportTiles(args) => export::run(args).await,
         }
     });
     result.unwrap_or_else(|e| {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", causes(&e));
         ExitCode::from(EXIT_FAILED)
     })
+}
+
+/// An error and its causes on one line, `outer: inner: …`, leaving out a cause whose text the message before it
+/// already quotes (our errors name their cause in their own message, so `{:#}` would print it twice).
+fn causes(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// `--listen`: `HOST:PORT` (an IP address or a host name, and a port).
+fn listen_address(raw: &str) -> Result<String, String> {
+    if raw.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(raw.to_owned());
+    }
+    match raw.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(raw.to_owned()),
+        _ => Err(format!("expected HOST:PORT (e.g. 127.0.0.1:{raw} or 0.0.0.0:8080), got {raw:?}")),
+    }
+}
+
+/// Opens the database of `--db`; only `serve` and `import` may `create` an SQLite file that is not there.
+async fn open_store(db: &str, create: bool) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
+    use anyhow::Context;
+    let opened = if create { crate::store::open(db).await } else { crate::store::open_existing(db).await };
+    opened.with_context(|| format!("opening {}", crate::store::redact(db)))
 }
 
 fn init_logging(format: LogFormat) {

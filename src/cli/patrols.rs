@@ -14,7 +14,6 @@ use crate::index::BoundaryIndex;
 use crate::locate::Locator;
 use crate::patrols::{PatrolError, PatrolService, read_gpx};
 use crate::responders::ResponderId;
-use crate::store;
 
 /// Reads, checks, geocodes and stores the track; a bad file or unknown responder exits with `EXIT_REJECTED`.
 pub async fn import_track(db: &str, file: &Path, responder: i64) -> anyhow::Result<ExitCode> {
@@ -26,7 +25,7 @@ pub async fn import_track(db: &str, file: &Path, responder: i64) -> anyhow::Resu
             return Ok(ExitCode::from(EXIT_REJECTED));
         }
     };
-    let store = store::open(db).await.with_context(|| format!("opening {}", store::redact(db)))?;
+    let store = super::open_store(db, false).await?;
     let locator = Arc::new(Locator::new(BoundaryIndex::empty(), h3o::Resolution::Ten));
     Catalog::new(store.clone(), Some(locator.clone())).reload_if_changed().await.context("loading boundaries")?;
     let service = PatrolService::new(store, locator, Events::default());

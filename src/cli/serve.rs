@@ -12,13 +12,22 @@ use crate::{service, store};
 
 /// Runs the server.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let store = store::open(&args.db.db).await.with_context(|| format!("opening {}", store::redact(&args.db.db)))?;
-    tracing::info!(backend = store.backend(), db = %store::redact(&args.db.db), "store open");
+    // Everything that can be checked without the database first: a bad option must not create or lock one.
     let resolution = Resolution::try_from(args.h3_resolution).context("--h3-resolution")?;
     let dispatch = match &args.dispatch_policy {
         Some(path) => DispatchPolicy::from_file(path)?,
         None => DispatchPolicy::default(),
     };
+    let basemap = match &args.basemap_url {
+        Some(url) => Some(crate::tiles::Basemap::new(url, args.basemap_crs, args.basemap_attribution.clone())?),
+        None => None,
+    };
+    let _only_server = match store::sqlite_path(&args.db.db) {
+        Some(path) => Some(ServeLock::take(&path)?),
+        None => None,
+    };
+    let store = super::open_store(&args.db.db, true).await?;
+    tracing::info!(backend = store.backend(), db = %store::redact(&args.db.db), "store open");
     let auth = match args.auth {
         AuthMode::On => true,
         AuthMode::Off => {
@@ -35,10 +44,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     tracing::info!(auth, "access control");
-    let basemap = match &args.basemap_url {
-        Some(url) => Some(crate::tiles::Basemap::new(url, args.basemap_crs, args.basemap_attribution.clone())?),
-        None => None,
-    };
     let started = std::time::Instant::now();
     let service::Started { state, position_writer } = service::start(
         store,
@@ -102,6 +107,40 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     served.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The one `gridmap serve` of an SQLite database: an exclusive lock on `FILE.serve-lock` beside it, held for the
+/// process's life (the operating system releases it when the process ends, however it ends). SQLite's one writer and
+/// each server's in-memory copies (fleet, incident ledger) are not shared between processes: a second server on the
+/// same file would answer from a stale copy. Other commands (`keys`, `import`, …) may run beside it.
+#[derive(Debug)]
+struct ServeLock(#[expect(dead_code, reason = "held for the lock, never read")] std::fs::File);
+
+impl ServeLock {
+    fn take(db: &std::path::Path) -> anyhow::Result<Self> {
+        let mut name = db.as_os_str().to_owned();
+        name.push(".serve-lock");
+        let path = std::path::PathBuf::from(name);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self(file)),
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "another `gridmap serve` is using {} (it holds {}): one server per SQLite file; stop it first, or run \
+                 several replicas on PostGIS (--db postgres://…)",
+                db.display(),
+                path.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+        }
+    }
 }
 
 /// Whether a listen address only accepts connections from this machine (`127.0.0.0/8`, `::1`, `localhost`).

@@ -39,6 +39,7 @@ impl From<IncidentError> for ApiError {
             IncidentError::NoSuchResponder(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_responder"),
             IncidentError::ResponderNotAvailable { .. } => (StatusCode::CONFLICT, "responder_not_available"),
             IncidentError::AlreadyAssigned { .. } => (StatusCode::CONFLICT, "already_assigned"),
+            IncidentError::AlreadyOnIncident { .. } => (StatusCode::CONFLICT, "already_on_incident"),
             IncidentError::NotAssigned(_) => (StatusCode::CONFLICT, "not_assigned"),
             IncidentError::Store(s) => return ApiError::store(s),
         };

@@ -37,6 +37,18 @@ impl From<ResponderError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "responder_not_found", e.to_string())
                     .with_details(json!({"index": index}))
             }
+            ResponderError::UnknownKind { index, known, .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_kind", e.to_string())
+                    .with_details(json!({"index": index, "kinds": known}))
+            }
+            ResponderError::UnknownGrid { index, .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_grid", e.to_string())
+                    .with_details(json!({"index": index}))
+            }
+            ResponderError::OnIncident { incident, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "responder_on_incident", e.to_string())
+                    .with_details(serde_json::json!({"incident_id": incident}))
+            }
             ResponderError::Store(s) => ApiError::store(s),
         }
     }

@@ -120,6 +120,14 @@ pub enum IncidentError {
         /// Who is on it.
         responders: String,
     },
+    /// The responder is already on this incident.
+    #[error("responder {responder} is already on incident {incident}")]
+    AlreadyOnIncident {
+        /// Incident.
+        incident: IncidentId,
+        /// Responder.
+        responder: crate::responders::ResponderId,
+    },
     /// Nothing to release.
     #[error("{0}")]
     NotAssigned(String),
@@ -152,6 +160,9 @@ impl From<StoreError> for IncidentError {
                 incident,
                 responders: responders.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
             },
+            StoreError::AlreadyOnIncident { incident, responder } => {
+                IncidentError::AlreadyOnIncident { incident, responder }
+            }
             e @ StoreError::NotAssigned { .. } => IncidentError::NotAssigned(e.to_string()),
             other => IncidentError::Store(other),
         }

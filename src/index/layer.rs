@@ -99,6 +99,11 @@ impl LayerIndex {
         &self.entries
     }
 
+    /// The feature with `code` (features are kept in code order).
+    pub fn find(&self, code: &str) -> Option<&Feature> {
+        self.entries.binary_search_by(|e| e.feature.code.as_str().cmp(code)).ok().map(|i| &self.entries[i].feature)
+    }
+
     /// Memory held by the cell cache, in bytes (0 without one).
     pub fn cell_cache_bytes(&self) -> usize {
         self.cells.as_ref().map_or(0, CellCache::heap_bytes)

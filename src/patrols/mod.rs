@@ -13,7 +13,9 @@ use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 
 pub use gpx::{GpxError, read_gpx};
-pub use track::{Covered, Fix, MAX_FIXES, PATROL_RESOLUTION, TrackError, VisitedCell, check, cover, grid_cells};
+pub use track::{
+    Covered, Fix, MAX_FIXES, PATROL_RESOLUTION, TrackError, VisitedCell, cell_grid, check, cover, grid_cells,
+};
 
 use crate::events::Events;
 use crate::index::BoundaryIndex;
@@ -142,13 +144,14 @@ impl PatrolWarmer {
 /// Cells per grid of `index`'s grids layer; `None` as soon as `wanted` says the count is no longer needed (asked
 /// every 64 grids).
 fn count_cells(index: &BoundaryIndex, wanted: impl Fn() -> bool) -> Option<HashMap<String, usize>> {
-    let grids = index.layer(Layer::Grids).entries();
+    let layer = index.layer(Layer::Grids);
+    let grids = layer.entries();
     let mut totals = HashMap::with_capacity(grids.len());
     for (k, e) in grids.iter().enumerate() {
         if k % 64 == 0 && !wanted() {
             return None;
         }
-        totals.insert(e.feature.code.clone(), grid_cells(&e.feature.geometry).len());
+        totals.insert(e.feature.code.clone(), grid_cells(layer, &e.feature.code, &e.feature.geometry).len());
     }
     Some(totals)
 }
@@ -203,9 +206,7 @@ impl PatrolService {
         let grids = index.layer(Layer::Grids);
         for (cell, _) in visited {
             let Ok(cell) = cell.parse::<CellIndex>() else { continue };
-            let centre = h3o::LatLng::from(cell);
-            let p = geo::Coord { x: centre.lng(), y: centre.lat() };
-            if let Some(g) = grids.code_at(p).and_then(|code| out.get_mut(code)) {
+            if let Some(g) = cell_grid(grids, cell).and_then(|code| out.get_mut(code)) {
                 g.cells_visited = (g.cells_visited + 1).min(g.cells_total);
             }
         }
@@ -280,12 +281,8 @@ impl PatrolService {
     ) -> Result<Coverage, PatrolError> {
         let index = self.locator.current();
         let grids = index.layer(Layer::Grids);
-        let entry = grids
-            .entries()
-            .binary_search_by(|e| e.feature.code.as_str().cmp(code))
-            .map(|i| &grids.entries()[i])
-            .map_err(|_| PatrolError::UnknownGrid(code.to_owned()))?;
-        let cells = grid_cells(&entry.feature.geometry);
+        let feature = grids.find(code).ok_or_else(|| PatrolError::UnknownGrid(code.to_owned()))?;
+        let cells = grid_cells(grids, code, &feature.geometry);
         let names: Vec<String> = cells.iter().map(ToString::to_string).collect();
         let visited: std::collections::HashSet<String> =
             self.store.visited_among(&names, from, to).await?.into_iter().collect();
@@ -294,8 +291,8 @@ impl PatrolService {
         let total = cells.len();
         let cells_visited = total - unvisited.len();
         Ok(Coverage {
-            grid_code: entry.feature.code.clone(),
-            name: entry.feature.name.clone(),
+            grid_code: feature.code.clone(),
+            name: feature.name.clone(),
             resolution: u8::from(PATROL_RESOLUTION),
             cells_total: total,
             cells_visited,
@@ -304,26 +301,36 @@ impl PatrolService {
         })
     }
 
-    /// Patrol cell visits counted per res-11 cell, first reached in `[from, to)`, optionally in one grid.
+    /// Patrol cell visits counted per res-11 cell, first reached in `[from, to)`, optionally only the cells that belong
+    /// to one grid of the served generation ([`cell_grid`]).
     pub async fn cell_counts(
         &self,
         from: Option<OffsetDateTime>,
         to: Option<OffsetDateTime>,
         grid: Option<&str>,
     ) -> Result<Vec<(String, i64)>, PatrolError> {
-        Ok(self.store.patrol_cell_counts(from, to, grid).await?)
+        let Some(grid) = grid else { return Ok(self.store.patrol_cell_counts(from, to, None).await?) };
+        let index = self.locator.current();
+        let grids = index.layer(Layer::Grids);
+        let Some(feature) = grids.find(grid) else { return Ok(Vec::new()) };
+        let cells: Vec<String> = grid_cells(grids, grid, &feature.geometry).iter().map(ToString::to_string).collect();
+        Ok(self.store.patrol_cell_counts(from, to, Some(&cells)).await?)
     }
 
-    /// Grids of the served generation no patrol passed since `since`.
+    /// Grids of the served generation no patrol passed since `since`: none of their cells ([`cell_grid`]) visited.
     pub async fn unpatrolled(&self, since: OffsetDateTime) -> Result<Vec<Unpatrolled>, PatrolError> {
-        let patrolled: std::collections::HashSet<String> =
-            self.store.patrolled_grids(since).await?.into_iter().collect();
+        let visited = self.store.patrol_cell_counts(Some(since), None, None).await?;
         let index = self.locator.current();
-        Ok(index
-            .layer(Layer::Grids)
+        let grids = index.layer(Layer::Grids);
+        let patrolled: std::collections::HashSet<&str> = visited
+            .iter()
+            .filter_map(|(cell, _)| cell.parse::<CellIndex>().ok())
+            .filter_map(|c| cell_grid(grids, c))
+            .collect();
+        Ok(grids
             .entries()
             .iter()
-            .filter(|e| !patrolled.contains(&e.feature.code))
+            .filter(|e| !patrolled.contains(e.feature.code.as_str()))
             .map(|e| Unpatrolled {
                 code: e.feature.code.clone(),
                 name: e.feature.name.clone(),

@@ -9,7 +9,7 @@ use h3o::{CellIndex, Resolution};
 use time::OffsetDateTime;
 
 use crate::coord::LonLat;
-use crate::index::BoundaryIndex;
+use crate::index::{BoundaryIndex, LayerIndex};
 use crate::layers::Layer;
 use crate::locate::h3_cell;
 
@@ -50,12 +50,12 @@ pub enum TrackError {
     },
 }
 
-/// A cell a track passed, with the grid of the first sample in it and when.
+/// A cell a track passed, with the grid it belongs to and when it was first reached.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisitedCell {
     /// The cell.
     pub cell: CellIndex,
-    /// Grid of the first sample in the cell (`None` outside every grid).
+    /// The grid that owns the cell ([`cell_grid`]; `None` when its centre is outside every grid).
     pub grid_code: Option<String>,
     /// Interpolated time of that sample.
     pub first_at: OffsetDateTime,
@@ -96,7 +96,7 @@ pub fn cover(fixes: &[Fix], index: &BoundaryIndex) -> Covered {
         let cell = h3_cell(p, PATROL_RESOLUTION);
         if let std::collections::btree_map::Entry::Vacant(e) = seen.entry(cell) {
             e.insert(cells.len());
-            cells.push(VisitedCell { cell, grid_code: grids.code_at(p.coord()).map(str::to_owned), first_at: at });
+            cells.push(VisitedCell { cell, grid_code: cell_grid(grids, cell).map(str::to_owned), first_at: at });
         }
     };
     let mut length_m = 0.0;
@@ -121,9 +121,21 @@ pub fn cover(fixes: &[Fix], index: &BoundaryIndex) -> Covered {
     Covered { length_m, cells }
 }
 
-/// The cells of a grid at [`PATROL_RESOLUTION`]: those whose centre lies inside it (each cell belongs to one grid).
-pub fn grid_cells(area: &geo::MultiPolygon<f64>) -> Vec<CellIndex> {
-    crate::areas::h3_cover(area, PATROL_RESOLUTION)
+/// The one rule for which grid a patrol cell belongs to, used by every answer about patrols (a recorded track's
+/// grids, a grid's coverage, `/stats/grids`): the grid that owns the cell's centre as a lookup of that point would
+/// answer (covers, lowest code on shared edges). A cell the track entered from a neighbouring grid still counts for
+/// the grid its centre is in.
+pub fn cell_grid(grids: &LayerIndex, cell: CellIndex) -> Option<&str> {
+    let centre = h3o::LatLng::from(cell);
+    grids.code_at(geo::Coord { x: centre.lng(), y: centre.lat() })
+}
+
+/// The cells of grid `code` at [`PATROL_RESOLUTION`]: those the tiler finds with their centre inside its polygon and
+/// that [`cell_grid`] gives to it (a centre exactly on a shared edge belongs to one grid only).
+pub fn grid_cells(grids: &LayerIndex, code: &str, area: &geo::MultiPolygon<f64>) -> Vec<CellIndex> {
+    let mut cells = crate::areas::h3_cover(area, PATROL_RESOLUTION);
+    cells.retain(|&c| cell_grid(grids, c) == Some(code));
+    cells
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use fleet::{Fleet, FleetSnapshot, LiveResponder, distance_m};
-pub use service::{ResponderError, ResponderService};
+pub use service::{ResponderError, ResponderService, check_new};
 pub use writer::{PositionWriter, WriterTask};
 
 pub use crate::store::NewResponder;

@@ -25,6 +25,24 @@ pub enum ResponderError {
     /// No such responder.
     #[error("responder {0} does not exist")]
     NotFound(ResponderId),
+    /// A kind the dispatch policy does not know (it would travel at a guessed speed and show no icon).
+    #[error("{}kind {kind:?} is not a responder kind of the dispatch policy ({}); add it under travel.kinds of the policy file", at(*.index), .known.join(", "))]
+    UnknownKind {
+        /// Position in a roster.
+        index: Option<usize>,
+        /// The kind given.
+        kind: String,
+        /// The kinds the policy knows.
+        known: Vec<String>,
+    },
+    /// A home grid that is not a grid of the served generation.
+    #[error("{}home_grid {grid:?} is not a grid of the served generation", at(*.index))]
+    UnknownGrid {
+        /// Position in a roster.
+        index: Option<usize>,
+        /// The code given.
+        grid: String,
+    },
     /// A batch names a responder that does not exist.
     #[error("position {index}: responder {id} does not exist; nothing in this batch was stored")]
     UnknownInBatch {
@@ -33,15 +51,55 @@ pub enum ResponderError {
         /// The unknown id.
         id: ResponderId,
     },
+    /// The responder is on an incident: only `busy` fits until they are released there.
+    #[error(
+        "responder {responder} is on incident {incident}: release them there first (POST /api/v1/incidents/{incident}/unassign) or resolve the incident"
+    )]
+    OnIncident {
+        /// Responder.
+        responder: ResponderId,
+        /// The incident.
+        incident: crate::incidents::IncidentId,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
+}
+
+fn at(index: Option<usize>) -> String {
+    index.map(|i| format!("responder {i} of the roster: ")).unwrap_or_default()
+}
+
+/// Checks a new responder (`index`: its position in a roster) against the kinds the dispatch policy knows and the
+/// grids of the served generation.
+pub fn check_new(
+    new: &NewResponder,
+    index: Option<usize>,
+    kinds: &[String],
+    grids: &crate::index::LayerIndex,
+) -> Result<(), ResponderError> {
+    if new.name.trim().is_empty() || new.kind.trim().is_empty() {
+        return Err(match index {
+            Some(i) => ResponderError::EmptyInBatch(i),
+            None => ResponderError::Empty(if new.name.trim().is_empty() { "name" } else { "kind" }),
+        });
+    }
+    if !kinds.contains(&new.kind) {
+        return Err(ResponderError::UnknownKind { index, kind: new.kind.clone(), known: kinds.to_vec() });
+    }
+    match &new.home_grid {
+        Some(grid) if grids.find(grid).is_none() => Err(ResponderError::UnknownGrid { index, grid: grid.clone() }),
+        _ => Ok(()),
+    }
 }
 
 impl From<StoreError> for ResponderError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NoSuchResponder(id) => ResponderError::NotFound(id),
+            StoreError::ResponderOnIncident { responder, incident } => {
+                ResponderError::OnIncident { responder, incident }
+            }
             other => ResponderError::Store(other),
         }
     }
@@ -55,6 +113,8 @@ pub struct ResponderService {
     writer: PositionWriter,
     locator: Arc<Locator>,
     events: Events,
+    /// The responder kinds of the dispatch policy.
+    kinds: Vec<String>,
 }
 
 /// One `responder.moved` event per responder in a committed batch, with where it is now.
@@ -80,6 +140,7 @@ impl ResponderService {
         store: Arc<dyn ResponderStore>,
         locator: Arc<Locator>,
         events: Events,
+        kinds: Vec<String>,
     ) -> Result<(Self, WriterTask), ResponderError> {
         let roster = store.responders().await?;
         let index = locator.current();
@@ -102,7 +163,7 @@ impl ResponderService {
             fleet_w.apply_positions(fixes, |p| grid_and_community(&index, p));
             publish_moves(&events_w, &fleet_w, fixes);
         });
-        Ok((Self { store, fleet, writer, locator, events }, task))
+        Ok((Self { store, fleet, writer, locator, events, kinds }, task))
     }
 
     /// The live fleet.
@@ -112,12 +173,7 @@ impl ResponderService {
 
     /// Adds a responder.
     pub async fn create(&self, new: NewResponder) -> Result<Responder, ResponderError> {
-        if new.name.trim().is_empty() {
-            return Err(ResponderError::Empty("name"));
-        }
-        if new.kind.trim().is_empty() {
-            return Err(ResponderError::Empty("kind"));
-        }
+        check_new(&new, None, &self.kinds, self.locator.current().layer(crate::layers::Layer::Grids))?;
         let responder = self.store.create_responder(&new).await?;
         let (grid_code, community_code) =
             new.position.map_or((None, None), |(p, _)| grid_and_community(&self.locator.current(), p));
@@ -128,12 +184,11 @@ impl ResponderService {
 
     /// Adds a whole roster (a drill file) in one transaction: all or none.
     pub async fn load(&self, new: Vec<NewResponder>) -> Result<Vec<Responder>, ResponderError> {
-        if let Some((i, _)) = new.iter().enumerate().find(|(_, n)| n.name.trim().is_empty() || n.kind.trim().is_empty())
-        {
-            return Err(ResponderError::EmptyInBatch(i));
+        let index = self.locator.current();
+        for (i, n) in new.iter().enumerate() {
+            check_new(n, Some(i), &self.kinds, index.layer(crate::layers::Layer::Grids))?;
         }
         let stored = self.store.create_responders(&new).await?;
-        let index = self.locator.current();
         self.fleet.add(
             stored
                 .iter()

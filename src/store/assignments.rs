@@ -211,11 +211,18 @@ macro_rules! assignment_store_impl {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(query_err("read the incident's assignments"))?;
+                // Who is asked for comes first: an unknown responder is that, whoever else is on the incident.
+                let status: Option<String> = sqlx::query_scalar("SELECT status FROM responders WHERE id = $1")
+                    .bind(a.responder.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(query_err("read the responder's status"))?;
+                let Some(status) = status else { return Err(StoreError::NoSuchResponder(a.responder)) };
+                if on_it.contains(&a.responder.0) {
+                    return Err(StoreError::AlreadyOnIncident { incident: a.incident, responder: a.responder });
+                }
                 let to = match (current.status, a.mode) {
                     (IncidentStatus::Reported, _) => IncidentStatus::Dispatched,
-                    (IncidentStatus::Dispatched | IncidentStatus::OnScene, _) if on_it.contains(&a.responder.0) => {
-                        return Err(StoreError::AlreadyAssigned { incident: a.incident, responders: vec![a.responder] });
-                    }
                     (IncidentStatus::Dispatched | IncidentStatus::OnScene, AssignMode::First) if !on_it.is_empty() => {
                         let responders = on_it.into_iter().map($crate::responders::ResponderId).collect();
                         return Err(StoreError::AlreadyAssigned { incident: a.incident, responders });
@@ -234,20 +241,8 @@ macro_rules! assignment_store_impl {
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(query_err("mark the responder busy"))?;
-                let responder = match row {
-                    Some(r) => responder_from_row(&r)?,
-                    None => {
-                        let status: Option<String> = sqlx::query_scalar("SELECT status FROM responders WHERE id = $1")
-                            .bind(a.responder.0)
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .map_err(query_err("read the responder's status"))?;
-                        return Err(match status {
-                            Some(status) => StoreError::ResponderNotAvailable { id: a.responder, status },
-                            None => StoreError::NoSuchResponder(a.responder),
-                        });
-                    }
-                };
+                let Some(row) = row else { return Err(StoreError::ResponderNotAvailable { id: a.responder, status }) };
+                let responder = responder_from_row(&row)?;
                 let released = if a.mode == AssignMode::Replace && !on_it.is_empty() {
                     let reason = format!("replaced by responder {}", responder.id);
                     release_assignments(&mut tx, a.incident, None, &a.actor, &reason, now).await?

@@ -48,6 +48,12 @@ pub enum StoreError {
         /// Cause.
         source: sqlx::Error,
     },
+    /// An SQLite database that should exist is not there.
+    #[error(
+        "no database at {}: only `gridmap serve` and `gridmap import` create one; give the right --db (or GRIDMAP_DB), or run from the folder that holds data/",
+        .0.display()
+    )]
+    Missing(std::path::PathBuf),
     /// Applying migrations failed.
     #[error("cannot migrate database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -104,6 +110,24 @@ pub enum StoreError {
         incident: IncidentId,
         /// Who is on it.
         responders: Vec<ResponderId>,
+    },
+    /// The responder is already on this incident.
+    #[error("responder {responder} is already on incident {incident}")]
+    AlreadyOnIncident {
+        /// Incident.
+        incident: IncidentId,
+        /// Responder.
+        responder: ResponderId,
+    },
+    /// The responder is on an open assignment, so only `busy` fits until it is released.
+    #[error(
+        "responder {responder} is on incident {incident}: release them there first (POST /api/v1/incidents/{incident}/unassign) or resolve the incident"
+    )]
+    ResponderOnIncident {
+        /// Responder.
+        responder: ResponderId,
+        /// The incident they are on.
+        incident: IncidentId,
     },
     /// Nobody (or not that responder) is on the incident.
     #[error("{}", match responder {
@@ -289,6 +313,32 @@ fn discardable(id: GenerationId, exists: i64, activated: i64, dependants: i64) -
 
 /// Opens (creating and migrating as needed) the store behind a URL.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, true).await
+}
+
+/// Opens a database that must exist already: an SQLite file that is not there is [`StoreError::Missing`], not a new
+/// empty database (a typo in `--db`, or a command run from another folder, must not look like an empty district).
+pub async fn open_existing(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, false).await
+}
+
+/// The file of an `sqlite:` URL (`None` for other URLs and in-memory databases).
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr;
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    Some(options.get_filename().to_owned())
+}
+
+async fn open_with(url: &str, create: bool) -> Result<Arc<dyn Store>, StoreError> {
+    if !create
+        && let Some(path) = sqlite_path(url)
+        && !path.exists()
+    {
+        return Err(StoreError::Missing(path));
+    }
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {

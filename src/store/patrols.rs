@@ -67,15 +67,13 @@ pub trait PatrolStore: Send + Sync + std::fmt::Debug {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<String>, StoreError>;
-    /// Grids some patrol passed since `since`.
-    async fn patrolled_grids(&self, since: OffsetDateTime) -> Result<Vec<String>, StoreError>;
-    /// Patrol cell visits (one per patrol and cell) counted per cell, first reached in `[from, to)`, optionally in
-    /// one grid.
+    /// Patrol cell visits (one per patrol and cell) counted per cell, first reached in `[from, to)`, optionally only
+    /// among `cells`.
     async fn patrol_cell_counts(
         &self,
         from: Option<OffsetDateTime>,
         to: Option<OffsetDateTime>,
-        grid: Option<&str>,
+        cells: Option<&[String]>,
     ) -> Result<Vec<(String, i64)>, StoreError>;
 }
 
@@ -178,28 +176,40 @@ macro_rules! patrol_store_impl {
                 &self,
                 from: Option<time::OffsetDateTime>,
                 to: Option<time::OffsetDateTime>,
-                grid: Option<&str>,
+                cells: Option<&[String]>,
             ) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
-                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT cell, COUNT(*) FROM patrol_cells WHERE 1 = 1");
-                if let Some(from) = from {
-                    q.push(" AND first_at >= ").push_bind(from.to_offset(time::UtcOffset::UTC));
+                let count = |chunk: Option<&[String]>| {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT cell, COUNT(*) FROM patrol_cells WHERE 1 = 1");
+                    if let Some(from) = from {
+                        q.push(" AND first_at >= ").push_bind(from.to_offset(time::UtcOffset::UTC));
+                    }
+                    if let Some(to) = to {
+                        q.push(" AND first_at < ").push_bind(to.to_offset(time::UtcOffset::UTC));
+                    }
+                    if let Some(chunk) = chunk {
+                        q.push(" AND cell IN (");
+                        let mut list = q.separated(", ");
+                        for c in chunk {
+                            list.push_bind(c.clone());
+                        }
+                        q.push(")");
+                    }
+                    q.push(" GROUP BY cell");
+                    q
+                };
+                let Some(cells) = cells else {
+                    return count(None).build_query_as().fetch_all(&self.pool).await.map_err($crate::store::query_err("count patrol cells"));
+                };
+                let mut out = Vec::new();
+                for chunk in cells.chunks($crate::store::patrols::CELL_CHUNK) {
+                    let rows: Vec<(String, i64)> = count(Some(chunk))
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err($crate::store::query_err("count patrol cells"))?;
+                    out.extend(rows);
                 }
-                if let Some(to) = to {
-                    q.push(" AND first_at < ").push_bind(to.to_offset(time::UtcOffset::UTC));
-                }
-                if let Some(g) = grid {
-                    q.push(" AND grid_code = ").push_bind(g.to_owned());
-                }
-                q.push(" GROUP BY cell");
-                q.build_query_as().fetch_all(&self.pool).await.map_err($crate::store::query_err("count patrol cells"))
-            }
-
-            async fn patrolled_grids(&self, since: time::OffsetDateTime) -> Result<Vec<String>, $crate::store::StoreError> {
-                sqlx::query_scalar("SELECT DISTINCT grid_code FROM patrol_cells WHERE grid_code IS NOT NULL AND first_at >= $1")
-                    .bind(since.to_offset(time::UtcOffset::UTC))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::store::query_err("read patrolled grids"))
+                Ok(out)
             }
         }
     };

@@ -182,8 +182,12 @@ macro_rules! responder_store_impl {
                 id: $crate::responders::ResponderId,
                 status: $crate::responders::ResponderStatus,
             ) -> Result<$crate::responders::Responder, $crate::store::StoreError> {
+                // One statement, so a racing assignment cannot slip between the check and the change: a responder
+                // on an open assignment stays busy until the assignment is released.
                 let sql = format!(
-                    "UPDATE responders SET status = $1, updated_at = $2 WHERE id = $3 RETURNING {}",
+                    "UPDATE responders SET status = $1, updated_at = $2 WHERE id = $3 \
+                     AND ($1 = 'busy' OR NOT EXISTS (SELECT 1 FROM assignments WHERE responder_id = $3 AND released_at IS NULL)) \
+                     RETURNING {}",
                     $crate::store::responders::RESPONDER_COLUMNS
                 );
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -193,7 +197,23 @@ macro_rules! responder_store_impl {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err($crate::store::query_err("change a responder's status"))?;
-                row.as_ref().map(responder_from_row).transpose()?.ok_or($crate::store::StoreError::NoSuchResponder(id))
+                if let Some(row) = row {
+                    return responder_from_row(&row);
+                }
+                let on: Option<i64> = sqlx::query_scalar(
+                    "SELECT incident_id FROM assignments WHERE responder_id = $1 AND released_at IS NULL ORDER BY id LIMIT 1",
+                )
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::store::query_err("read the responder's assignment"))?;
+                Err(match on {
+                    Some(incident) => $crate::store::StoreError::ResponderOnIncident {
+                        responder: id,
+                        incident: $crate::incidents::IncidentId(incident),
+                    },
+                    None => $crate::store::StoreError::NoSuchResponder(id),
+                })
             }
 
             async fn record_positions(
