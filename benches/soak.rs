@@ -154,7 +154,7 @@ fn main() {
                     } else {
                         let z = rng.random_range(12..=16u8);
                         let (x, y) = tile_of(p[0], p[1], z);
-                        let layer = ["streets", "communities", "grids", "incidents", "resources"][rng.random_range(0..5)];
+                        let layer = ["streets", "communities", "grids", "incidents", "responders"][rng.random_range(0..5)];
                         ("tile", format!("{base}/tiles/{layer}/{z}/{x}/{y}.mvt"))
                     };
                     let outcome = match client.get(url).send().await {

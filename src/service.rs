@@ -54,6 +54,8 @@ pub struct Options {
     pub auth: bool,
     /// A raster base map under the layers of the style.
     pub basemap: Option<crate::tiles::Basemap>,
+    /// Serve the console from this folder instead of the copy built into the binary (console development).
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -67,6 +69,7 @@ impl Default for Options {
             service_area: ServiceArea::Streets,
             auth: false,
             basemap: None,
+            web_dir: None,
         }
     }
 }
@@ -122,6 +125,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
             incidents.clone(),
             hazards.clone(),
             responders.clone(),
+            resources.clone(),
             options.tile_cache_bytes,
         )
         .with_basemap(options.basemap.clone()),
@@ -164,6 +168,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         access,
         audit: AuditLog::new(store),
         metrics,
+        web_dir: options.web_dir,
     });
     Ok(Started { state, position_writer })
 }

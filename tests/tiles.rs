@@ -455,9 +455,23 @@ async fn incident_and_responder_tiles_follow_writes(url: &str) {
     )
     .await;
     assert_eq!(status, 201, "{r}");
-    let (status, mvt, _) = fetch(&s.base, &format!("/tiles/resources/16/{x}/{y}.mvt"), &[]).await;
+    let (status, mvt, _) = fetch(&s.base, &format!("/tiles/responders/16/{x}/{y}.mvt"), &[]).await;
     assert_eq!(status, 200);
     assert_eq!(attr_values(&mvt, "name"), BTreeSet::from(["张三".to_owned()]));
+    // The `resources` layer holds fixed resources (hydrants, AEDs), not responders.
+    let resources = format!("/tiles/resources/16/{x}/{y}.mvt");
+    assert_eq!(fetch(&s.base, &resources, &[]).await.0, 204, "no fixed resource there yet; the responder is not one");
+    let (status, v) = call(
+        Method::POST,
+        s.url("/api/v1/resources"),
+        Some(json!({"category": "hydrant", "name": "消火栓 7", "location": p})),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let (status, mvt, _) = fetch(&s.base, &resources, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(attr_values(&mvt, "category"), BTreeSet::from(["hydrant".to_owned()]));
+    assert_eq!(attr_values(&mvt, "name"), BTreeSet::from(["消火栓 7".to_owned()]));
 
     // Hazards: shown while open or being put right, gone once closed (never cached, so never stale).
     let hazard_path = format!("/tiles/hazards/16/{x}/{y}.mvt");

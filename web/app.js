@@ -16,7 +16,7 @@ const T = {
     reported: '上报时间', distance: '距离', eta: '预计到达', sameGrid: '本网格', move: '变更状态', activate: '启用',
     valid: '校验通过', invalid: '校验未通过', errors: '错误', warnings: '警告', features: '要素', staged: '已导入为版本',
     active: '使用中', retired: '已停用', stagedS: '待启用', generation: '版本', noCandidates: '附近没有可用的处置力量',
-    streets: '街道', communities: '社区', grids: '网格', incidents: '事件', hazards: '安全隐患', resources: '处置力量', heatmap: '热力图',
+    streets: '街道', communities: '社区', grids: '网格', incidents: '事件', hazards: '安全隐患', resources: '应急设施', responders: '处置力量', heatmap: '热力图',
     assigned: '已指派', fields: '文件字段', locate: '定位', replace: '改派', additional: '增派', release: '释放',
     onIt: '处置人员', why: '推荐理由', fix: '定位于', ago: '秒前',
     analysis: '专题分析', period: '时间范围', choropleth: '网格专题图', off: '关闭', patrols: '巡查轨迹', days: '天', allTime: '全部',
@@ -37,7 +37,7 @@ const T = {
     move: 'Change status', activate: 'Activate', valid: 'Valid', invalid: 'Rejected', errors: 'Errors', warnings: 'Warnings',
     features: 'features', staged: 'Staged as generation', active: 'active', retired: 'retired', stagedS: 'staged',
     generation: 'generation', noCandidates: 'No available responder nearby', streets: 'Streets', communities: 'Communities',
-    grids: 'Grids', incidents: 'Incidents', hazards: 'Hazards', resources: 'Responders', heatmap: 'Heatmap', assigned: 'Assigned', fields: 'File fields',
+    grids: 'Grids', incidents: 'Incidents', hazards: 'Hazards', resources: 'Fixed resources', responders: 'Responders', heatmap: 'Heatmap', assigned: 'Assigned', fields: 'File fields',
     locate: 'show', replace: 'Reassign', additional: 'Send also', release: 'Release', onIt: 'Assigned', why: 'Why', fix: 'fix', ago: 's ago',
     analysis: 'Analysis', period: 'Period', choropleth: 'Grid choropleth', off: 'off', patrols: 'Patrols', days: 'days', allTime: 'all time',
     perKm2: 'Incidents per km²', openCount: 'Open incidents', patrolCoverage: 'Patrol coverage', coverage: 'Patrol coverage', cells: 'cells',
@@ -58,7 +58,7 @@ const REASON = {
 // Tags worth a glance; the rest stay in the tooltip.
 const REASON_TAGS = ['preferred', 'home_grid', 'same_grid', 'same_community', 'stale'];
 const TOGGLES = [['basemap', ['basemap']], ['streets', ['streets-line']], ['communities', ['communities-line']], ['grids', ['grids-fill', 'grids-line']],
-  ['incidents', ['incidents-circle']], ['hazards', ['hazards-circle']], ['resources', ['resources-circle']], ['heatmap', ['heatmap-fill']]];
+  ['incidents', ['incidents-circle']], ['hazards', ['hazards-circle']], ['resources', ['resources-circle']], ['responders', ['responders-circle']], ['heatmap', ['heatmap-fill']]];
 
 let lang = localStorage.getItem('gridmap.lang') || 'zh';
 let categories = [];
@@ -474,7 +474,7 @@ function connectLive() {
       soon(refreshAnalysis, 'analysis');
       soon(() => { refreshQueue(); if (selected) showIncident(selected); });
     } else if (ev.type.startsWith('responder.')) {
-      reloadSource('resources');
+      reloadSource('responders');
       if (selected && recommendedFor === selected) soon(() => showIncident(selected));
     } else if (ev.type === 'generation.activated') {
       ['streets', 'communities', 'grids'].forEach(reloadSource);

@@ -6,7 +6,7 @@ use axum::http::Method;
 use super::Access;
 
 /// Item layers of `/tiles`: they show people and events, so they need a key.
-const ITEM_TILE_LAYERS: [&str; 4] = ["incidents", "hazards", "resources", "heatmap"];
+const ITEM_TILE_LAYERS: [&str; 5] = ["incidents", "hazards", "responders", "resources", "heatmap"];
 
 /// The access level a request needs.
 pub fn required(method: &Method, path: &str) -> Access {

@@ -219,6 +219,10 @@ pub struct ServeArgs {
     /// Attribution shown for the base map (the provider's terms usually require one).
     #[arg(long, env = "GRIDMAP_BASEMAP_ATTRIBUTION")]
     pub basemap_attribution: Option<String>,
+    /// Serve the console's files from this folder instead of the copy built into the binary (console development:
+    /// edit, reload the page).
+    #[arg(long, env = "GRIDMAP_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 /// `gridmap import`.

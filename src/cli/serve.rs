@@ -61,6 +61,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             service_area: args.service_area,
             auth,
             basemap,
+            web_dir: args.web_dir.clone(),
         },
     )
     .await?;

@@ -98,6 +98,8 @@ pub struct Services {
     pub audit: AuditLog,
     /// Prometheus metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The console's files from this folder rather than the binary (`serve --web-dir`).
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 /// Limits of the HTTP layer.

@@ -36,6 +36,7 @@ use crate::heatmap::{self, HeatmapError, HeatmapQuery};
 use crate::incidents::{IncidentError, IncidentFilter, IncidentService, IncidentStatus};
 use crate::layers::Layer;
 use crate::locate::Locator;
+use crate::resources::{ResourceFilter, ResourceService};
 use crate::responders::ResponderService;
 
 /// A tile layer.
@@ -48,6 +49,8 @@ pub enum TileLayer {
     /// Hazards not closed (open or being put right), at their point or an interior point of their area.
     Hazards,
     /// Responders at their latest positions.
+    Responders,
+    /// Fixed resources (hydrants, AEDs, cameras, …).
     Resources,
     /// H3 hexagons with incident counts.
     Heatmap,
@@ -55,14 +58,15 @@ pub enum TileLayer {
 
 impl TileLayer {
     /// Every layer, in drawing order.
-    pub const ALL: [TileLayer; 7] = [
+    pub const ALL: [TileLayer; 8] = [
         TileLayer::Boundary(Layer::Streets),
         TileLayer::Boundary(Layer::Communities),
         TileLayer::Boundary(Layer::Grids),
         TileLayer::Heatmap,
+        TileLayer::Resources,
         TileLayer::Hazards,
         TileLayer::Incidents,
-        TileLayer::Resources,
+        TileLayer::Responders,
     ];
 
     /// URL and MVT layer name.
@@ -71,9 +75,15 @@ impl TileLayer {
             TileLayer::Boundary(l) => l.as_str(),
             TileLayer::Incidents => "incidents",
             TileLayer::Hazards => "hazards",
+            TileLayer::Responders => "responders",
             TileLayer::Resources => "resources",
             TileLayer::Heatmap => "heatmap",
         }
+    }
+
+    /// Whether the layer shows people or events (a key is needed when access control is on), not boundaries.
+    pub fn is_item_layer(self) -> bool {
+        !matches!(self, TileLayer::Boundary(_))
     }
 
     /// Deepest zoom this layer is cut at.
@@ -112,6 +122,14 @@ impl TileLayer {
             ],
             TileLayer::Resources => &[
                 ("id", "Number"),
+                ("category", "String"),
+                ("name", "String"),
+                ("grid_code", "String"),
+                ("cluster", "Number"),
+                ("count", "Number"),
+            ],
+            TileLayer::Responders => &[
+                ("id", "Number"),
                 ("name", "String"),
                 ("kind", "String"),
                 ("status", "String"),
@@ -126,7 +144,9 @@ impl TileLayer {
 
 /// A layer name not served as tiles.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown tile layer {0:?}: expected streets, communities, grids, incidents, hazards, resources or heatmap")]
+#[error(
+    "unknown tile layer {0:?}: expected streets, communities, grids, incidents, hazards, responders, resources or heatmap"
+)]
 pub struct UnknownTileLayer(pub String);
 
 impl FromStr for TileLayer {
@@ -136,6 +156,7 @@ impl FromStr for TileLayer {
         match s {
             "incidents" => Ok(TileLayer::Incidents),
             "hazards" => Ok(TileLayer::Hazards),
+            "responders" => Ok(TileLayer::Responders),
             "resources" => Ok(TileLayer::Resources),
             "heatmap" => Ok(TileLayer::Heatmap),
             other => other.parse().map(TileLayer::Boundary).map_err(|_| UnknownTileLayer(other.to_owned())),
@@ -162,6 +183,9 @@ pub enum TileError {
     /// Reading hazards failed.
     #[error("reading hazards for the tile: {0}")]
     Hazards(#[from] crate::hazards::HazardError),
+    /// Reading fixed resources failed.
+    #[error("reading fixed resources for the tile: {0}")]
+    Resources(#[from] crate::resources::ResourceError),
     /// Aggregating the heatmap failed.
     #[error("building the heatmap tile: {0}")]
     Heatmap(#[from] HeatmapError),
@@ -215,6 +239,7 @@ pub struct TileService {
     incidents: Arc<IncidentService>,
     hazards: Arc<HazardService>,
     responders: Arc<ResponderService>,
+    resources: Arc<ResourceService>,
     cache: TileCache,
     boundary: ArcSwapOption<BoundaryTiles>,
     /// The generation whose shapes [`TileService::warm`] finished last.
@@ -245,6 +270,7 @@ impl TileService {
         incidents: Arc<IncidentService>,
         hazards: Arc<HazardService>,
         responders: Arc<ResponderService>,
+        resources: Arc<ResourceService>,
         cache_bytes: u64,
     ) -> Self {
         Self {
@@ -252,6 +278,7 @@ impl TileService {
             incidents,
             hazards,
             responders,
+            resources,
             cache: TileCache::new(cache_bytes),
             boundary: ArcSwapOption::empty(),
             warmed: std::sync::Mutex::new(None),
@@ -283,8 +310,9 @@ impl TileService {
         match layer {
             TileLayer::Boundary(l) => Some(source_version(&self.locator.current(), l)),
             TileLayer::Incidents | TileLayer::Heatmap => Some(self.incidents.version()),
-            // Hazards are read from the store per tile (they change on any replica; nothing to invalidate).
-            TileLayer::Resources | TileLayer::Hazards => None,
+            // Hazards and fixed resources are read from the store per tile (they change on any replica; nothing to
+            // invalidate); responders move every few seconds.
+            TileLayer::Responders | TileLayer::Resources | TileLayer::Hazards => None,
         }
     }
 
@@ -324,7 +352,8 @@ impl TileService {
             (None, TileLayer::Incidents) => self.render_incidents(tile).await?,
             (None, TileLayer::Heatmap) => self.render_heatmap(tile).await?,
             (None, TileLayer::Hazards) => self.render_hazards(tile).await?,
-            (None, _) => self.render_resources(tile),
+            (None, TileLayer::Resources) => self.render_resources(tile).await?,
+            (None, _) => self.render_responders(tile),
         };
         let rendered = Arc::new(Rendered::new(mvt));
         if let Some(key) = key {
@@ -433,7 +462,29 @@ impl TileService {
         }))
     }
 
-    fn render_resources(&self, tile: TileId) -> Vec<u8> {
+    async fn render_resources(&self, tile: TileId) -> Result<Vec<u8>, TileError> {
+        let b = tile.lonlat_bounds(points::POINT_BUFFER_PX as u32);
+        let filter = ResourceFilter {
+            bbox: Some([b.min().x, b.min().y, b.max().x, b.max().y]),
+            limit: MAX_TILE_INCIDENTS,
+            ..ResourceFilter::default()
+        };
+        let found = self.resources.list(&filter).await?;
+        let items: Vec<_> = found
+            .iter()
+            .filter_map(|r| points::tile_px(tile, Coord { x: r.location[0], y: r.location[1] }).map(|p| (p, r)))
+            .collect();
+        Ok(points::render("resources", tile, &items, |r| {
+            let mut a =
+                vec![("id", Attr::Int(r.id.0)), ("category", Attr::Str(&r.category)), ("name", Attr::Str(&r.name))];
+            if let Some(g) = &r.geocode.grid_code {
+                a.push(("grid_code", Attr::Str(g)));
+            }
+            a
+        }))
+    }
+
+    fn render_responders(&self, tile: TileId) -> Vec<u8> {
         let fleet = self.responders.fleet().snapshot();
         let items: Vec<_> = fleet
             .all()
@@ -442,7 +493,7 @@ impl TileService {
                 points::tile_px(tile, Coord { x, y }).map(|p| (p, r))
             })
             .collect();
-        points::render("resources", tile, &items, |r| {
+        points::render("responders", tile, &items, |r| {
             let r = &r.responder;
             let mut a = vec![
                 ("id", Attr::Int(r.id.0)),

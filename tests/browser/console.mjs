@@ -109,13 +109,13 @@ try {
   const created = await (await fetch(`${base}/api/v1/responders`, { method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name: '李四', kind: 'grid_worker', skills: ['fire'], status: 'available', location: fx.point, home_grid: fx.grid }) })).json();
   await b.page.evaluate((ll) => window.gridmapMap.jumpTo({ center: ll, zoom: 16 }), fx.point);
-  await b.page.waitForFunction((id) => window.gridmapMap.queryRenderedFeatures({ layers: ['resources-circle'] })
+  await b.page.waitForFunction((id) => window.gridmapMap.queryRenderedFeatures({ layers: ['responders-circle'] })
     .some((f) => f.properties.id === id && f.properties.status === 'available'), created.id, { timeout: 10000, polling: 250 });
   await a.page.click('#recommend');
   await a.page.waitForSelector(`#candidates .cand[data-responder="${created.id}"]`, { timeout: 5000 });
   await shot(a.page, 'recommend');
   await a.page.click(`#candidates button.assign[data-responder="${created.id}"]`);
-  await b.page.waitForFunction((id) => window.gridmapMap.queryRenderedFeatures({ layers: ['resources-circle'] })
+  await b.page.waitForFunction((id) => window.gridmapMap.queryRenderedFeatures({ layers: ['responders-circle'] })
     .some((f) => f.properties.id === id && f.properties.status === 'busy'), created.id, { timeout: 10000, polling: 250 });
   await b.page.waitForFunction((id) => document.querySelector(`#queue li[data-incident="${id}"] .s-dispatched`), incidentId, { timeout: 5000 });
   step(`assigned responder ${created.id}: busy and dispatched in the second console`);
@@ -124,7 +124,7 @@ try {
   // the responder in the other console.
   await a.page.waitForSelector(`#detail .on-it li[data-responder="${created.id}"]`, { timeout: 5000 });
   await a.page.click(`#detail button.release[data-responder="${created.id}"]`);
-  await b.page.waitForFunction((id) => window.gridmapMap.queryRenderedFeatures({ layers: ['resources-circle'] })
+  await b.page.waitForFunction((id) => window.gridmapMap.queryRenderedFeatures({ layers: ['responders-circle'] })
     .some((f) => f.properties.id === id && f.properties.status === 'available'), created.id, { timeout: 10000, polling: 250 });
   await b.page.waitForFunction((id) => document.querySelector(`#queue li[data-incident="${id}"] .s-reported`), incidentId, { timeout: 5000 });
   step(`released responder ${created.id}: available again, incident back to reported`);
