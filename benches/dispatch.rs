@@ -93,7 +93,7 @@ fn in_process(specs: &[Spec], recommend: bool, threads: usize) -> Value {
                     team: None,
                     home_grid: None,
                     status: s.status.parse().unwrap_or(ResponderStatus::Available),
-                    location: Some(s.at),
+                    location: Some(gridmap::crs::Position(s.at)),
                     position_at: Some(now),
                 },
                 grid_code: None,

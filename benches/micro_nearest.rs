@@ -44,7 +44,7 @@ fn responder(i: usize, p: LonLat, status: ResponderStatus, now: OffsetDateTime) 
             team: None,
             home_grid: None,
             status,
-            location: Some([p.lon(), p.lat()]),
+            location: Some(gridmap::crs::Position([p.lon(), p.lat()])),
             position_at: Some(now),
         },
         grid_code: None,

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::store::{AuditStore, StoreError};
 
 /// One recorded action.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Sequence number.
     pub id: i64,
@@ -22,6 +22,7 @@ pub struct AuditEntry {
     /// On what, e.g. `generation:12`, `incident:40`.
     pub target: Option<String>,
     /// The rest.
+    #[schema(value_type = Object)]
     pub details: Value,
 }
 

@@ -7,7 +7,7 @@ use geo::MultiPolygon;
 use serde::{Deserialize, Serialize};
 
 /// One of the three nested administrative layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Layer {
     /// 街道: the top level below the district.
@@ -89,8 +89,9 @@ impl FromStr for Layer {
 }
 
 /// Identifier of a generation: a snapshot of all three layers, created by an import and made current by activation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = i64)]
 pub struct GenerationId(pub i64);
 
 impl fmt::Display for GenerationId {
@@ -115,7 +116,7 @@ pub struct Feature {
 }
 
 /// What a generation is, as listed by `gridmap generations` and `GET /generations`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct GenerationInfo {
     /// Its id.
     pub id: GenerationId,
@@ -134,7 +135,7 @@ pub struct GenerationInfo {
 }
 
 /// Feature count of one layer in a generation, and the generation that holds those features.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LayerCount {
     /// The layer.
     pub layer: Layer,
@@ -145,7 +146,7 @@ pub struct LayerCount {
 }
 
 /// Lifecycle state of a generation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GenerationStatus {
     /// Currently served.

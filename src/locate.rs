@@ -41,7 +41,7 @@ pub struct Locator {
 }
 
 /// One layer's part of an answer.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AreaRef<'a> {
     /// Feature code.
     pub code: &'a str,
@@ -50,7 +50,7 @@ pub struct AreaRef<'a> {
 }
 
 /// The answer for one point; borrows names and codes from the index it came from.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Location<'a> {
     /// Street covering the point, if any (and asked for).
     pub street: Option<AreaRef<'a>>,
@@ -60,6 +60,7 @@ pub struct Location<'a> {
     pub grid: Option<AreaRef<'a>>,
     /// H3 cell of the point at the configured resolution.
     #[serde(serialize_with = "serialize_cell")]
+    #[schema(value_type = String, example = "8a30c0a6a86ffff")]
     pub h3: CellIndex,
     /// Generation the answer came from (null before any boundaries are loaded).
     pub generation: Option<GenerationId>,
@@ -113,7 +114,7 @@ pub fn locate<'a>(index: &'a BoundaryIndex, resolution: Resolution, p: LonLat, l
 }
 
 /// Where an item falls in the boundary hierarchy, fixed when it is written (and refreshed on activation while open).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Geocode {
     /// Street covering the point.
     pub street_code: Option<String>,

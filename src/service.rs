@@ -8,7 +8,7 @@ use h3o::Resolution;
 use crate::audit::AuditLog;
 use crate::auth::{AccessControl, Keyring};
 use crate::catalog::{Catalog, CatalogError};
-use crate::dispatch::{DispatchPolicy, Dispatcher};
+use crate::dispatch::{DispatchPolicy, DispatchService, Dispatcher};
 use crate::events::Events;
 use crate::hazards::HazardService;
 use crate::http::{AppState, Services};
@@ -154,6 +154,14 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         ..Default::default()
     }));
     let access = Arc::new(AccessControl { enabled: options.auth, keyring: Keyring::new(store.clone()) });
+    let audit = AuditLog::new(store);
+    let dispatch = Arc::new(DispatchService::new(
+        Arc::new(Dispatcher::new(options.dispatch)),
+        incidents.clone(),
+        responders.clone(),
+        locator.clone(),
+        audit.clone(),
+    ));
     let state = AppState::new(Services {
         hazards,
         patrols,
@@ -162,11 +170,11 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         locator,
         incidents,
         responders,
-        dispatch: Arc::new(Dispatcher::new(options.dispatch)),
+        dispatch,
         events,
         tiles,
         access,
-        audit: AuditLog::new(store),
+        audit,
         metrics,
         web_dir: options.web_dir,
     });

@@ -14,7 +14,7 @@ use crate::layers::Layer;
 use crate::patrols::GridCoverage;
 
 /// One grid's figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct GridStats {
     /// Grid code.
     pub code: String,

@@ -177,15 +177,16 @@ async fn metrics_count_requests(url: &str) {
     assert!(text.contains("gridmap_http_request_duration_seconds_bucket"), "{text}");
 }
 
-/// `/openapi.json` is a valid OpenAPI 3.0 document (openapi-spec-validator from PyPI) whose security follows the
-/// access policy, `/docs` renders it, and the OGC landing page's service-desc link resolves.
+/// `/openapi.json` is a valid OpenAPI 3.1 document (openapi-spec-validator from PyPI) whose security is the access
+/// each endpoint declares, `/docs` renders it, and the OGC landing page's service-desc link resolves.
 async fn openapi_document(url: &str) {
     let s = TestServer::start(url, true).await;
     let r = reqwest::get(s.url("/openapi.json")).await.expect("openapi");
     assert_eq!(r.status().as_u16(), 200);
     let doc: Value = r.json().await.expect("json");
-    assert_eq!(doc["openapi"], "3.0.3");
-    assert_eq!(doc["paths"]["/api/v1/incidents"]["post"]["security"], json!([{"bearer": []}]));
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["paths"]["/api/v1/incidents"]["post"]["security"], json!([{"bearer": ["report"]}]));
+    assert_eq!(doc["paths"]["/api/v1/locate"]["get"]["security"], json!([{}]), "open: an empty requirement");
     let html = reqwest::get(s.url("/docs")).await.expect("docs").text().await.expect("html");
     assert!(html.contains("/openapi.json"));
     let (_, landing) = get(&s, "/ogc").await;

@@ -167,7 +167,7 @@ async fn recommend_follows_the_policy(url: &str) {
     let ids: Vec<&Value> = rec["candidates"].as_array().expect("list").iter().map(|c| &c["responder_id"]).collect();
     assert_eq!(ids, vec![&own["id"], &near["id"]], "the grid's own worker within 1 500 m first; no skill, no place");
     let first = &rec["candidates"][0];
-    assert_eq!((first["home_grid"].as_bool(), first["preferred_by"].as_u64()), (Some(true), Some(0)));
+    assert_eq!((first["home_grid"].as_bool(), first["preferred_by"].as_u64()), (Some(true), Some(1)));
     let codes: Vec<&str> =
         first["reasons"].as_array().expect("reasons").iter().filter_map(|r| r["code"].as_str()).collect();
     assert!(codes.contains(&"preferred") && codes.contains(&"home_grid") && codes.contains(&"eta"), "{codes:?}");

@@ -19,7 +19,11 @@ fn fixture(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel).display().to_string()
 }
 
+/// The generations of `db` (none while a fresh SQLite database does not exist yet).
 fn generations(db: &str) -> Vec<Value> {
+    if gridmap::store::sqlite_path(db).is_some_and(|p| !p.exists()) {
+        return Vec::new();
+    }
     let (code, out, err) = gridmap(&["generations", "--json", "--db", db]);
     assert_eq!(code, 0, "{err}");
     serde_json::from_str(&out).expect("generations JSON")

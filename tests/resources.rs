@@ -24,7 +24,7 @@ async fn count(s: &TestServer) -> usize {
     loop {
         let (_, page) = get(s, &format!("/api/v1/resources?limit=500{cursor}")).await;
         n += page["items"].as_array().map_or(0, Vec::len);
-        match page["next_cursor"].as_i64() {
+        match page["next_cursor"].as_str() {
             Some(c) => cursor = format!("&cursor={c}"),
             None => return n,
         }

@@ -1,11 +1,10 @@
 //! Access control: API keys with roles, an optional street/community scope, and which role may do what.
 //!
-//! Keys are random 192-bit secrets shown once; only their SHA-256 is stored ([`keys`]). Each request is classified
-//! by [`policy::required`] into an [`Access`] level; a [`Role`] grants a set of levels. Reading boundaries is open
-//! to anonymous callers; everything about people, positions, events and imports needs a key.
+//! Keys are random 192-bit secrets shown once; only their SHA-256 is stored ([`keys`]). Each endpoint declares the
+//! [`Access`] level it needs in the HTTP contract (`http::contract`); a [`Role`] grants a set of levels. Reading
+//! boundaries is open to anonymous callers; everything about people, positions, events and imports needs a key.
 
 pub mod keys;
-pub mod policy;
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,7 +12,6 @@ use std::str::FromStr;
 use serde::Serialize;
 
 pub use keys::{Keyring, NewKey, StoredKey};
-pub use policy::required;
 
 /// Whether and how requests are checked.
 #[derive(Debug)]

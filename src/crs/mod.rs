@@ -2,12 +2,14 @@
 //! [`Crs`] is what the API accepts; imports also take EPSG codes and `.prj` WKT ([`ImportCrs`], via proj4rs).
 
 mod chinese;
+pub mod output;
 mod proj;
 mod wkt;
 
 use std::str::FromStr;
 
 pub use chinese::{bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, wgs84_to_gcj02};
+pub use output::{GeometryOut, Position, written_in};
 pub use proj::{ImportCrs, ImportCrsError, Reprojector};
 
 /// A coordinate system gridmap converts to and from WGS84.

@@ -5,12 +5,14 @@
 
 mod policy;
 mod rank;
+mod service;
 mod travel;
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
 pub use policy::{Affinity, DispatchPolicy, KindTravel, PolicyError, Preference, StaleHandling, TravelConfig};
+pub use service::{AppliedPolicy, AssignOrder, DispatchError, DispatchService, MAX_K, Ranking, Search};
 pub use travel::{StraightLine, TravelTime};
 
 use crate::coord::LonLat;
@@ -48,7 +50,7 @@ pub struct Request {
 }
 
 /// One line of why a candidate is where it is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Reason {
     /// Stable code (`distance`, `eta`, `skill`, `team`, `home_grid`, `same_grid`, `same_community`, `preferred`,
     /// `stale`, `position_age`).
@@ -58,7 +60,7 @@ pub struct Reason {
 }
 
 /// One ranked responder.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Candidate {
     /// 1-based place in this answer.
     pub rank: usize,
@@ -90,7 +92,8 @@ pub struct Candidate {
     pub position_age_s: Option<f64>,
     /// The position is older than the policy's `stale_after_s` (only present when the policy flags, not excludes).
     pub stale: bool,
-    /// Index of the preference rule that placed it (`None`: ranked by ETA alone).
+    /// The number of the policy's `prefer` rule that placed it, counting from 1 (1 is `prefer[0]`, as its
+    /// `preferred` reason says); `None`: ranked by ETA alone.
     pub preferred_by: Option<usize>,
     /// Why it is here.
     pub reasons: Vec<Reason>,

@@ -39,7 +39,7 @@ pub enum PolicyError {
 }
 
 /// What to do with responders whose latest position is older than `stale_after_s`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StaleHandling {
     /// Leave them out (before k is applied).
@@ -49,7 +49,7 @@ pub enum StaleHandling {
 }
 
 /// A relation between a responder and the incident's place that the policy can prefer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Affinity {
     /// The responder's home grid is the incident's grid (the grid's own worker, 网格员).
@@ -72,7 +72,7 @@ impl Affinity {
 }
 
 /// One preference rule: responders with the affinity within the distance rank before all others (rules in order).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Preference {
     /// The relation.
@@ -82,7 +82,7 @@ pub struct Preference {
 }
 
 /// Travel of one responder kind.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KindTravel {
     /// Metres per second along the way.
@@ -93,7 +93,7 @@ pub struct KindTravel {
 }
 
 /// The straight-line estimator's parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct TravelConfig {
     /// Way length / straight-line distance, for kinds that do not set their own.
@@ -121,7 +121,7 @@ impl Default for TravelConfig {
 }
 
 /// The whole policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DispatchPolicy {
     /// A position older than this many seconds is stale.

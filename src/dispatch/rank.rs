@@ -37,7 +37,7 @@ fn eligible(r: &LiveResponder, req: &Request, policy: &DispatchPolicy) -> Option
 
 fn candidate(r: &LiveResponder, distance_m: f64, e: Eligible, req: &Request, travel: &dyn TravelTime) -> Candidate {
     let who = &r.responder;
-    let from = who.location.and_then(|[x, y]| LonLat::new(x, y).ok()).unwrap_or(req.point);
+    let from = who.location.and_then(|p| LonLat::new(p[0], p[1]).ok()).unwrap_or(req.point);
     let same = |mine: &Option<String>, theirs: &Option<String>| mine.is_some() && mine == theirs;
     Candidate {
         rank: 0,
@@ -100,9 +100,12 @@ fn explain(c: &mut Candidate, req: &Request, policy: &DispatchPolicy, travel: &d
     // community, age): one allocation.
     c.reasons.reserve_exact(8);
     let mut why = |code: &'static str, detail: String| c.reasons.push(super::Reason { code, detail });
-    if let Some(i) = c.preferred_by {
-        let p = policy.prefer[i];
-        why("preferred", format!("policy rule {}: {} within {} m ranks first", i + 1, p.when.as_str(), p.within_m));
+    if let Some(n) = c.preferred_by {
+        let p = policy.prefer[n - 1];
+        why(
+            "preferred",
+            format!("policy rule {n} (prefer[{}]): {} within {} m ranks first", n - 1, p.when.as_str(), p.within_m),
+        );
     }
     why("distance", format!("{} m great-circle", whole(c.distance_m)));
     why("eta", format!("{} s: {}", whole(c.eta_s), travel.explain(&c.kind, c.distance_m)));
@@ -226,7 +229,7 @@ pub(super) fn recommend(
             continue;
         }
         let rule = preferred_by(r, d, req, policy);
-        let from = r.responder.location.and_then(|[x, y]| LonLat::new(x, y).ok()).unwrap_or(req.point);
+        let from = r.responder.location.and_then(|p| LonLat::new(p[0], p[1]).ok()).unwrap_or(req.point);
         let key = Key {
             rule: rule.unwrap_or(rules),
             eta_s: travel.eta_s(&r.responder.kind, from, req.point, d),
@@ -249,7 +252,7 @@ pub(super) fn recommend(
             let (r, d, rule) = kept[i];
             let e = eligible(r, req, policy)?;
             let mut c = candidate(r, d, e, req, travel);
-            c.preferred_by = rule;
+            c.preferred_by = rule.map(|i| i + 1);
             Some(c)
         })
         .collect();
@@ -290,7 +293,7 @@ mod tests {
                 team: None,
                 home_grid: home.map(Into::into),
                 status: ResponderStatus::Available,
-                location: Some([lon, AT[1]]),
+                location: Some(crate::crs::Position([lon, AT[1]])),
                 position_at: Some(OffsetDateTime::now_utc()),
             },
             grid_code: grid.map(Into::into),
@@ -325,8 +328,10 @@ mod tests {
         let snap = fleet.snapshot();
         let got = d.recommend(&snap, &request(3));
         assert_eq!(ids(&got), vec![2, 1, 3], "home-grid worker at 900 m (rule 1, ≤ 1500 m) first; 3 is beyond");
-        assert_eq!(got[0].preferred_by, Some(0));
-        assert!(got[0].reasons.iter().any(|r| r.code == "preferred"));
+        assert_eq!(got[0].preferred_by, Some(1), "counted from 1, as its reason says");
+        assert!(
+            got[0].reasons.iter().any(|r| r.code == "preferred" && r.detail.starts_with("policy rule 1 (prefer[0])"))
+        );
         assert!(got[1].same_grid && got[1].reasons.iter().any(|r| r.code == "same_grid"));
         assert_eq!(ids(&d.nearest(&snap, &request(3))), vec![1, 2, 3], "nearest stays by distance");
     }

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 pub use service::{CreateHazard, HazardError, HazardService};
 
 use crate::coord::LonLat;
+use crate::crs::{GeometryOut, Position};
 use crate::locate::Geocode;
 
 /// Categories accepted by default: `(code, 中文)`.
@@ -26,9 +27,16 @@ pub const DEFAULT_HAZARD_CATEGORIES: &[(&str, &str)] = &[
 ];
 
 /// Identifier of a hazard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = i64)]
 pub struct HazardId(pub i64);
+
+impl From<i64> for HazardId {
+    fn from(id: i64) -> Self {
+        Self(id)
+    }
+}
 
 impl std::fmt::Display for HazardId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -37,7 +45,7 @@ impl std::fmt::Display for HazardId {
 }
 
 /// Where a hazard is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HazardStatus {
     /// Found, nothing done yet.
@@ -112,7 +120,7 @@ pub struct NewHazard {
 }
 
 /// A stored hazard.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Hazard {
     /// Id.
     pub id: HazardId,
@@ -126,28 +134,31 @@ pub struct Hazard {
     pub department: String,
     /// State.
     pub status: HazardStatus,
-    /// GeoJSON geometry.
-    pub geometry: serde_json::Value,
-    /// `[lon, lat]` of a point inside it.
-    pub location: [f64; 2],
+    /// GeoJSON geometry (in the answer's `crs`).
+    pub geometry: GeometryOut,
+    /// `[lon, lat]` of a point inside it (in the answer's `crs`).
+    pub location: Position,
     /// Codes at that point.
     #[serde(flatten)]
     pub geocode: Geocode,
     /// Deadline.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<OffsetDateTime>,
     /// Found.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub reported_at: OffsetDateTime,
     /// Last change.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
     /// Not closed and past its deadline (at the time of reading).
     pub overdue: bool,
 }
 
 /// One step of a hazard's history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HazardEvent {
     /// Previous state (`None` for the report).
     pub from: Option<HazardStatus>,
@@ -155,6 +166,7 @@ pub struct HazardEvent {
     pub to: HazardStatus,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
     /// Who.
     pub actor: String,

@@ -1,16 +1,18 @@
-//! Authentication and authorisation of every request (one middleware), and the scope checks handlers apply to
-//! what they return.
+//! Authentication and authorisation of every request (one middleware, reading each route's rule from the
+//! [`AccessTable`] derived from the HTTP contract), and the scope checks handlers apply to what they return.
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::contract::Rule;
 use super::{ApiError, AppState};
-use crate::auth::{Caller, policy};
+use crate::auth::Caller;
 use crate::coord::LonLat;
+use crate::locate::Geocode;
 
 /// Resolves the caller, refuses what its role may not do, and hands the caller to the handler as an extension.
 pub(super) async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -20,8 +22,9 @@ pub(super) async fn authenticate(State(state): State<AppState>, mut req: Request
         return next.run(req).await;
     }
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let rule = super::contract::access().rule(&method, req.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
     let secret = presented(&req).map(|s| s.map(str::to_owned));
-    match caller(&state, &method, &path, secret).await {
+    match caller(&state, &method, &path, rule, secret).await {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
             next.run(req).await
@@ -34,12 +37,10 @@ async fn caller(
     state: &AppState,
     method: &Method,
     path: &str,
+    rule: Rule,
     secret: Result<Option<String>, &'static str>,
 ) -> Result<Caller, Response> {
-    if !state.access.enabled {
-        return Ok(Caller::Unchecked);
-    }
-    let access = policy::required(method, path);
+    let access = rule.access;
     let caller = match secret.map_err(unauthorized)? {
         None => Caller::Anonymous,
         Some(secret) => match state.access.keyring.caller(&secret).await {
@@ -65,7 +66,7 @@ async fn caller(
         });
     }
     if let Some(scope) = caller.scope()
-        && !policy::scopable(method, path)
+        && !rule.area_keys
     {
         let message = format!("a key restricted to {scope} may not {method} {path}: it would show items outside it");
         return Err(ApiError::new(StatusCode::FORBIDDEN, "outside_scope", message).into_response());
@@ -100,11 +101,9 @@ fn unauthorized(message: &str) -> Response {
 }
 
 /// Hides an item outside the caller's scope as if it did not exist (`not_found` is the handler's own 404).
-pub(super) fn visible(caller: &Caller, item: &Value, not_found: impl FnOnce() -> ApiError) -> Result<(), ApiError> {
+pub(super) fn visible(caller: &Caller, at: &Geocode, not_found: impl FnOnce() -> ApiError) -> Result<(), ApiError> {
     match caller.scope() {
-        Some(scope) if !scope.contains(item["street_code"].as_str(), item["community_code"].as_str()) => {
-            Err(not_found())
-        }
+        Some(scope) if !scope.contains(at.street_code.as_deref(), at.community_code.as_deref()) => Err(not_found()),
         _ => Ok(()),
     }
 }

@@ -1,36 +1,49 @@
 //! `GET /audit`: the audit log, newest first, for `gis_admin` keys.
 
-use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::State;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::contract::ApiQuery;
+use super::reply::Page;
 use super::{ApiError, AppState};
-use crate::audit::AuditFilter;
+use crate::audit::{AuditEntry, AuditFilter};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/audit", get(list))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// Only this action (e.g. `incident.assigned`).
     action: Option<String>,
+    /// Only this actor.
     actor: Option<String>,
+    /// `next_cursor` of the previous page.
     cursor: Option<i64>,
+    /// Page size, 1 … 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
-/// `GET /audit?action=&actor=&limit=&cursor=`: `{"items": [{"id", "at", "actor", "action", "target", "details"}],
-/// "next_cursor"}`.
-async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_limit", format!("limit={limit}: expected 1 … 1000")));
-    }
+/// The audit log (gis_admin)
+#[utoipa::path(
+    get, path = "/audit", tag = "operations",
+    params(ListQuery),
+    security(("bearer" = ["admin"])),
+    responses((status = 200, body = Page<AuditEntry>))
+)]
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Page<AuditEntry>>, ApiError> {
+    let limit = super::params::limit(q.limit, 100, 1000)?;
     let filter = AuditFilter { action: q.action, actor: q.actor, before_id: q.cursor, limit };
     let items = state.audit.list(&filter).await?;
-    let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|e| e.id)).flatten();
-    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+    Ok(Json(Page::of(items, limit, |e| e.id.to_string())))
 }

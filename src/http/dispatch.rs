@@ -1,181 +1,132 @@
-//! `/dispatch/nearest`, `/dispatch/policy` and `/incidents/{id}/recommend`.
+//! `/dispatch/nearest`, `/dispatch/policy` and `/incidents/{id}/recommend`: parse, hand on to the dispatch service.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::locate::{parse_crs, point};
+use super::contract::{ApiQuery, OptionalJson};
+use super::locate::point;
+use super::params::{CrsParam, crs};
 use super::{ApiError, AppState};
-use crate::coord::LonLat;
-use crate::dispatch::{Candidate, DISTANCE_METHOD, Place, Request};
-use crate::incidents::{Incident, IncidentId};
+use crate::dispatch::{DISTANCE_METHOD, DispatchError, DispatchPolicy, Ranking, Search};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/dispatch/nearest", get(nearest))
-        .route("/dispatch/policy", get(policy))
-        .route("/incidents/{id}/recommend", post(recommend))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(nearest)).routes(routes!(policy)).routes(routes!(recommend))
 }
 
-fn k_param(k: Option<usize>) -> Result<usize, ApiError> {
-    let k = k.unwrap_or(5);
-    if (1..=100).contains(&k) {
-        Ok(k)
-    } else {
-        Err(ApiError::bad_request("invalid_k", format!("k={k}: expected 1 … 100")))
-    }
-}
-
-fn distance_param(d: Option<f64>) -> Result<Option<f64>, ApiError> {
-    match d {
-        Some(d) if !(d.is_finite() && d >= 0.0) => {
-            Err(ApiError::bad_request("invalid_distance", "max_distance_m must be a non-negative number"))
-        }
-        other => Ok(other),
-    }
-}
-
-/// The place of a point under the active generation: its grid and that grid's community.
-fn place_at(state: &AppState, p: LonLat) -> Place {
-    let (grid_code, community_code) = crate::locate::grid_and_community(&state.locator.current(), p);
-    Place { grid_code, community_code }
-}
-
-/// The answer of both endpoints, serialised straight from the candidates (no intermediate `Value`).
-#[derive(Serialize)]
-struct Answer<'a> {
-    grid_code: &'a Option<String>,
-    community_code: &'a Option<String>,
-    skill: &'a Option<String>,
-    team: &'a Option<String>,
-    distance: &'static str,
-    eta_method: &'static str,
-    candidates: &'a [Candidate],
-}
-
-impl<'a> Answer<'a> {
-    fn new(state: &AppState, req: &'a Request, candidates: &'a [Candidate]) -> Self {
-        Answer {
-            grid_code: &req.place.grid_code,
-            community_code: &req.place.community_code,
-            skill: &req.skill,
-            team: &req.team,
-            distance: DISTANCE_METHOD,
-            eta_method: state.dispatch.eta_method(),
-            candidates,
+impl From<DispatchError> for ApiError {
+    fn from(e: DispatchError) -> Self {
+        let parameter = |name: &str| serde_json::json!({"parameter": name});
+        match e {
+            DispatchError::K(_) => ApiError::bad_request("invalid_k", e.to_string()).with_details(parameter("k")),
+            DispatchError::Distance(_) => {
+                ApiError::bad_request("invalid_distance", e.to_string()).with_details(parameter("max_distance_m"))
+            }
+            DispatchError::Mode => ApiError::bad_request("invalid_assignment", e.to_string()),
+            DispatchError::Incident(e) => e.into(),
         }
     }
 }
 
-fn answer(state: &AppState, req: &Request, candidates: &[Candidate]) -> Value {
-    json!(Answer::new(state, req, candidates))
-}
-
-#[derive(Deserialize)]
-struct NearestParams {
-    lon: Option<String>,
-    lat: Option<String>,
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct NearestQuery {
+    /// Longitude (in `crs`).
+    #[param(example = 118.79)]
+    lon: f64,
+    /// Latitude (in `crs`).
+    #[param(example = 32.02)]
+    lat: f64,
+    /// How many, 1 … 100 (default 5).
+    #[param(minimum = 1, maximum = 100)]
     k: Option<usize>,
+    /// Only responders with this skill.
     skill: Option<String>,
+    /// Only responders of this team.
     team: Option<String>,
+    /// Farthest great-circle distance, metres.
+    #[param(minimum = 0)]
     max_distance_m: Option<f64>,
-    crs: Option<String>,
+    /// Coordinate system of the point.
+    #[param(inline)]
+    crs: Option<CrsParam>,
 }
 
-/// `GET /dispatch/nearest`: the k nearest eligible responders, by great-circle distance.
-async fn nearest(State(state): State<AppState>, Query(q): Query<NearestParams>) -> Result<Response, ApiError> {
-    let number = |name: &str, raw: &Option<String>| -> Result<f64, ApiError> {
-        let raw = raw
-            .as_deref()
-            .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("parameter {name} is required")))?;
-        raw.trim()
-            .parse()
-            .map_err(|_| ApiError::bad_request("invalid_coordinate", format!("{name}={raw:?} is not a number")))
-    };
-    let p = point(parse_crs(q.crs.as_deref())?, number("lon", &q.lon)?, number("lat", &q.lat)?, None)?;
-    let req = Request {
-        point: p,
-        place: place_at(&state, p),
-        k: k_param(q.k)?,
-        skill: q.skill.filter(|s| !s.is_empty()),
-        team: q.team.filter(|t| !t.is_empty()),
-        max_distance_m: distance_param(q.max_distance_m)?,
-        now: OffsetDateTime::now_utc(),
-    };
-    let candidates = state.dispatch.nearest(&state.responders.fleet().snapshot(), &req);
-    Ok(Json(Answer::new(&state, &req, &candidates)).into_response())
+/// Nearest available responders
+///
+/// The k nearest eligible responders by great-circle distance; eligibility (available, skill, team, distance,
+/// fresh position) is applied before k.
+#[utoipa::path(
+    get, path = "/dispatch/nearest", tag = "dispatch",
+    params(NearestQuery),
+    security(("bearer" = ["read"])),
+    responses((status = 200, body = Ranking))
+)]
+async fn nearest(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<NearestQuery>,
+) -> Result<Json<Ranking>, ApiError> {
+    let p = point(crs(q.crs), q.lon, q.lat, None)?;
+    let search = Search { k: q.k, skill: q.skill, team: q.team, max_distance_m: q.max_distance_m };
+    Ok(Json(state.dispatch.nearest(p, search)?))
 }
 
-/// `GET /dispatch/policy`: the policy in force.
-async fn policy(State(state): State<AppState>) -> Json<Value> {
-    let mut v = json!(state.dispatch.policy());
-    v["eta_method"] = json!(state.dispatch.eta_method());
-    v["distance"] = json!(DISTANCE_METHOD);
-    Json(v)
+/// The policy in force.
+#[derive(Debug, Serialize, ToSchema)]
+struct PolicyInForce {
+    #[serde(flatten)]
+    policy: DispatchPolicy,
+    /// How ETAs are estimated.
+    eta_method: &'static str,
+    /// How distances are measured.
+    distance: &'static str,
 }
 
-/// What a recommendation may override.
-#[derive(Debug, Default, Deserialize)]
+/// The dispatch policy in force
+#[utoipa::path(
+    get, path = "/dispatch/policy", tag = "dispatch",
+    security(("bearer" = ["read"])),
+    responses((status = 200, body = PolicyInForce))
+)]
+async fn policy(State(state): State<AppState>) -> Json<PolicyInForce> {
+    let d = state.dispatch.dispatcher();
+    Json(PolicyInForce { policy: d.policy().clone(), eta_method: d.eta_method(), distance: DISTANCE_METHOD })
+}
+
+/// What a recommendation may override (all optional; the body may be empty).
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RecommendBody {
+    /// How many, 1 … 100 (default 5).
     k: Option<usize>,
+    /// Required skill ("" for none; default: the one the incident's category needs).
     skill: Option<String>,
+    /// Required team.
     team: Option<String>,
+    /// Farthest great-circle distance, metres.
     max_distance_m: Option<f64>,
 }
 
-/// The request for an incident: its location and place as geocoded, the category's skill unless overridden.
-pub(super) fn incident_request(state: &AppState, incident: &Incident, b: RecommendBody) -> Result<Request, ApiError> {
-    let [x, y] = incident.location;
-    let point = LonLat::new(x, y).map_err(|e| ApiError::internal(&e))?;
-    let skill = match b.skill {
-        Some(s) if s.is_empty() => None,
-        Some(s) => Some(s),
-        None => state.dispatch.policy().skill_for(&incident.category).map(str::to_owned),
-    };
-    Ok(Request {
-        point,
-        place: Place {
-            grid_code: incident.geocode.grid_code.clone(),
-            community_code: incident.geocode.community_code.clone(),
-        },
-        k: k_param(b.k)?,
-        skill,
-        team: b.team.filter(|t| !t.is_empty()),
-        max_distance_m: distance_param(b.max_distance_m)?,
-        now: OffsetDateTime::now_utc(),
-    })
-}
-
-/// The recommendation for an incident, as answered and as recorded with an assignment.
-pub(super) async fn recommendation(state: &AppState, id: IncidentId, b: RecommendBody) -> Result<Value, ApiError> {
-    let (incident, _) = state.incidents.get(id).await?;
-    let req = incident_request(state, &incident, b)?;
-    let candidates = state.dispatch.recommend(&state.responders.fleet().snapshot(), &req);
-    let mut v = answer(state, &req, &candidates);
-    v["incident_id"] = json!(incident.id);
-    v["category"] = json!(incident.category);
-    v["policy"] =
-        json!({"prefer": state.dispatch.policy().prefer, "stale_positions": state.dispatch.policy().stale_positions});
-    Ok(v)
-}
-
-/// `POST /incidents/{id}/recommend` (body optional: `k`, `skill` ("" for none), `team`, `max_distance_m`).
+/// Responders ranked by the dispatch policy
+#[utoipa::path(
+    post, path = "/incidents/{id}/recommend", tag = "dispatch",
+    params(("id" = i64, Path)),
+    request_body(content = Option<RecommendBody>),
+    security(("bearer" = ["dispatch"])),
+    responses((status = 200, body = Ranking))
+)]
 async fn recommend(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let id = super::incidents::id_param(&id)?;
-    let b: RecommendBody = match &body {
-        Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => RecommendBody::default(),
-        _ => super::json::parse(body, "recommendation request")?,
-    };
-    Ok(Json(recommendation(&state, id, b).await?))
+    OptionalJson(b): OptionalJson<RecommendBody>,
+) -> Result<Json<Ranking>, ApiError> {
+    let id = super::params::id(&id, "incident")?;
+    super::incidents::visible_incident(&state, &caller, id).await?;
+    let b = b.unwrap_or_default();
+    let search = Search { k: b.k, skill: b.skill, team: b.team, max_distance_m: b.max_distance_m };
+    Ok(Json(state.dispatch.recommend(id, search).await?))
 }

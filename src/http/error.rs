@@ -35,6 +35,15 @@ impl ApiError {
         self
     }
 
+    /// A body refused for its field `field` gets `code` instead of `invalid_json` (a field with its own code
+    /// everywhere, like `status`).
+    pub fn recode_field(mut self, field: &str, code: &'static str) -> Self {
+        if self.code == "invalid_json" && self.details["field"] == field {
+            self.code = code;
+        }
+        self
+    }
+
     /// A storage failure: 503 `store_unavailable` when the database cannot be reached (what is served from memory
     /// keeps answering; the write can be retried once it is back), else a 500.
     pub fn store(e: &StoreError) -> Self {
@@ -48,6 +57,12 @@ impl ApiError {
             );
         }
         Self::internal(e)
+    }
+
+    /// The code and details (for tests of the shape).
+    #[cfg(test)]
+    pub(super) fn code_and_details(&self) -> (&'static str, &Value) {
+        (self.code, &self.details)
     }
 
     /// A 500 whose cause is logged, not shown.

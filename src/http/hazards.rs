@@ -1,30 +1,37 @@
 //! `/hazards`: report, list (incl. overdue), read, and move along `open → rectifying → closed`.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use std::str::FromStr;
+
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use axum::{Extension, Json};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access::{may_place, narrow, visible};
-use super::locate::{parse_crs, point};
-use super::params::time_param;
+use super::contract::{ApiJson, ApiQuery};
+use super::incidents::View;
+use super::locate::point;
+use super::params::{Bbox, CrsParam, crs, time_field};
+use super::reply::{Page, Reply, created, reply};
 use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::crs::Crs;
-use crate::hazards::{CreateHazard, DEFAULT_HAZARD_CATEGORIES, HazardError, HazardFilter, HazardId, HazardStatus};
+use crate::hazards::{
+    CreateHazard, DEFAULT_HAZARD_CATEGORIES, Hazard, HazardError, HazardEvent, HazardFilter, HazardId, HazardStatus,
+};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/hazards", post(create).get(list))
-        .route("/hazards/overdue", get(overdue))
-        .route("/hazards/{id}", get(read))
-        .route("/hazards/{id}/status", post(transition))
-        .route("/hazard-categories", get(categories))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(overdue))
+        .routes(routes!(read))
+        .routes(routes!(transition))
+        .routes(routes!(categories))
 }
 
 impl From<HazardError> for ApiError {
@@ -40,37 +47,53 @@ impl From<HazardError> for ApiError {
     }
 }
 
-fn id_param(raw: &str) -> Result<HazardId, ApiError> {
-    raw.parse()
-        .map(HazardId)
-        .map_err(|_| ApiError::bad_request("invalid_id", format!("hazard id {raw:?} is not a number")))
-}
-
-#[derive(Deserialize)]
+/// A hazard report.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+struct NewHazard {
+    /// One of `GET /hazard-categories`.
+    #[schema(required = true, example = "fire_safety")]
     category: Option<String>,
+    /// What it is.
     #[serde(default)]
     description: String,
+    /// 1 (major) … 4 (minor); default 3.
+    #[schema(minimum = 1, maximum = 4)]
     severity: Option<i32>,
+    /// The department responsible for putting it right.
+    #[schema(required = true)]
     department: Option<String>,
-    /// GeoJSON Point, Polygon or MultiPolygon.
+    /// GeoJSON Point, Polygon or MultiPolygon in `crs` (or give `location`).
+    #[schema(value_type = Option<Object>)]
     geometry: Option<Value>,
-    /// Shorthand for a Point.
+    /// Shorthand for a Point: `[lon, lat]` in `crs`.
     location: Option<[f64; 2]>,
+    /// Rectification deadline, RFC 3339.
+    #[schema(format = DateTime)]
     due_at: Option<String>,
+    /// When found, RFC 3339 (default: now).
+    #[schema(format = DateTime)]
     reported_at: Option<String>,
-    crs: Option<String>,
+    /// Coordinate system of the geometry (default wgs84).
+    #[schema(value_type = Option<String>)]
+    crs: Option<CrsParam>,
+    /// Who reports.
     actor: Option<String>,
 }
 
-/// `POST /hazards`.
+/// Report a hazard (point or area)
+#[utoipa::path(
+    post, path = "/hazards", tag = "hazards",
+    request_body = NewHazard,
+    security(("bearer" = ["report"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 201, body = Hazard))
+)]
 async fn create(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b: CreateBody = super::json::parse(body, "hazard")?;
+    Extension(caller): Extension<Caller>,
+    ApiJson(b): ApiJson<NewHazard>,
+) -> Result<Reply<Hazard>, ApiError> {
     let missing = |field: &str| ApiError::bad_request("missing_field", format!("field {field} is required"));
     let geometry = match (b.geometry, b.location) {
         (Some(g), None) => g,
@@ -80,10 +103,11 @@ async fn create(
         }
         (None, None) => return Err(missing("geometry (or location)")),
     };
+    let crs = crs(b.crs);
     if caller.scope().is_some()
         && let Some([x, y]) = first_position(&geometry["coordinates"])
     {
-        may_place(&state, &caller, point(parse_crs(b.crs.as_deref())?, x, y, None)?)?;
+        may_place(&state, &caller, point(crs, x, y, None)?)?;
     }
     let hazard = state
         .hazards
@@ -93,56 +117,59 @@ async fn create(
             severity: b.severity.unwrap_or(3),
             department: b.department.ok_or_else(|| missing("department"))?,
             geometry,
-            crs: parse_crs(b.crs.as_deref())?,
-            due_at: b.due_at.as_deref().map(|t| time_param("due_at", t)).transpose()?,
-            reported_at: b.reported_at.as_deref().map(|t| time_param("reported_at", t)).transpose()?,
+            crs,
+            due_at: b.due_at.as_deref().map(|t| time_field("due_at", t)).transpose()?,
+            reported_at: b.reported_at.as_deref().map(|t| time_field("reported_at", t)).transpose()?,
             actor: caller.actor(b.actor.as_deref()),
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!(hazard))))
+    Ok(created(hazard, crs))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    bbox: Option<String>,
-    street: Option<String>,
-    community: Option<String>,
-    grid: Option<String>,
-    status: Option<String>,
-    category: Option<String>,
-    overdue: Option<bool>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-    crs: Option<String>,
-}
+/// A comma-separated list of hazard states.
+#[derive(Debug, Clone, Default, ToSchema)]
+#[schema(value_type = String, example = "open,rectifying", pattern = r"^((open|rectifying|closed)(,(open|rectifying|closed))*)?$")]
+struct HazardStatuses(Vec<HazardStatus>);
 
-fn filter(q: ListQuery) -> Result<HazardFilter, ApiError> {
-    let crs = parse_crs(q.crs.as_deref())?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_limit", format!("limit={limit}: expected 1 … 1000")));
-    }
-    let status = match q.status.as_deref() {
-        None | Some("") => Vec::new(),
-        Some(raw) => raw
-            .split(',')
-            .map(|s| s.trim().parse::<HazardStatus>())
+impl<'de> Deserialize<'de> for HazardStatuses {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = std::borrow::Cow::<str>::deserialize(d)?;
+        raw.split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| HazardStatus::from_str(s.trim()))
             .collect::<Result<_, _>>()
-            .map_err(|e| ApiError::bad_request("invalid_status", e.to_string()))?,
-    };
-    Ok(HazardFilter {
-        bbox: q.bbox.as_deref().map(|b| super::reproject::bbox_in(b, crs)).transpose()?,
-        street: q.street,
-        community: q.community,
-        grid: q.grid,
-        status,
-        category: q.category,
-        overdue_at: q.overdue.unwrap_or(false).then(OffsetDateTime::now_utc),
-        from: None,
-        to: None,
-        before_id: q.cursor.as_deref().map(id_param).transpose()?,
-        limit,
-    })
+            .map(HazardStatuses)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Only those whose inside point is in `min_lon,min_lat,max_lon,max_lat` (in `crs`).
+    #[param(inline)]
+    bbox: Option<Bbox>,
+    /// Street code.
+    street: Option<String>,
+    /// Community code.
+    community: Option<String>,
+    /// Grid code.
+    grid: Option<String>,
+    /// Any of these states.
+    #[param(inline)]
+    status: Option<HazardStatuses>,
+    /// Category code.
+    category: Option<String>,
+    /// Only those not closed and past their deadline.
+    overdue: Option<bool>,
+    /// Page size, 1 … 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<i64>,
+    /// Coordinate system of `bbox` and of the answer.
+    #[param(inline)]
+    crs: Option<CrsParam>,
 }
 
 /// The first `[x, y]` of a GeoJSON coordinates member, at any nesting depth.
@@ -154,81 +181,144 @@ fn first_position(coordinates: &Value) -> Option<[f64; 2]> {
     }
 }
 
-async fn page(state: &AppState, caller: &Caller, mut f: HazardFilter, crs: Crs) -> Result<Json<Value>, ApiError> {
+async fn page(state: &AppState, caller: &Caller, q: ListQuery, overdue: bool) -> Result<Reply<Page<Hazard>>, ApiError> {
+    let crs: Crs = crs(q.crs);
+    let mut f = HazardFilter {
+        bbox: q.bbox.map(|b| b.wgs84(crs)),
+        street: q.street,
+        community: q.community,
+        grid: q.grid,
+        status: q.status.unwrap_or_default().0,
+        category: q.category,
+        overdue_at: (overdue || q.overdue.unwrap_or(false)).then(OffsetDateTime::now_utc),
+        from: None,
+        to: None,
+        before_id: q.cursor.map(HazardId),
+        limit: super::params::limit(q.limit, 100, 1000)?,
+    };
     if !narrow(caller, &mut f.street, &mut f.community) {
-        return Ok(super::reproject::empty_page());
+        return Ok(reply(Page::empty(), crs));
     }
-    let limit = f.limit;
     let items = state.hazards.list(&f).await?;
-    Ok(super::reproject::page(&items, limit, |h| json!(h.id.to_string()), crs))
+    Ok(reply(Page::of(items, f.limit, |h| h.id.to_string()), crs))
 }
 
-/// `GET /hazards?bbox=&street=&community=&grid=&status=&category=&overdue=true&limit=&cursor=`, newest first.
+/// Hazards, newest first
+#[utoipa::path(
+    get, path = "/hazards", tag = "hazards",
+    params(ListQuery),
+    security(("bearer" = ["read"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 200, body = Page<Hazard>))
+)]
 async fn list(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let crs = parse_crs(q.crs.as_deref())?;
-    page(&state, &caller, filter(q)?, crs).await
+    Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Reply<Page<Hazard>>, ApiError> {
+    page(&state, &caller, q, false).await
 }
 
-/// `GET /hazards/overdue`: not closed and past their deadline.
+/// Hazards past their deadline
+#[utoipa::path(
+    get, path = "/hazards/overdue", tag = "hazards",
+    params(ListQuery),
+    security(("bearer" = ["read"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 200, body = Page<Hazard>))
+)]
 async fn overdue(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    Query(mut q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
-    q.overdue = Some(true);
-    let crs = parse_crs(q.crs.as_deref())?;
-    page(&state, &caller, filter(q)?, crs).await
+    Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Reply<Page<Hazard>>, ApiError> {
+    page(&state, &caller, q, true).await
 }
 
+/// A hazard with its history.
+#[derive(Debug, Serialize, ToSchema)]
+struct HazardDetail {
+    #[serde(flatten)]
+    hazard: Hazard,
+    /// Every step, oldest first.
+    history: Vec<HazardEvent>,
+}
+
+/// One hazard with history
+#[utoipa::path(
+    get, path = "/hazards/{id}", tag = "hazards",
+    params(("id" = i64, Path), View),
+    security(("bearer" = ["read"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 200, body = HazardDetail))
+)]
 async fn read(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    axum::extract::Query(view): axum::extract::Query<super::reproject::View>,
-) -> Result<Json<Value>, ApiError> {
-    let id = id_param(&id)?;
+    ApiQuery(view): ApiQuery<View>,
+) -> Result<Reply<HazardDetail>, ApiError> {
+    let id: HazardId = super::params::id(&id, "hazard")?;
     let (hazard, history) = state.hazards.get(id).await?;
-    visible(&caller, &json!(hazard), || HazardError::NotFound(id).into())?;
-    let mut v = json!(hazard);
-    v["history"] = json!(history);
-    super::reproject::out(&mut v, view.crs()?);
-    Ok(Json(v))
+    visible(&caller, &hazard.geocode, || HazardError::NotFound(id).into())?;
+    Ok(reply(HazardDetail { hazard, history }, crs(view.crs)))
 }
 
-#[derive(Deserialize)]
+/// A move along the hazard's life.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TransitionBody {
+struct HazardStatusChange {
+    /// open, rectifying or closed.
+    #[schema(value_type = HazardStatus)]
     status: String,
+    /// Who.
     actor: Option<String>,
+    /// Why (required to close).
     note: Option<String>,
 }
 
-/// `POST /hazards/{id}/status` `{"status", "actor"?, "note"?}` (a note is required to close).
+/// Move a hazard along its lifecycle
+#[utoipa::path(
+    post, path = "/hazards/{id}/status", tag = "hazards",
+    params(("id" = i64, Path)),
+    request_body = HazardStatusChange,
+    security(("bearer" = ["report"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 200, body = Hazard))
+)]
 async fn transition(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let id = id_param(&id)?;
+    ApiJson(b): ApiJson<HazardStatusChange>,
+) -> Result<Json<Hazard>, ApiError> {
+    let id: HazardId = super::params::id(&id, "hazard")?;
     if caller.scope().is_some() {
         let (hazard, _) = state.hazards.get(id).await?;
-        visible(&caller, &json!(hazard), || HazardError::NotFound(id).into())?;
+        visible(&caller, &hazard.geocode, || HazardError::NotFound(id).into())?;
     }
-    let b: TransitionBody = super::json::parse(body, "status change")?;
     let to: HazardStatus = b
         .status
         .parse()
         .map_err(|e: crate::hazards::UnknownHazardStatus| ApiError::bad_request("invalid_status", e.to_string()))?;
-    let hazard = state.hazards.transition(id, to, &caller.actor(b.actor.as_deref()), b.note.as_deref()).await?;
-    Ok(Json(json!(hazard)))
+    Ok(Json(state.hazards.transition(id, to, &caller.actor(b.actor.as_deref()), b.note.as_deref()).await?))
 }
 
-/// `GET /hazard-categories`: `[{"code", "name"}]`.
-async fn categories() -> Json<Value> {
-    Json(Value::Array(DEFAULT_HAZARD_CATEGORIES.iter().map(|(c, n)| json!({"code": c, "name": n})).collect()))
+/// A hazard category.
+#[derive(Debug, Serialize, ToSchema)]
+struct HazardCategory {
+    /// Code.
+    code: &'static str,
+    /// Chinese name.
+    name: &'static str,
+}
+
+/// Hazard categories
+#[utoipa::path(
+    get, path = "/hazard-categories", tag = "hazards",
+    security(()),
+    responses((status = 200, body = Vec<HazardCategory>))
+)]
+async fn categories() -> Json<Vec<HazardCategory>> {
+    Json(DEFAULT_HAZARD_CATEGORIES.iter().map(|&(code, name)| HazardCategory { code, name }).collect())
 }

@@ -1,20 +1,68 @@
 //! `POST /imports`: a boundary file uploaded as `multipart/form-data` (`file`, optional `sidecar` files for a bare
 //! `.shp`, and the CLI's options as text fields), imported through the same `Catalog::import` as `gridmap import`.
 
+use axum::Json;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::catalog::{ImportFile, ImportMode};
-use crate::import::{ReadOptions, Sidecars};
+use crate::import::{ReadOptions, Report, Sidecars};
 use crate::layers::{GenerationId, Layer};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/imports", post(import))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import))
+}
+
+/// The upload form.
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "describes the multipart form for the OpenAPI document; read field by field")]
+struct ImportForm {
+    /// The boundary file (.geojson/.json, .zip, .shp, .kml, .gpkg).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// Sidecar files of a bare .shp (.shx, .dbf, .prj, .cpg); repeat the part.
+    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    sidecar: Option<Vec<Vec<u8>>>,
+    /// streets, communities or grids.
+    layer: Layer,
+    /// Attribute holding the code (default `code`).
+    code_field: Option<String>,
+    /// Attribute holding the name (default `name`).
+    name_field: Option<String>,
+    /// Attribute holding the parent's code (default `parent_code`).
+    parent_field: Option<String>,
+    /// wgs84, cgcs2000, gcj02, bd09 or EPSG:NNNN (default: what the file says, else wgs84).
+    crs: Option<String>,
+    /// Text encoding of Shapefile attributes.
+    encoding: Option<String>,
+    /// Which layer of a zip or GeoPackage.
+    member: Option<String>,
+    /// Validate only (true/false).
+    dry_run: Option<bool>,
+    /// Activate when valid.
+    activate: Option<bool>,
+    /// Build on this generation instead of the active one.
+    base: Option<i64>,
+    /// Repair what is safe.
+    fix: Option<bool>,
+}
+
+/// A written (or dry-run) import.
+#[derive(Debug, Serialize, ToSchema)]
+struct Imported {
+    /// The generation written (`null` for a dry run).
+    id: Option<GenerationId>,
+    /// The same.
+    generation: Option<GenerationId>,
+    /// The validation report.
+    report: Report,
 }
 
 fn flag(field: &str, v: &str) -> Result<bool, ApiError> {
@@ -25,11 +73,20 @@ fn flag(field: &str, v: &str) -> Result<bool, ApiError> {
     }
 }
 
+/// Upload a boundary file (multipart): validate, stage, optionally activate
+///
+/// A rejected file is a 422 `import_rejected` with the report in `error.details.report`; nothing is written.
+#[utoipa::path(
+    post, path = "/imports", tag = "boundaries",
+    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    security(("bearer" = ["admin"])),
+    responses((status = 201, body = Imported), (status = 200, description = "A dry run", body = Imported))
+)]
 async fn import(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
     mut form: Multipart,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Imported>), ApiError> {
     // A body over --body-limit-mb is a 413 (the multipart error carries the status), anything else a 400.
     let bad = |e: axum::extract::multipart::MultipartError| {
         let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_multipart" };
@@ -109,5 +166,5 @@ async fn import(
         .with_details(json!({"report": report})));
     }
     let status = if report.generation.is_some() { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(json!({"id": report.generation, "generation": report.generation, "report": report}))))
+    Ok((status, Json(Imported { id: report.generation, generation: report.generation, report })))
 }

@@ -1,31 +1,38 @@
-//! `/incidents`: report, list, read, and move along the lifecycle.
+//! `/incidents`: report, list, read, move along the lifecycle, assign and release (the use cases are the incident
+//! and dispatch services'; these handlers parse and answer).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access::{may_place, narrow, visible};
-use super::locate::{parse_crs, point};
-use super::params::{statuses_param, time_param};
+use super::contract::{ApiJson, ApiQuery};
+use super::locate::point;
+use super::params::{Bbox, CrsParam, StatusList, Time, crs, time, time_field};
+use super::reply::{Page, Reply, created, reply};
 use super::{ApiError, AppState};
 use crate::auth::Caller;
-use crate::incidents::{CreateIncident, IncidentError, IncidentFilter, IncidentId, IncidentStatus};
-use crate::responders::ResponderId;
-use crate::store::{AssignMode, Assignment, AssignmentChange};
+use crate::dispatch::AssignOrder;
+use crate::incidents::{
+    AssignmentRecord, CreateIncident, Incident, IncidentError, IncidentEvent, IncidentFilter, IncidentId,
+    IncidentStatus,
+};
+use crate::responders::{Responder, ResponderId};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/incidents", post(create).get(list))
-        .route("/incidents/{id}", get(read))
-        .route("/incidents/{id}/status", post(transition))
-        .route("/incidents/{id}/assign", post(assign))
-        .route("/incidents/{id}/unassign", post(unassign))
-        .route("/incident-categories", get(categories))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(read))
+        .routes(routes!(transition))
+        .routes(routes!(assign))
+        .routes(routes!(unassign))
+        .routes(routes!(categories))
 }
 
 impl From<IncidentError> for ApiError {
@@ -47,39 +54,68 @@ impl From<IncidentError> for ApiError {
     }
 }
 
-pub(super) fn id_param(raw: &str) -> Result<IncidentId, ApiError> {
-    raw.parse()
-        .map(IncidentId)
-        .map_err(|_| ApiError::bad_request("invalid_id", format!("incident id {raw:?} is not a number")))
+/// The incident, refused as not found when it lies outside the caller's area.
+pub(super) async fn visible_incident(state: &AppState, caller: &Caller, id: IncidentId) -> Result<(), ApiError> {
+    if caller.scope().is_some() {
+        let (incident, _) = state.incidents.get(id).await?;
+        visible(caller, &incident.geocode, || IncidentError::NotFound(id).into())?;
+    }
+    Ok(())
 }
 
-#[derive(Deserialize)]
+fn missing(field: &str) -> ApiError {
+    ApiError::bad_request("missing_field", format!("field {field} is required"))
+        .with_details(serde_json::json!({"field": field}))
+}
+
+/// A report.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+struct NewIncident {
+    /// `[lon, lat]` in `crs`.
+    #[schema(required = true, example = json!([118.79, 32.02]))]
     location: Option<[f64; 2]>,
+    /// One of `GET /incident-categories`.
+    #[schema(required = true, example = "fire")]
     category: Option<String>,
+    /// Free text.
     #[serde(default)]
     description: String,
+    /// 1 (most urgent) … 5 (default 3).
+    #[schema(minimum = 1, maximum = 5)]
     priority: Option<i32>,
+    /// Reporting channel (`grid_worker`, `hotline`, `video`, …; default `dispatcher`).
     source: Option<String>,
+    /// Address as reported.
     address: Option<String>,
+    /// RFC 3339 (default: now).
+    #[schema(format = DateTime)]
     reported_at: Option<String>,
-    crs: Option<String>,
+    /// Coordinate system of `location` (default wgs84).
+    #[schema(value_type = Option<String>)]
+    crs: Option<CrsParam>,
+    /// Who reports (recorded with the key's name when access control is on).
     actor: Option<String>,
 }
 
+/// Report an incident (geocoded on write)
+#[utoipa::path(
+    post, path = "/incidents", tag = "incidents",
+    request_body = NewIncident,
+    security(("bearer" = ["report"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 201, body = Incident))
+)]
 async fn create(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b: CreateBody = super::json::parse(body, "incident")?;
-    let missing = |field: &str| ApiError::bad_request("missing_field", format!("field {field} is required"));
+    Extension(caller): Extension<Caller>,
+    ApiJson(b): ApiJson<NewIncident>,
+) -> Result<Reply<Incident>, ApiError> {
     let [x, y] = b.location.ok_or_else(|| missing("location"))?;
-    let location = point(parse_crs(b.crs.as_deref())?, x, y, None)?;
+    let location = point(crs(b.crs), x, y, None)?;
     may_place(&state, &caller, location)?;
     let category = b.category.ok_or_else(|| missing("category"))?;
-    let reported_at = b.reported_at.as_deref().map(|t| time_param("reported_at", t)).transpose()?;
+    let reported_at = b.reported_at.as_deref().map(|t| time_field("reported_at", t)).transpose()?;
     let incident = state
         .incidents
         .create(CreateIncident {
@@ -93,194 +129,278 @@ async fn create(
             actor: caller.actor(b.actor.as_deref()),
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!(incident))))
+    Ok(created(incident, crs(b.crs)))
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
-    bbox: Option<String>,
+    /// Only those inside `min_lon,min_lat,max_lon,max_lat` (in `crs`).
+    #[param(inline)]
+    bbox: Option<Bbox>,
+    /// Street code.
     street: Option<String>,
+    /// Community code.
     community: Option<String>,
+    /// Grid code.
     grid: Option<String>,
-    status: Option<String>,
+    /// Any of these states.
+    #[param(inline)]
+    status: Option<StatusList>,
+    /// Category code.
     category: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+    /// Reported at or after.
+    #[param(inline)]
+    from: Option<Time>,
+    /// Reported before.
+    #[param(inline)]
+    to: Option<Time>,
+    /// Page size, 1 … 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
-    cursor: Option<String>,
-    crs: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<i64>,
+    /// Coordinate system of `bbox` and of the answer.
+    #[param(inline)]
+    crs: Option<CrsParam>,
 }
 
+/// Incidents, newest first
+#[utoipa::path(
+    get, path = "/incidents", tag = "incidents",
+    params(ListQuery),
+    security(("bearer" = ["read"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 200, body = Page<Incident>))
+)]
 async fn list(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    Query(mut q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+    Extension(caller): Extension<Caller>,
+    ApiQuery(mut q): ApiQuery<ListQuery>,
+) -> Result<Reply<Page<Incident>>, ApiError> {
+    let crs = crs(q.crs);
     if !narrow(&caller, &mut q.street, &mut q.community) {
-        return Ok(super::reproject::empty_page());
+        return Ok(reply(Page::empty(), crs));
     }
-    let crs = parse_crs(q.crs.as_deref())?;
-    let bbox = q.bbox.as_deref().map(|b| super::reproject::bbox_in(b, crs)).transpose()?;
-    let status = statuses_param(q.status.as_deref())?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_limit", format!("limit={limit}: expected 1 … 1000")));
-    }
+    let limit = super::params::limit(q.limit, 100, 1000)?;
     let filter = IncidentFilter {
-        bbox,
+        bbox: q.bbox.map(|b| b.wgs84(crs)),
         street: q.street,
         community: q.community,
         grid: q.grid,
-        status,
+        status: q.status.unwrap_or_default().0,
         category: q.category,
-        from: q.from.as_deref().map(|t| time_param("from", t)).transpose()?,
-        to: q.to.as_deref().map(|t| time_param("to", t)).transpose()?,
-        before_id: q.cursor.as_deref().map(id_param).transpose()?,
+        from: time(q.from),
+        to: time(q.to),
+        before_id: q.cursor.map(IncidentId),
         limit,
     };
     let items = state.incidents.list(&filter).await?;
-    Ok(super::reproject::page(&items, limit, |i| json!(i.id.to_string()), crs))
+    Ok(reply(Page::of(items, limit, |i| i.id.to_string()), crs))
 }
 
+/// An incident with its history and who is on it.
+#[derive(Debug, Serialize, ToSchema)]
+struct IncidentDetail {
+    #[serde(flatten)]
+    incident: Incident,
+    /// Every step, oldest first.
+    history: Vec<IncidentEvent>,
+    /// Responders on it now.
+    assigned: Vec<ResponderId>,
+    /// Every assignment, oldest first (who sent whom, the ranking they saw, when and why it ended).
+    assignments: Vec<AssignmentRecord>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct View {
+    /// Coordinate system of the answer.
+    #[param(inline)]
+    pub(super) crs: Option<CrsParam>,
+}
+
+/// One incident with history and assignments
+#[utoipa::path(
+    get, path = "/incidents/{id}", tag = "incidents",
+    params(("id" = i64, Path), View),
+    security(("bearer" = ["read"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 200, body = IncidentDetail))
+)]
 async fn read(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    axum::extract::Query(view): axum::extract::Query<super::reproject::View>,
-) -> Result<Json<Value>, ApiError> {
-    let id = id_param(&id)?;
+    ApiQuery(view): ApiQuery<View>,
+) -> Result<Reply<IncidentDetail>, ApiError> {
+    let id = super::params::id(&id, "incident")?;
     let (incident, history) = state.incidents.get(id).await?;
-    visible(&caller, &json!(incident), || IncidentError::NotFound(id).into())?;
+    visible(&caller, &incident.geocode, || IncidentError::NotFound(id).into())?;
     let assignments = state.incidents.assignments(id).await?;
-    let mut v = json!(incident);
-    v["history"] = json!(history);
-    v["assigned"] =
-        json!(assignments.iter().filter(|a| a.released_at.is_none()).map(|a| a.responder_id).collect::<Vec<_>>());
-    v["assignments"] = json!(assignments);
-    super::reproject::out(&mut v, view.crs()?);
-    Ok(Json(v))
+    let assigned = assignments.iter().filter(|a| a.released_at.is_none()).map(|a| a.responder_id).collect();
+    Ok(reply(IncidentDetail { incident, history, assigned, assignments }, crs(view.crs)))
 }
 
-#[derive(Deserialize)]
+/// A move along the lifecycle.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TransitionBody {
-    status: String,
+struct IncidentStatusChange {
+    /// The state to move to.
+    status: IncidentStatus,
+    /// Who (recorded with the key's name when access control is on).
     actor: Option<String>,
+    /// Why (required to close).
     note: Option<String>,
 }
 
+/// The incident after a change, and the responders it released.
+#[derive(Debug, Serialize, ToSchema)]
+struct Transitioned {
+    #[serde(flatten)]
+    incident: Incident,
+    /// Responders released by it (resolving, closing or cancelling releases everyone on it).
+    released: Vec<Responder>,
+}
+
+/// Move an incident along its lifecycle
+#[utoipa::path(
+    post, path = "/incidents/{id}/status", tag = "incidents",
+    params(("id" = i64, Path)),
+    request_body = IncidentStatusChange,
+    security(("bearer" = ["report"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 200, body = Transitioned))
+)]
 async fn transition(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let id = id_param(&id)?;
-    if caller.scope().is_some() {
-        let (incident, _) = state.incidents.get(id).await?;
-        visible(&caller, &json!(incident), || IncidentError::NotFound(id).into())?;
-    }
-    let b: TransitionBody = super::json::parse(body, "status change")?;
-    let to: IncidentStatus = b
-        .status
-        .parse()
-        .map_err(|e: crate::incidents::UnknownStatus| ApiError::bad_request("invalid_status", e.to_string()))?;
-    let change = state.incidents.transition(id, to, &caller.actor(b.actor.as_deref()), b.note.as_deref()).await?;
-    adopt(&state, &change);
-    let mut v = json!(change.incident);
-    v["released"] = json!(change.released);
-    Ok(Json(v))
+) -> Result<Json<Transitioned>, ApiError> {
+    let id = super::params::id(&id, "incident")?;
+    visible_incident(&state, &caller, id).await?;
+    let b: IncidentStatusChange = super::json::parse(body).map_err(|e| e.recode_field("status", "invalid_status"))?;
+    let change = state.dispatch.transition(id, b.status, &caller.actor(b.actor.as_deref()), b.note.as_deref()).await?;
+    Ok(Json(Transitioned { incident: change.incident, released: change.released }))
 }
 
-/// The fleet takes in the responders whose status an incident change moved.
-fn adopt(state: &AppState, change: &AssignmentChange) {
-    for r in change.assigned.iter().chain(&change.released) {
-        state.responders.adopt(r);
-    }
-}
-
-#[derive(Deserialize)]
+/// Send a responder.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AssignBody {
+    /// Who goes.
     responder_id: i64,
+    /// Who decides (recorded with the key's name when access control is on).
     actor: Option<String>,
-    ranking: Option<Value>,
+    /// The candidates the dispatcher saw (kept for audit; the server's recommendation now when absent).
+    #[schema(value_type = Option<Object>)]
+    ranking: Option<serde_json::Value>,
+    /// Release whoever is on it and send this responder instead.
     #[serde(default)]
     replace: bool,
+    /// Send this responder as another unit.
     #[serde(default)]
     additional: bool,
 }
 
-/// `POST /incidents/{id}/assign`: the responder becomes busy and the incident dispatched, together. `replace`
-/// releases whoever is on it; `additional` sends another unit. Without `ranking`, the server's recommendation at
-/// this moment is recorded.
+/// What an assignment did.
+#[derive(Debug, Serialize, ToSchema)]
+struct Assigned {
+    /// The incident after it.
+    incident: Incident,
+    /// The responder sent (now busy).
+    responder: Option<Responder>,
+    /// Responders released (replaced).
+    released: Vec<Responder>,
+}
+
+/// Assign a responder (replace / additional)
+///
+/// The responder becomes busy and the incident dispatched, together; a responder is on one incident at a time.
+#[utoipa::path(
+    post, path = "/incidents/{id}/assign", tag = "dispatch",
+    params(("id" = i64, Path)),
+    request_body = AssignBody,
+    security(("bearer" = ["dispatch"])),
+    responses((status = 200, body = Assigned))
+)]
 async fn assign(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let id = id_param(&id)?;
-    let b: AssignBody = super::json::parse(body, "assignment")?;
-    let mode = match (b.replace, b.additional) {
-        (true, true) => {
-            return Err(ApiError::bad_request("invalid_assignment", "replace and additional exclude each other"));
-        }
-        (true, false) => AssignMode::Replace,
-        (false, true) => AssignMode::Additional,
-        (false, false) => AssignMode::First,
-    };
-    let ranking = match b.ranking {
-        Some(r) => json!({"source": "client", "shown": r}),
-        None => {
-            let rec = super::dispatch::recommendation(&state, id, Default::default()).await?;
-            json!({"source": "server", "shown": rec["candidates"]})
-        }
-    };
-    let a = Assignment {
+    ApiJson(b): ApiJson<AssignBody>,
+) -> Result<Json<Assigned>, ApiError> {
+    let id = super::params::id(&id, "incident")?;
+    let order = AssignOrder {
         incident: id,
         responder: ResponderId(b.responder_id),
         actor: caller.actor(b.actor.as_deref()),
-        ranking,
-        mode,
+        ranking: b.ranking,
+        replace: b.replace,
+        additional: b.additional,
     };
-    let change = state.incidents.assign(&a).await?;
-    adopt(&state, &change);
-    let details = json!({"responder": a.responder, "mode": format!("{mode:?}").to_lowercase(),
-        "released": change.released.iter().map(|r| r.id).collect::<Vec<_>>(), "ranking": a.ranking});
-    state.audit.record(&a.actor, "incident.assigned", Some(format!("incident:{id}")), details).await;
-    Ok(Json(json!({"incident": change.incident, "responder": change.assigned, "released": change.released})))
+    let change = state.dispatch.assign(order).await?;
+    Ok(Json(Assigned { incident: change.incident, responder: change.assigned, released: change.released }))
 }
 
-#[derive(Deserialize)]
+/// Release one responder, or everyone.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UnassignBody {
+    /// Who (everyone on it when absent).
     responder_id: Option<i64>,
+    /// Who decides.
     actor: Option<String>,
+    /// Why.
     note: Option<String>,
 }
 
-/// `POST /incidents/{id}/unassign`: releases one responder (or everyone); a dispatched incident left with nobody
-/// goes back to `reported`.
-async fn unassign(
-    State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let id = id_param(&id)?;
-    let b: UnassignBody = super::json::parse(body, "release")?;
-    let actor = caller.actor(b.actor.as_deref());
-    let change = state.incidents.unassign(id, b.responder_id.map(ResponderId), &actor, b.note.as_deref()).await?;
-    adopt(&state, &change);
-    let details = json!({"released": change.released.iter().map(|r| r.id).collect::<Vec<_>>(), "note": b.note});
-    state.audit.record(&actor, "incident.unassigned", Some(format!("incident:{id}")), details).await;
-    Ok(Json(json!({"incident": change.incident, "released": change.released})))
+/// What a release did.
+#[derive(Debug, Serialize, ToSchema)]
+struct Released {
+    /// The incident after it (back to `reported` when nobody is left on a dispatched one).
+    incident: Incident,
+    /// The responders released.
+    released: Vec<Responder>,
 }
 
-/// `GET /incident-categories`: `[{"code", "name"}]`.
-async fn categories(State(state): State<AppState>) -> Json<Value> {
-    let list: Vec<Value> =
-        state.incidents.categories().into_iter().map(|(code, name)| json!({"code": code, "name": name})).collect();
-    Json(Value::Array(list))
+/// Release a responder or everyone
+#[utoipa::path(
+    post, path = "/incidents/{id}/unassign", tag = "dispatch",
+    params(("id" = i64, Path)),
+    request_body = UnassignBody,
+    security(("bearer" = ["dispatch"])),
+    responses((status = 200, body = Released))
+)]
+async fn unassign(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<UnassignBody>,
+) -> Result<Json<Released>, ApiError> {
+    let id = super::params::id(&id, "incident")?;
+    let actor = caller.actor(b.actor.as_deref());
+    let change = state.dispatch.unassign(id, b.responder_id.map(ResponderId), &actor, b.note.as_deref()).await?;
+    Ok(Json(Released { incident: change.incident, released: change.released }))
+}
+
+/// A category.
+#[derive(Debug, Serialize, ToSchema)]
+struct Category {
+    /// Code.
+    code: String,
+    /// Chinese name (the code for categories without one).
+    name: String,
+}
+
+/// Accepted incident categories
+#[utoipa::path(
+    get, path = "/incident-categories", tag = "incidents",
+    security(()),
+    responses((status = 200, body = Vec<Category>))
+)]
+async fn categories(State(state): State<AppState>) -> Json<Vec<Category>> {
+    Json(state.incidents.categories().into_iter().map(|(code, name)| Category { code, name }).collect())
 }

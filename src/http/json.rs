@@ -8,13 +8,21 @@ use serde_json::json;
 
 use super::ApiError;
 
-/// Parses a JSON body; too large → 413, malformed → 400 with line and column.
-pub(super) fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, what: &str) -> Result<T, ApiError> {
+/// Parses a JSON body; too large → 413, malformed → 400 with line and column and the field it is about.
+pub(super) fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
     let body = bytes(body)?;
-    serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("request body is not a valid {what}: {e}"))
-            .with_details(json!({"line": e.line(), "column": e.column()}))
-    })
+    let refused = |field: Option<String>, e: serde_json::Error| {
+        let at = field.as_deref().map(|f| format!("field {f}: ")).unwrap_or_default();
+        ApiError::bad_request("invalid_json", format!("request body: {at}{e}"))
+            .with_details(json!({"line": e.line(), "column": e.column(), "field": field}))
+    };
+    let mut de = serde_json::Deserializer::from_slice(&body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        refused((field != ".").then_some(field), e.into_inner())
+    })?;
+    de.end().map_err(|e| refused(None, e))?;
+    Ok(value)
 }
 
 /// A raw body (a file upload); too large → 413 naming the limit.

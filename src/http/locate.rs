@@ -1,41 +1,23 @@
 //! `GET /locate` and `POST /locate`: which street, community and grid cover a point.
 
-use std::collections::HashMap;
-
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::contract::{ApiJson, ApiQuery};
+use super::params::{CrsParam, LayerList, crs};
 use super::{ApiError, AppState};
 use crate::coord::LonLat;
 use crate::crs::Crs;
-use crate::layers::Layer;
-use crate::locate::{LayerSet, locate};
+use crate::locate::{LayerSet, Location, locate};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/locate", get(locate_one).post(locate_batch))
-}
-
-pub(super) fn parse_crs(crs: Option<&str>) -> Result<Crs, ApiError> {
-    crs.map_or(Ok(Crs::Wgs84), |c| {
-        c.parse().map_err(|e: crate::crs::UnknownCrs| ApiError::bad_request("invalid_crs", e.to_string()))
-    })
-}
-
-fn parse_layers(layers: Option<&str>) -> Result<LayerSet, ApiError> {
-    let Some(list) = layers.filter(|l| !l.trim().is_empty()) else { return Ok(LayerSet::ALL) };
-    let parsed = list
-        .split(',')
-        .map(|l| l.trim().parse::<Layer>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::bad_request("invalid_layers", e.to_string()))?;
-    Ok(LayerSet::of(&parsed))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(locate_one, locate_batch))
 }
 
 /// Converts and validates one input point; `index` is its position in a batch.
@@ -47,43 +29,70 @@ pub(super) fn point(crs: Crs, x: f64, y: f64, index: Option<usize>) -> Result<Lo
     })
 }
 
-async fn locate_one(
-    State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    let number = |name: &str| -> Result<f64, ApiError> {
-        let raw = q
-            .get(name)
-            .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("parameter {name} is required")))?;
-        raw.trim()
-            .parse::<f64>()
-            .map_err(|_| ApiError::bad_request("invalid_coordinate", format!("{name}={raw:?} is not a number")))
-    };
-    let (lon, lat) = (number("lon")?, number("lat")?);
-    let crs = parse_crs(q.get("crs").map(String::as_str))?;
-    let layers = parse_layers(q.get("layers").map(String::as_str))?;
-    let p = point(crs, lon, lat, None)?;
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct LocateQuery {
+    /// Longitude (in `crs`).
+    #[param(example = 118.79)]
+    lon: f64,
+    /// Latitude (in `crs`).
+    #[param(example = 32.02)]
+    lat: f64,
+    /// Coordinate system of the point.
+    #[param(inline)]
+    crs: Option<CrsParam>,
+    /// Layers to answer (default all three).
+    #[param(inline)]
+    layers: Option<LayerList>,
+}
+
+/// Street, community and grid at a point
+#[utoipa::path(
+    get, path = "/locate", tag = "lookup",
+    params(LocateQuery),
+    security(()),
+    responses((status = 200, body = Location))
+)]
+async fn locate_one(State(state): State<AppState>, ApiQuery(q): ApiQuery<LocateQuery>) -> Result<Response, ApiError> {
+    let p = point(crs(q.crs), q.lon, q.lat, None)?;
     let index = state.locator.current();
     state.metrics.counters.lookups.inc();
-    Ok(Json(locate(&index, state.locator.resolution(), p, layers)).into_response())
+    let layers = LayerList::set(q.layers.as_ref());
+    Ok(axum::Json(locate(&index, state.locator.resolution(), p, layers)).into_response())
 }
 
-#[derive(Deserialize)]
+/// Points to look up.
+#[derive(Debug, Deserialize, ToSchema)]
 struct Batch {
+    /// `[lon, lat]` pairs in `crs`; up to a few hundred thousand (the body limit applies).
     points: Vec<[f64; 2]>,
+    /// Their coordinate system (default wgs84).
     #[serde(default)]
-    crs: Option<String>,
+    #[schema(value_type = Option<String>, example = "wgs84")]
+    crs: Option<CrsParam>,
+    /// Layers to answer (`streets,grids`; default all three).
     #[serde(default)]
-    layers: Option<String>,
+    #[schema(value_type = Option<String>)]
+    layers: Option<LayerList>,
 }
 
-async fn locate_batch(
-    State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let batch: Batch = super::json::parse(body, "locate batch")?;
-    let crs = parse_crs(batch.crs.as_deref())?;
-    let layers = parse_layers(batch.layers.as_deref())?;
+/// One answer per point, in input order.
+#[derive(Debug, Serialize, ToSchema)]
+struct Results<'a> {
+    /// In input order.
+    results: Vec<Location<'a>>,
+}
+
+/// Street, community and grid of up to 200 000 points, in input order
+#[utoipa::path(
+    post, path = "/locate", tag = "lookup",
+    request_body = Batch,
+    security(()),
+    responses((status = 200, body = Results))
+)]
+async fn locate_batch(State(state): State<AppState>, ApiJson(batch): ApiJson<Batch>) -> Result<Response, ApiError> {
+    let crs = crs(batch.crs);
+    let layers = LayerList::set(batch.layers.as_ref());
     let points =
         batch.points.iter().enumerate().map(|(i, &[x, y])| point(crs, x, y, Some(i))).collect::<Result<Vec<_>, _>>()?;
 

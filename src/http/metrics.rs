@@ -3,17 +3,17 @@
 
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(render))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(render))
 }
 
 /// Counts a request and its latency under its route template (so ids do not explode the label set).
@@ -28,6 +28,15 @@ pub(super) async fn track(State(state): State<AppState>, req: Request, next: Nex
     response
 }
 
+/// Prometheus metrics
+///
+/// OpenMetrics text: requests and latency by route, lookups, position fixes, tile cache, live clients. Needs a key
+/// when access control is on (scrape with `authorization: {credentials: KEY}`).
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations",
+    security(("bearer" = ["read"])),
+    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String))
+)]
 async fn render(State(state): State<AppState>) -> Response {
     let g = &state.metrics.gauges;
     g.live_clients.set(state.events.subscribers() as i64);

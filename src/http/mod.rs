@@ -3,6 +3,7 @@
 mod access;
 mod areas;
 mod audit;
+mod contract;
 mod dispatch;
 mod error;
 mod generations;
@@ -20,7 +21,7 @@ mod ogc;
 mod openapi;
 mod params;
 mod patrols;
-mod reproject;
+mod reply;
 mod resources;
 mod responders;
 mod stats;
@@ -33,13 +34,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use error::ApiError;
 
 use crate::audit::AuditLog;
 use crate::auth::AccessControl;
 use crate::catalog::Catalog;
-use crate::dispatch::Dispatcher;
+use crate::dispatch::DispatchService;
 use crate::events::Events;
 use crate::hazards::HazardService;
 use crate::incidents::IncidentService;
@@ -80,8 +82,8 @@ pub struct Services {
     pub incidents: Arc<IncidentService>,
     /// Responders and positions.
     pub responders: Arc<ResponderService>,
-    /// Dispatch policy and travel-time estimator.
-    pub dispatch: Arc<Dispatcher>,
+    /// Nearest, recommend, assign and release (policy, fleet and incidents together).
+    pub dispatch: Arc<DispatchService>,
     /// Live events.
     pub events: Events,
     /// Vector tiles.
@@ -111,9 +113,10 @@ pub struct HttpLimits {
     pub request_timeout: std::time::Duration,
 }
 
-/// The whole application as a router (tests drive it with `oneshot` or over a socket).
-pub fn app(state: AppState, limits: HttpLimits) -> Router {
-    let api = Router::new()
+/// Every declared endpoint: the API under `/api/v1` and the top-level routes (health, tiles, OGC, metrics, the
+/// OpenAPI document). The router and the OpenAPI document both come from this.
+fn declared() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
         .merge(locate::router())
         .merge(areas::router())
         .merge(layers::router())
@@ -129,15 +132,23 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .merge(heatmap::router())
         .merge(stats::router())
         .merge(audit::router());
-    Router::new()
+    OpenApiRouter::new()
         .nest("/api/v1", api)
         .merge(health::router())
         .merge(tiles::router())
         .merge(ogc::router())
         .merge(metrics::router())
         .merge(openapi::router())
+}
+
+/// The whole application as a router (tests drive it with `oneshot` or over a socket).
+pub fn app(state: AppState, limits: HttpLimits) -> Router {
+    let (declared, _) = declared().split_for_parts();
+    declared
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .merge(web::router())
+        .fallback(contract::no_route)
+        .method_not_allowed_fallback(contract::wrong_method)
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -146,4 +157,9 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The OpenAPI document, as served at `/openapi.json`.
+pub fn openapi_json() -> &'static str {
+    contract::document()
 }

@@ -1,37 +1,41 @@
 //! `/ogc`: OGC API – Features over the boundary layers (landing page, conformance, collections, items, one item),
 //! with absolute links built from the request's host so QGIS and OWSLib can follow them.
 
-use axum::extract::{Path, Query, State};
+use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_TYPE, HeaderMap, HeaderName};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::contract::ApiQuery;
 use super::{ApiError, AppState};
 use crate::layers::Layer;
 use crate::ogc::{CONFORMANCE, ItemsQuery, OgcCrs, OgcError, feature_json, select};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ogc", get(landing))
-        .route("/ogc/", get(landing))
-        .route("/ogc/conformance", get(conformance))
-        .route("/ogc/collections", get(collections))
-        .route("/ogc/collections/{id}", get(collection))
-        .route("/ogc/collections/{id}/items", get(items))
-        .route("/ogc/collections/{id}/items/{feature}", get(item))
+/// The documents here are the OGC API – Features standard's own (landing page, conformance, collections,
+/// GeoJSON items), described by that standard rather than by schemas of ours.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(landing))
+        .routes(routes!(landing_slash))
+        .routes(routes!(conformance))
+        .routes(routes!(collections))
+        .routes(routes!(collection))
+        .routes(routes!(items))
+        .routes(routes!(item))
 }
 
 impl From<OgcError> for ApiError {
     fn from(e: OgcError) -> Self {
-        let code = match e {
-            OgcError::UnsupportedCrs { .. } => "unsupported_crs",
-            OgcError::Invalid { .. } => "invalid_parameter",
-            OgcError::UnknownParameter(_) => "unknown_parameter",
+        let (code, parameter) = match &e {
+            OgcError::UnsupportedCrs { param, .. } => ("unsupported_crs", (*param).to_owned()),
+            OgcError::Invalid { param, .. } => ("invalid_parameter", param.clone()),
+            OgcError::UnknownParameter(name) => ("unknown_parameter", name.clone()),
         };
-        ApiError::bad_request(code, e.to_string())
+        ApiError::bad_request(code, e.to_string()).with_details(json!({"parameter": parameter}))
     }
 }
 
@@ -49,6 +53,8 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
     json!({"href": href, "rel": rel, "type": kind, "title": title})
 }
 
+/// OGC API Features landing page
+#[utoipa::path(get, path = "/ogc", tag = "ogc", security(()), responses((status = 200, body = Object)))]
 async fn landing(headers: HeaderMap) -> Json<Value> {
     let b = base(&headers);
     let root = b.trim_end_matches("/ogc");
@@ -57,7 +63,7 @@ async fn landing(headers: HeaderMap) -> Json<Value> {
         "description": "Street (街道), community (社区) and grid (网格) boundaries of the active generation",
         "links": [
             link(b.clone(), "self", "application/json", "This document"),
-            link(format!("{root}/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
+            link(format!("{root}/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.1", "The API definition"),
             link(format!("{root}/docs"), "service-doc", "text/html", "The API documentation"),
             link(format!("{b}/conformance"), "conformance", "application/json", "Conformance classes"),
             link(format!("{b}/collections"), "data", "application/json", "Boundary layers"),
@@ -65,6 +71,14 @@ async fn landing(headers: HeaderMap) -> Json<Value> {
     }))
 }
 
+/// OGC API Features landing page
+#[utoipa::path(get, path = "/ogc/", tag = "ogc", operation_id = "landing_index", security(()), responses((status = 200, body = Object)))]
+async fn landing_slash(headers: HeaderMap) -> Json<Value> {
+    landing(headers).await
+}
+
+/// Conformance classes
+#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", security(()), responses((status = 200, body = Object)))]
 async fn conformance() -> Json<Value> {
     Json(json!({"conformsTo": CONFORMANCE}))
 }
@@ -113,6 +127,8 @@ async fn describe(state: &AppState, b: &str, layer: Layer) -> Value {
     })
 }
 
+/// Boundary layers
+#[utoipa::path(get, path = "/ogc/collections", tag = "ogc", security(()), responses((status = 200, body = Object)))]
 async fn collections(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
     let b = base(&headers);
     let mut list = Vec::new();
@@ -126,6 +142,13 @@ async fn collections(State(state): State<AppState>, headers: HeaderMap) -> Json<
     }))
 }
 
+/// One boundary layer
+#[utoipa::path(
+    get, path = "/ogc/collections/{id}", tag = "ogc",
+    params(("id" = String, Path, description = "streets, communities or grids")),
+    security(()),
+    responses((status = 200, body = Object))
+)]
 async fn collection(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -159,11 +182,27 @@ fn with_crs(mut r: Response, crs: OgcCrs) -> Response {
     r
 }
 
+/// Features
+///
+/// GeoJSON features of a boundary layer, paged (`limit` up to 10 000, `offset`), filtered by `bbox` (in `bbox-crs`),
+/// `datetime` and equality on `code`, `name`, `parent_code`; coordinates in `crs` (CRS84, EPSG:4326, EPSG:4490).
+#[utoipa::path(
+    get, path = "/ogc/collections/{id}/items", tag = "ogc",
+    params(
+        ("id" = String, Path, description = "streets, communities or grids"),
+        ("bbox" = Option<String>, Query), ("bbox-crs" = Option<String>, Query), ("crs" = Option<String>, Query),
+        ("datetime" = Option<String>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000),
+        ("offset" = Option<u32>, Query), ("code" = Option<String>, Query), ("name" = Option<String>, Query),
+        ("parent_code" = Option<String>, Query)
+    ),
+    security(()),
+    responses((status = 200, description = "A GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object))
+)]
 async fn items(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(params): Query<Vec<(String, String)>>,
+    ApiQuery(params): ApiQuery<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let layer = layer_param(&id)?;
     let since = if params.iter().any(|(k, _)| k == "datetime") { active_since(&state).await? } else { None };
@@ -210,11 +249,18 @@ async fn items(
     Ok(with_crs(([(CONTENT_TYPE, HeaderValue::from_static(GEOJSON))], body).into_response(), crs))
 }
 
+/// One feature
+#[utoipa::path(
+    get, path = "/ogc/collections/{id}/items/{feature}", tag = "ogc",
+    params(("id" = String, Path), ("feature" = String, Path, description = "The feature's code"), ("crs" = Option<String>, Query)),
+    security(()),
+    responses((status = 200, description = "A GeoJSON Feature", content_type = "application/geo+json", body = Object))
+)]
 async fn item(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, feature)): Path<(String, String)>,
-    Query(params): Query<Vec<(String, String)>>,
+    ApiQuery(params): ApiQuery<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let layer = layer_param(&id)?;
     let mut crs = OgcCrs::CRS84;

@@ -1,26 +1,30 @@
 //! `/resources`: fixed resources, one at a time or a GeoJSON file of points at once.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access::{narrow, visible};
-use super::locate::{parse_crs, point};
+use super::contract::{ApiJson, ApiQuery};
+use super::incidents::View;
+use super::locate::point;
+use super::params::{Bbox, CrsParam, crs};
+use super::reply::{Page, Reply, created, reply};
 use super::{ApiError, AppState};
 use crate::auth::Caller;
-use crate::resources::{ResourceError, ResourceFilter, ResourceId, ResourceInput};
+use crate::resources::{Resource, ResourceError, ResourceFilter, ResourceId, ResourceInput};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/resources", post(create).get(list))
-        .route("/resources/load", post(load))
-        .route("/resources/{id}", get(read))
-        .route("/resource-categories", get(categories))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(load))
+        .routes(routes!(read))
+        .routes(routes!(categories))
 }
 
 impl From<ResourceError> for ApiError {
@@ -35,56 +39,95 @@ impl From<ResourceError> for ApiError {
     }
 }
 
-#[derive(Deserialize)]
+/// A fixed resource.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+struct NewResource {
+    /// One of `GET /resource-categories`.
+    #[schema(example = "hydrant")]
     category: String,
+    /// Display name.
     name: String,
+    /// `[lon, lat]` in `crs`.
+    #[schema(example = json!([118.79, 32.02]))]
     location: [f64; 2],
+    /// Other attributes, kept as given.
     #[serde(default)]
+    #[schema(value_type = Object)]
     attributes: Map<String, Value>,
+    /// The source's own id (unique when given).
     external_id: Option<String>,
-    crs: Option<String>,
+    /// Coordinate system of `location` (default wgs84).
+    #[schema(value_type = Option<String>)]
+    crs: Option<CrsParam>,
 }
 
-/// `POST /resources`.
-async fn create(
-    State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b: CreateBody = super::json::parse(body, "resource")?;
+/// Add a fixed resource
+#[utoipa::path(
+    post, path = "/resources", tag = "resources",
+    request_body = NewResource,
+    security(("bearer" = ["admin"])),
+    responses((status = 201, body = Resource))
+)]
+async fn create(State(state): State<AppState>, ApiJson(b): ApiJson<NewResource>) -> Result<Reply<Resource>, ApiError> {
     let [x, y] = b.location;
+    let crs = crs(b.crs);
     let input = ResourceInput {
         label: "resource".into(),
         external_id: b.external_id,
         category: b.category,
         name: b.name,
         attributes: b.attributes,
-        location: point(parse_crs(b.crs.as_deref())?, x, y, None)?,
+        location: point(crs, x, y, None)?,
     };
     let mut stored = state.resources.create(vec![input]).await?;
-    Ok((StatusCode::CREATED, Json(json!(stored.pop()))))
+    let one = stored.pop().ok_or_else(|| ApiError::internal(&"a created resource was not returned"))?;
+    Ok(created(one, crs))
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LoadQuery {
+    /// Category of every feature (else each feature's `category` property).
     category: Option<String>,
+    /// Property holding the name (default `name`).
     name_field: Option<String>,
+    /// Property holding the source's id (default `id`).
     id_field: Option<String>,
-    crs: Option<String>,
+    /// Coordinate system of the points.
+    #[param(inline)]
+    crs: Option<CrsParam>,
+    /// The file's name, for messages.
     name: Option<String>,
 }
 
-/// `POST /resources/load?category=&name_field=name&id_field=id&crs=&name=`: a GeoJSON FeatureCollection of points;
-/// every feature's other properties become attributes; a feature without a name is named by its id. All or none.
+/// What a load stored.
+#[derive(Debug, Serialize, ToSchema)]
+struct Loaded {
+    /// How many.
+    loaded: usize,
+    /// Their ids, in file order.
+    ids: Vec<ResourceId>,
+}
+
+/// Load fixed resources from a file
+///
+/// A GeoJSON FeatureCollection of points; every feature's other properties become attributes; a feature without a
+/// name is named by its id. All or none.
+#[utoipa::path(
+    post, path = "/resources/load", tag = "resources",
+    params(LoadQuery),
+    request_body(content = Object, description = "A GeoJSON FeatureCollection of points"),
+    security(("bearer" = ["admin"])),
+    responses((status = 201, body = Loaded))
+)]
 async fn load(
     State(state): State<AppState>,
-    Query(q): Query<LoadQuery>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let fc: geojson::FeatureCollection = super::json::parse(body, "GeoJSON FeatureCollection")?;
+    ApiQuery(q): ApiQuery<LoadQuery>,
+    ApiJson(fc): ApiJson<geojson::FeatureCollection>,
+) -> Result<(StatusCode, Json<Loaded>), ApiError> {
     let file = q.name.as_deref().unwrap_or("request body");
-    let crs = parse_crs(q.crs.as_deref())?;
+    let crs = crs(q.crs);
     let name_field = q.name_field.as_deref().unwrap_or("name");
     let id_field = q.id_field.as_deref().unwrap_or("id");
     let invalid = |i: usize, field: &str, problem: String| {
@@ -138,40 +181,53 @@ async fn load(
         });
     }
     let stored = state.resources.create(inputs).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"loaded": stored.len(), "ids": stored.iter().map(|r| r.id).collect::<Vec<_>>()})),
-    ))
+    Ok((StatusCode::CREATED, Json(Loaded { loaded: stored.len(), ids: stored.iter().map(|r| r.id).collect() })))
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
-    bbox: Option<String>,
+    /// Only those inside `min_lon,min_lat,max_lon,max_lat` (in `crs`).
+    #[param(inline)]
+    bbox: Option<Bbox>,
+    /// Category code.
     category: Option<String>,
+    /// Street code.
     street: Option<String>,
+    /// Community code.
     community: Option<String>,
+    /// Grid code.
     grid: Option<String>,
+    /// Page size, 1 … 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<i64>,
-    crs: Option<String>,
+    /// Coordinate system of `bbox` and of the answer.
+    #[param(inline)]
+    crs: Option<CrsParam>,
 }
 
-/// `GET /resources?bbox=&category=&street=&community=&grid=&limit=&cursor=`, newest first.
+/// Fixed resources
+#[utoipa::path(
+    get, path = "/resources", tag = "resources",
+    params(ListQuery),
+    security(("bearer" = ["read"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 200, body = Page<Resource>))
+)]
 async fn list(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
-    Query(mut q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+    Extension(caller): Extension<Caller>,
+    ApiQuery(mut q): ApiQuery<ListQuery>,
+) -> Result<Reply<Page<Resource>>, ApiError> {
+    let crs = crs(q.crs);
     if !narrow(&caller, &mut q.street, &mut q.community) {
-        return Ok(super::reproject::empty_page());
+        return Ok(reply(Page::empty(), crs));
     }
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_limit", format!("limit={limit}: expected 1 … 1000")));
-    }
-    let crs = parse_crs(q.crs.as_deref())?;
+    let limit = super::params::limit(q.limit, 100, 1000)?;
     let filter = ResourceFilter {
-        bbox: q.bbox.as_deref().map(|b| super::reproject::bbox_in(b, crs)).transpose()?,
+        bbox: q.bbox.map(|b| b.wgs84(crs)),
         category: q.category,
         street: q.street,
         community: q.community,
@@ -180,29 +236,46 @@ async fn list(
         limit,
     };
     let items = state.resources.list(&filter).await?;
-    Ok(super::reproject::page(&items, limit, |r| json!(r.id), crs))
+    Ok(reply(Page::of(items, limit, |r| r.id.0.to_string()), crs))
 }
 
-/// `GET /resources/{id}`.
+/// One fixed resource
+#[utoipa::path(
+    get, path = "/resources/{id}", tag = "resources",
+    params(("id" = i64, Path), View),
+    security(("bearer" = ["read"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 200, body = Resource))
+)]
 async fn read(
     State(state): State<AppState>,
-    axum::Extension(caller): axum::Extension<Caller>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    axum::extract::Query(view): axum::extract::Query<super::reproject::View>,
-) -> Result<Json<Value>, ApiError> {
-    let id: i64 =
-        id.parse().map_err(|_| ApiError::bad_request("invalid_id", format!("resource id {id:?} is not a number")))?;
-    let mut resource = json!(state.resources.get(id).await?);
-    visible(&caller, &resource, || {
+    ApiQuery(view): ApiQuery<View>,
+) -> Result<Reply<Resource>, ApiError> {
+    let id: i64 = super::params::id(&id, "resource")?;
+    let resource = state.resources.get(id).await?;
+    visible(&caller, &resource.geocode, || {
         ApiError::new(StatusCode::NOT_FOUND, "resource_not_found", format!("resource {id} does not exist"))
     })?;
-    super::reproject::out(&mut resource, view.crs()?);
-    Ok(Json(resource))
+    Ok(reply(resource, crs(view.crs)))
 }
 
-/// `GET /resource-categories`: `[{"code", "name"}]`.
-async fn categories(State(state): State<AppState>) -> Json<Value> {
-    let list: Vec<Value> =
-        state.resources.categories().into_iter().map(|(code, name)| json!({"code": code, "name": name})).collect();
-    Json(Value::Array(list))
+/// A resource category.
+#[derive(Debug, Serialize, ToSchema)]
+struct ResourceCategory {
+    /// Code.
+    code: String,
+    /// Chinese name.
+    name: String,
+}
+
+/// Fixed resource categories
+#[utoipa::path(
+    get, path = "/resource-categories", tag = "resources",
+    security(()),
+    responses((status = 200, body = Vec<ResourceCategory>))
+)]
+async fn categories(State(state): State<AppState>) -> Json<Vec<ResourceCategory>> {
+    Json(state.resources.categories().into_iter().map(|(code, name)| ResourceCategory { code, name }).collect())
 }

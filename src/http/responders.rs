@@ -1,29 +1,37 @@
 //! `/responders` and `/positions`.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::locate::{parse_crs, point};
+use super::contract::{ApiJson, ApiQuery};
+use super::incidents::View;
+use super::locate::point;
+use super::params::{CrsParam, Time, crs, time, time_field};
+use super::reply::{Reply, created, reply};
 use super::{ApiError, AppState};
-use crate::responders::{NewResponder, PositionFix, ResponderError, ResponderId, ResponderStatus, roster};
+use crate::crs::Position;
+use crate::responders::{
+    LiveResponder, NewResponder, PositionFix, Responder, ResponderError, ResponderId, ResponderStatus, roster,
+};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/responders", post(create).get(list))
-        .route("/responders/{id}", get(read))
-        .route("/responders/{id}/status", put(set_status))
-        .route("/responders/{id}/position", put(put_position))
-        .route("/responders/{id}/positions", get(history))
-        .route("/responders/load", post(load))
-        .route("/positions", post(post_positions))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(read))
+        .routes(routes!(set_status))
+        .routes(routes!(put_position))
+        .routes(routes!(history))
+        .routes(routes!(load))
+        .routes(routes!(post_positions))
 }
 
 impl From<ResponderError> for ApiError {
@@ -47,56 +55,56 @@ impl From<ResponderError> for ApiError {
             }
             ResponderError::OnIncident { incident, .. } => {
                 ApiError::new(StatusCode::CONFLICT, "responder_on_incident", e.to_string())
-                    .with_details(serde_json::json!({"incident_id": incident}))
+                    .with_details(json!({"incident_id": incident}))
             }
             ResponderError::Store(s) => ApiError::store(s),
         }
     }
 }
 
-fn id_param(raw: &str) -> Result<ResponderId, ApiError> {
-    raw.parse()
-        .map(ResponderId)
-        .map_err(|_| ApiError::bad_request("invalid_id", format!("responder id {raw:?} is not a number")))
-}
-
-fn time_field(name: &str, raw: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
-    raw.map(|t| {
-        OffsetDateTime::parse(t, &Rfc3339).map_err(|e| {
-            ApiError::bad_request("invalid_time", format!("{name}={t:?} is not an RFC 3339 time with offset: {e}"))
-        })
-    })
-    .transpose()
-}
-
-fn status_field(raw: &str) -> Result<ResponderStatus, ApiError> {
-    raw.parse()
-        .map_err(|e: crate::responders::UnknownResponderStatus| ApiError::bad_request("invalid_status", e.to_string()))
-}
-
-#[derive(Deserialize)]
+/// A new responder.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+struct NewResponderBody {
+    /// Display name.
     name: String,
+    /// One of the dispatch policy's kinds (`grid_worker`, `enforcement`, `vehicle` by default).
+    #[schema(example = "grid_worker")]
     kind: String,
+    /// What they can handle (matched against a request's skill).
     #[serde(default)]
     skills: Vec<String>,
+    /// Team.
     team: Option<String>,
+    /// The grid they are responsible for (a grid of the served generation).
     home_grid: Option<String>,
-    status: Option<String>,
+    /// Initial status (default available).
+    status: Option<ResponderStatus>,
+    /// First position `[lon, lat]` in `crs`.
     location: Option<[f64; 2]>,
+    /// When the first position was taken, RFC 3339 (default: now).
+    #[schema(format = DateTime)]
     at: Option<String>,
-    crs: Option<String>,
+    /// Coordinate system of `location`.
+    #[schema(value_type = Option<String>)]
+    crs: Option<CrsParam>,
 }
 
+/// Add a responder
+#[utoipa::path(
+    post, path = "/responders", tag = "responders",
+    request_body = NewResponderBody,
+    security(("bearer" = ["dispatch"])),
+    responses((status = 201, body = Responder))
+)]
 async fn create(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b: CreateBody = super::json::parse(body, "responder")?;
-    let crs = parse_crs(b.crs.as_deref())?;
+) -> Result<Reply<Responder>, ApiError> {
+    let b: NewResponderBody = super::json::parse(body).map_err(|e| e.recode_field("status", "invalid_status"))?;
+    let crs = crs(b.crs);
     let location = b.location.map(|[x, y]| point(crs, x, y, None)).transpose()?;
-    let at = time_field("at", b.at.as_deref())?;
+    let at = b.at.as_deref().map(|t| time_field("at", t)).transpose()?;
     let responder = state
         .responders
         .create(NewResponder {
@@ -105,109 +113,176 @@ async fn create(
             skills: b.skills,
             team: b.team,
             home_grid: b.home_grid,
-            status: b.status.as_deref().map(status_field).transpose()?.unwrap_or(ResponderStatus::Available),
+            status: b.status.unwrap_or(ResponderStatus::Available),
             position: location.map(|p| (p, at.unwrap_or_else(OffsetDateTime::now_utc))),
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!(responder))))
+    Ok(created(responder, crs))
 }
 
-fn live_json(r: &crate::responders::LiveResponder) -> Value {
-    let mut v = json!(r.responder);
-    v["grid_code"] = json!(r.grid_code);
-    v
+/// A responder as the live fleet has it.
+#[derive(Debug, Serialize, ToSchema)]
+struct Live {
+    #[serde(flatten)]
+    responder: Responder,
+    /// Grid of the latest position.
+    grid_code: Option<String>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    axum::extract::Query(view): axum::extract::Query<super::reproject::View>,
-) -> Result<Json<Value>, ApiError> {
+impl From<&LiveResponder> for Live {
+    fn from(r: &LiveResponder) -> Self {
+        Self { responder: r.responder.clone(), grid_code: r.grid_code.clone() }
+    }
+}
+
+/// Every responder.
+#[derive(Debug, Serialize, ToSchema)]
+struct Roster {
+    /// In id order.
+    items: Vec<Live>,
+}
+
+/// Responders with live positions
+#[utoipa::path(
+    get, path = "/responders", tag = "responders",
+    params(View),
+    security(("bearer" = ["read"])),
+    responses((status = 200, body = Roster))
+)]
+async fn list(State(state): State<AppState>, ApiQuery(view): ApiQuery<View>) -> Reply<Roster> {
     let fleet = state.responders.fleet().snapshot();
-    let mut v = json!({"items": fleet.all().map(live_json).collect::<Vec<_>>()});
-    super::reproject::out(&mut v, view.crs()?);
-    Ok(Json(v))
+    reply(Roster { items: fleet.all().map(Live::from).collect() }, crs(view.crs))
 }
 
+/// One responder
+#[utoipa::path(
+    get, path = "/responders/{id}", tag = "responders",
+    params(("id" = i64, Path), View),
+    security(("bearer" = ["read"])),
+    responses((status = 200, body = Live))
+)]
 async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    axum::extract::Query(view): axum::extract::Query<super::reproject::View>,
-) -> Result<Json<Value>, ApiError> {
-    let id = id_param(&id)?;
+    ApiQuery(view): ApiQuery<View>,
+) -> Result<Reply<Live>, ApiError> {
+    let id: ResponderId = super::params::id(&id, "responder")?;
     let fleet = state.responders.fleet().snapshot();
     let r = fleet.get(id).ok_or(ResponderError::NotFound(id))?;
-    let mut v = live_json(r);
-    super::reproject::out(&mut v, view.crs()?);
-    Ok(Json(v))
+    Ok(reply(Live::from(r), crs(view.crs)))
 }
 
-#[derive(Deserialize)]
+/// A new availability.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StatusBody {
-    status: String,
+struct ResponderStatusChange {
+    /// available, busy or off_duty (a responder on an incident stays busy until released there).
+    status: ResponderStatus,
 }
 
+/// Change availability
+#[utoipa::path(
+    put, path = "/responders/{id}/status", tag = "responders",
+    params(("id" = i64, Path)),
+    request_body = ResponderStatusChange,
+    security(("bearer" = ["report"])),
+    responses((status = 200, body = Responder))
+)]
 async fn set_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let id = id_param(&id)?;
-    let b: StatusBody = super::json::parse(body, "status change")?;
-    let r = state.responders.set_status(id, status_field(&b.status)?).await?;
-    Ok(Json(json!(r)))
+) -> Result<Json<Responder>, ApiError> {
+    let id: ResponderId = super::params::id(&id, "responder")?;
+    let b: ResponderStatusChange = super::json::parse(body).map_err(|e| e.recode_field("status", "invalid_status"))?;
+    Ok(Json(state.responders.set_status(id, b.status).await?))
 }
 
-#[derive(Deserialize)]
+/// One position report.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PositionBody {
+    /// `[lon, lat]` in `crs`.
     location: [f64; 2],
+    /// When it was taken, RFC 3339 (default: now).
+    #[schema(format = DateTime)]
     at: Option<String>,
-    crs: Option<String>,
+    /// Coordinate system of `location`.
+    #[schema(value_type = Option<String>)]
+    crs: Option<CrsParam>,
 }
 
+/// How many fixes were stored.
+#[derive(Debug, Serialize, ToSchema)]
+struct Stored {
+    /// Fixes written (acknowledged means stored).
+    stored: usize,
+}
+
+/// Report one position
+#[utoipa::path(
+    put, path = "/responders/{id}/position", tag = "responders",
+    params(("id" = i64, Path)),
+    request_body = PositionBody,
+    security(("bearer" = ["report"])),
+    responses((status = 200, body = Stored))
+)]
 async fn put_position(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let id = id_param(&id)?;
-    let b: PositionBody = super::json::parse(body, "position")?;
+    ApiJson(b): ApiJson<PositionBody>,
+) -> Result<Json<Stored>, ApiError> {
+    let id: ResponderId = super::params::id(&id, "responder")?;
     let [x, y] = b.location;
     let fix = PositionFix {
         responder: id,
-        location: point(parse_crs(b.crs.as_deref())?, x, y, None)?,
-        at: time_field("at", b.at.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc),
+        location: point(crs(b.crs), x, y, None)?,
+        at: b.at.as_deref().map(|t| time_field("at", t)).transpose()?.unwrap_or_else(OffsetDateTime::now_utc),
     };
     state.responders.report_positions(vec![fix]).await.map_err(|e| match e {
         ResponderError::UnknownInBatch { id, .. } => ResponderError::NotFound(id).into(),
         other => ApiError::from(other),
     })?;
     state.metrics.counters.positions.inc();
-    Ok(Json(json!({"stored": 1})))
+    Ok(Json(Stored { stored: 1 }))
 }
 
-#[derive(Deserialize)]
+/// One fix of a batch.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BatchItem {
+    /// Whose.
     responder_id: i64,
+    /// `[lon, lat]` in the batch's `crs`.
     location: [f64; 2],
+    /// When it was taken, RFC 3339 (default: now).
+    #[schema(format = DateTime)]
     at: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A batch of position reports (all stored or none).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BatchBody {
+    /// The fixes.
     positions: Vec<BatchItem>,
-    crs: Option<String>,
+    /// Coordinate system of every `location`.
+    #[schema(value_type = Option<String>)]
+    crs: Option<CrsParam>,
 }
 
+/// Report a batch of positions
+#[utoipa::path(
+    post, path = "/positions", tag = "responders",
+    request_body = BatchBody,
+    security(("bearer" = ["report"])),
+    responses((status = 200, body = Stored))
+)]
 async fn post_positions(
     State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let b: BatchBody = super::json::parse(body, "position batch")?;
-    let crs = parse_crs(b.crs.as_deref())?;
+    ApiJson(b): ApiJson<BatchBody>,
+) -> Result<Json<Stored>, ApiError> {
+    let crs = crs(b.crs);
     let now = OffsetDateTime::now_utc();
     let fixes = b
         .positions
@@ -218,55 +293,103 @@ async fn post_positions(
             Ok(PositionFix {
                 responder: ResponderId(p.responder_id),
                 location: point(crs, x, y, Some(i))?,
-                at: time_field(&format!("positions[{i}].at"), p.at.as_deref())?.unwrap_or(now),
+                at: p.at.as_deref().map(|t| time_field(&format!("positions[{i}].at"), t)).transpose()?.unwrap_or(now),
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     let stored = state.responders.report_positions(fixes).await?;
     state.metrics.counters.positions.inc_by(stored as u64);
-    Ok(Json(json!({"stored": stored})))
+    Ok(Json(Stored { stored }))
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
-    from: Option<String>,
-    to: Option<String>,
+    /// From (default: the beginning).
+    #[param(inline)]
+    from: Option<Time>,
+    /// Before (default: tomorrow).
+    #[param(inline)]
+    to: Option<Time>,
 }
 
+/// One position of the history.
+#[derive(Debug, Serialize, ToSchema)]
+struct PastPosition {
+    /// `[lon, lat]`.
+    location: Position,
+    /// When, RFC 3339.
+    #[schema(format = DateTime)]
+    at: String,
+}
+
+/// A responder's positions.
+#[derive(Debug, Serialize, ToSchema)]
+struct History {
+    /// Whose.
+    responder_id: ResponderId,
+    /// Oldest first.
+    positions: Vec<PastPosition>,
+}
+
+/// Position history
+#[utoipa::path(
+    get, path = "/responders/{id}/positions", tag = "responders",
+    params(("id" = i64, Path), HistoryQuery),
+    security(("bearer" = ["read"])),
+    responses((status = 200, body = History))
+)]
 async fn history(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<HistoryQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let id = id_param(&id)?;
-    let from = time_field("from", q.from.as_deref())?.unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let to = time_field("to", q.to.as_deref())?.unwrap_or_else(|| OffsetDateTime::now_utc() + time::Duration::days(1));
+    ApiQuery(q): ApiQuery<HistoryQuery>,
+) -> Result<Json<History>, ApiError> {
+    let id: ResponderId = super::params::id(&id, "responder")?;
+    let from = time(q.from).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let to = time(q.to).unwrap_or_else(|| OffsetDateTime::now_utc() + time::Duration::days(1));
     let fixes = state.responders.history(id, from, to).await?;
-    let items: Vec<Value> = fixes
-        .iter()
-        .map(|f| json!({"location": [f.location.lon(), f.location.lat()], "at": crate::store::rfc3339(f.at)}))
-        .collect();
-    Ok(Json(json!({"responder_id": id, "positions": items})))
+    let positions =
+        fixes.iter().map(|f| PastPosition { location: f.location.into(), at: crate::store::rfc3339(f.at) }).collect();
+    Ok(Json(History { responder_id: id, positions }))
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LoadQuery {
-    crs: Option<String>,
+    /// Coordinate system of the positions.
+    #[param(inline)]
+    crs: Option<CrsParam>,
+    /// The file's name, for messages (its extension says CSV or GeoJSON).
     name: Option<String>,
 }
 
-/// `POST /responders/load?crs=&name=`: a roster file (CSV or GeoJSON) as the body, stored all or nothing.
+/// What a roster load stored.
+#[derive(Debug, Serialize, ToSchema)]
+struct LoadedRoster {
+    /// How many.
+    loaded: usize,
+    /// Their ids, in file order.
+    ids: Vec<ResponderId>,
+}
+
+/// Load a roster (CSV or GeoJSON), all or none
+#[utoipa::path(
+    post, path = "/responders/load", tag = "responders",
+    params(LoadQuery),
+    request_body(content = String, description = "CSV (name,kind,skills,team,home_grid,status,lon,lat,at) or GeoJSON points", content_type = "text/csv"),
+    security(("bearer" = ["admin"])),
+    responses((status = 201, body = LoadedRoster))
+)]
 async fn load(
     State(state): State<AppState>,
-    Query(q): Query<LoadQuery>,
+    ApiQuery(q): ApiQuery<LoadQuery>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<LoadedRoster>), ApiError> {
     let body = super::json::bytes(body)?;
-    let crs = parse_crs(q.crs.as_deref())?;
     let file = q.name.as_deref().unwrap_or("request body");
-    let new = roster::parse(file, &body, crs, OffsetDateTime::now_utc())
+    let new = roster::parse(file, &body, crs(q.crs), OffsetDateTime::now_utc())
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_roster", e.to_string()))?;
     let stored = state.responders.load(new).await?;
     let ids: Vec<ResponderId> = stored.iter().map(|r| r.id).collect();
-    Ok((StatusCode::CREATED, Json(json!({"loaded": ids.len(), "ids": ids}))))
+    Ok((StatusCode::CREATED, Json(LoadedRoster { loaded: ids.len(), ids })))
 }

@@ -1,22 +1,113 @@
 //! `/tiles`: vector tiles, TileJSON per layer and the MapLibre style. Tiles answer 204 when empty, carry an ETag
 //! (304 on a match) and `Cache-Control: no-cache` so a client always revalidates and never shows a stale boundary.
 
-use axum::extract::{Path, Query, State};
+use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::contract::ApiQuery;
 use super::{ApiError, AppState};
 use crate::tiles::{TileError, TileId, TileLayer};
 
 /// The MapLibre style, with `{base}` standing for the server's URL.
 const STYLE: &str = include_str!("../../tiles/style.json");
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/tiles/{file}", get(document)).route("/tiles/{layer}/{z}/{x}/{y}", get(tile))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(document))
+        .routes(routes!(tile))
+        .routes(routes!(incidents_tile))
+        .routes(routes!(incidents_json))
+        .routes(routes!(hazards_tile))
+        .routes(routes!(hazards_json))
+        .routes(routes!(responders_tile))
+        .routes(routes!(responders_json))
+        .routes(routes!(resources_tile))
+        .routes(routes!(resources_json))
+        .routes(routes!(heatmap_tile))
+        .routes(routes!(heatmap_json))
 }
+
+/// An item layer (people and events): its own routes, so that it needs a key when access control is on while
+/// boundary tiles stay open.
+macro_rules! item_layer {
+    ($tile:ident, $doc:ident, $layer:expr, $tile_path:literal, $doc_path:literal, $what:literal) => {
+        #[doc = concat!("Vector tile of ", $what, " ({y} ends in .mvt)")]
+        #[utoipa::path(
+            get, path = $tile_path, tag = "tiles",
+            params(("z" = u8, Path), ("x" = u32, Path), ("y" = String, Path, description = "{y}.mvt")),
+            security(("bearer" = ["read"])),
+            responses(
+                (status = 200, description = "A Mapbox Vector Tile", content_type = "application/vnd.mapbox-vector-tile", body = Vec<u8>),
+                (status = 204, description = "Nothing in the tile")
+            )
+        )]
+        async fn $tile(
+            State(state): State<AppState>,
+            Path((z, x, y)): Path<(String, String, String)>,
+            headers: HeaderMap,
+        ) -> Result<Response, ApiError> {
+            serve_tile(&state, $layer, &z, &x, &y, &headers).await
+        }
+
+        #[doc = concat!("TileJSON 3.0 of ", $what)]
+        #[utoipa::path(
+            get, path = $doc_path, tag = "tiles",
+            security(("bearer" = ["read"])),
+            responses((status = 200, description = "TileJSON 3.0", body = Object))
+        )]
+        async fn $doc(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+            Json(tilejson(&state, $layer, &base_url(&headers)))
+        }
+    };
+}
+
+item_layer!(
+    incidents_tile,
+    incidents_json,
+    TileLayer::Incidents,
+    "/tiles/incidents/{z}/{x}/{y}",
+    "/tiles/incidents.json",
+    "open incidents"
+);
+item_layer!(
+    hazards_tile,
+    hazards_json,
+    TileLayer::Hazards,
+    "/tiles/hazards/{z}/{x}/{y}",
+    "/tiles/hazards.json",
+    "hazards not closed"
+);
+item_layer!(
+    responders_tile,
+    responders_json,
+    TileLayer::Responders,
+    "/tiles/responders/{z}/{x}/{y}",
+    "/tiles/responders.json",
+    "responders at their latest positions"
+);
+item_layer!(
+    resources_tile,
+    resources_json,
+    TileLayer::Resources,
+    "/tiles/resources/{z}/{x}/{y}",
+    "/tiles/resources.json",
+    "fixed resources"
+);
+item_layer!(
+    heatmap_tile,
+    heatmap_json,
+    TileLayer::Heatmap,
+    "/tiles/heatmap/{z}/{x}/{y}",
+    "/tiles/heatmap.json",
+    "incident counts per H3 hexagon"
+);
 
 impl From<TileError> for ApiError {
     fn from(e: TileError) -> Self {
@@ -31,27 +122,58 @@ impl From<TileError> for ApiError {
     }
 }
 
-fn layer_param(raw: &str) -> Result<TileLayer, ApiError> {
-    raw.parse().map_err(|e: crate::tiles::UnknownTileLayer| {
-        ApiError::new(StatusCode::NOT_FOUND, "unknown_layer", e.to_string())
-    })
+/// A boundary layer named in a path (item layers have routes of their own).
+fn boundary_layer(raw: &str) -> Result<TileLayer, ApiError> {
+    match raw.parse() {
+        Ok(layer @ TileLayer::Boundary(_)) => Ok(layer),
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_layer",
+            format!(
+                "unknown tile layer {raw:?}: the boundary layers are streets, communities and grids; item layers are incidents, hazards, responders, resources and heatmap"
+            ),
+        )),
+    }
 }
 
+/// Vector tile of a boundary layer ({y} ends in .mvt)
+///
+/// Boundary features carry `code`, `name`, `name_en`, `parent_code`. An empty tile is 204; tiles carry an ETag
+/// (304 on a match) and `Cache-Control: no-cache`.
+#[utoipa::path(
+    get, path = "/tiles/{layer}/{z}/{x}/{y}", tag = "tiles",
+    params(("layer" = String, Path, description = "streets, communities or grids"), ("z" = u8, Path), ("x" = u32, Path), ("y" = String, Path, description = "{y}.mvt")),
+    security(()),
+    responses(
+        (status = 200, description = "A Mapbox Vector Tile", content_type = "application/vnd.mapbox-vector-tile", body = Vec<u8>),
+        (status = 204, description = "Nothing in the tile")
+    )
+)]
 async fn tile(
     State(state): State<AppState>,
     Path((layer, z, x, y)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let layer = layer_param(&layer)?;
+    serve_tile(&state, boundary_layer(&layer)?, &z, &x, &y, &headers).await
+}
+
+async fn serve_tile(
+    state: &AppState,
+    layer: TileLayer,
+    z: &str,
+    x: &str,
+    y: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let Some(y) = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")) else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_format", format!("tile {y:?}: expected {{y}}.mvt")));
     };
     let num = |name: &str, v: &str| -> Result<u32, ApiError> {
         v.parse().map_err(|_| ApiError::bad_request("invalid_tile", format!("{name}={v:?} is not a whole number")))
     };
-    let z = u8::try_from(num("z", &z)?).map_err(|_| ApiError::bad_request("invalid_tile", "z is too large"))?;
-    let id = TileId::new(z, num("x", &x)?, num("y", y)?)
-        .map_err(|e| ApiError::bad_request("invalid_tile", e.to_string()))?;
+    let z = u8::try_from(num("z", z)?).map_err(|_| ApiError::bad_request("invalid_tile", "z is too large"))?;
+    let id =
+        TileId::new(z, num("x", x)?, num("y", y)?).map_err(|e| ApiError::bad_request("invalid_tile", e.to_string()))?;
     let rendered = state.tiles.tile(layer, id).await?;
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -81,25 +203,24 @@ async fn tile(
     Ok((out, rendered.mvt.clone()).into_response())
 }
 
-/// `{layer}.json` (TileJSON 3.0) or `style.json` (`?lang=en` for English labels).
+/// TileJSON of a boundary layer ({layer}.json) or the MapLibre style (style.json; lang=en for English labels)
+#[utoipa::path(
+    get, path = "/tiles/{file}", tag = "tiles",
+    params(("file" = String, Path, description = "style.json, streets.json, communities.json or grids.json"), DocumentQuery),
+    security(()),
+    responses((status = 200, description = "The MapLibre style or a TileJSON 3.0 document", body = Object))
+)]
 async fn document(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    Query(query): Query<DocumentQuery>,
+    ApiQuery(query): ApiQuery<DocumentQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let base = base_url(&headers);
     if file == "style.json" {
         let mut style: Value =
             serde_json::from_str(&STYLE.replace("{base}", &base)).map_err(|e| ApiError::internal(&e))?;
-        let english = match query.lang.as_deref() {
-            None | Some("zh") => false,
-            Some("en") => true,
-            Some(other) => {
-                return Err(ApiError::bad_request("invalid_lang", format!("lang={other:?}: expected zh or en")));
-            }
-        };
-        if english {
+        if query.lang == Some(Lang::En) {
             english_labels(&mut style);
         }
         if let Some(b) = state.tiles.basemap() {
@@ -131,14 +252,26 @@ async fn document(
             format!("/tiles/{file}: expected {{layer}}.json or style.json"),
         ));
     };
-    let layer = layer_param(name)?;
+    let layer = boundary_layer(name)?;
     Ok(Json(tilejson(&state, layer, &base)).into_response())
 }
 
-/// `?lang=` of the style (zh, the default, or en).
-#[derive(Debug, serde::Deserialize)]
+/// The labels' language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Lang {
+    /// Chinese (the default).
+    Zh,
+    /// English (the file's English name, else pinyin).
+    En,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DocumentQuery {
-    lang: Option<String>,
+    /// The style's label language (style.json only).
+    #[param(inline)]
+    lang: Option<Lang>,
 }
 
 /// Label layers (metadata `gridmap:label`) show `name_en`, falling back to `name` and `code`.

@@ -19,7 +19,7 @@ const AREA_EPSILON: f64 = 1e-4;
 const MOVED_M: f64 = 0.5;
 
 /// The difference between a layer's current features and an import's.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Diff {
     /// Features in the current layer (0 when there is none).
     pub before: usize,
@@ -42,7 +42,7 @@ pub struct Diff {
 }
 
 /// How many of each kind (the lists stop at 200).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DiffCounts {
     /// Added.
     pub added: usize,
@@ -57,7 +57,7 @@ pub struct DiffCounts {
 }
 
 /// A rename.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Renamed {
     /// Code.
     pub code: String,
@@ -68,7 +68,7 @@ pub struct Renamed {
 }
 
 /// A feature moving to another parent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Reparented {
     /// Code.
     pub code: String,
@@ -79,7 +79,7 @@ pub struct Reparented {
 }
 
 /// A changed shape.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Reshaped {
     /// Code.
     pub code: String,

@@ -15,7 +15,7 @@ const DISTINCT_CAP: usize = 50_000;
 const SAMPLES: usize = 3;
 
 /// One attribute of the file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FieldInfo {
     /// Attribute name as in the file.
     pub name: String,
@@ -28,7 +28,7 @@ pub struct FieldInfo {
 }
 
 /// Which attributes hold code, name and parent code.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Mapping {
     /// Attribute for the code.
     pub code_field: String,

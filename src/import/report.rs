@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::layers::{GenerationId, Layer};
 
 /// One problem, located as precisely as the file allows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// Position of the feature in the file (0-based), when the problem belongs to one feature.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,7 +56,7 @@ impl std::fmt::Display for Problem {
 }
 
 /// Everything an import found, printed by the CLI and returned by the API.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Report {
     /// File name as given.
     pub file: String,

@@ -146,7 +146,7 @@ impl Ledger {
         let grid = rows.grid(incident.geocode.grid_code.as_deref());
         let row = LedgerRow {
             id: incident.id.0,
-            location: incident.location,
+            location: incident.location.0,
             cell,
             category,
             status: incident.status,

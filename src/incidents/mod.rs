@@ -1,5 +1,6 @@
 //! Incidents (事件): what grid workers, the 12345 hotline or video analytics report, tracked from report to close.
 
+mod assignment;
 mod category;
 mod ledger;
 mod service;
@@ -8,6 +9,7 @@ mod status;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use assignment::{AssignMode, Assignment, AssignmentChange, AssignmentRecord};
 pub use category::{Categories, DEFAULT_CATEGORIES};
 pub use ledger::{BadCell, GridTally, Ledger, LedgerRow, NO_GRID, StoredSummary};
 pub use service::{CreateIncident, IncidentError, IncidentService, InvalidServiceArea, ServiceArea};
@@ -16,11 +18,19 @@ pub use status::{IncidentStatus, UnknownStatus};
 pub use crate::locate::Geocode;
 
 use crate::coord::LonLat;
+use crate::crs::Position;
 
 /// Identifier of a stored incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = i64)]
 pub struct IncidentId(pub i64);
+
+impl From<i64> for IncidentId {
+    fn from(id: i64) -> Self {
+        Self(id)
+    }
+}
 
 impl std::fmt::Display for IncidentId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,7 +62,7 @@ pub struct NewIncident {
 }
 
 /// A stored incident.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Incident {
     /// Id.
     pub id: IncidentId,
@@ -66,8 +76,8 @@ pub struct Incident {
     pub source: String,
     /// Address text.
     pub address: Option<String>,
-    /// `[lon, lat]`.
-    pub location: [f64; 2],
+    /// `[lon, lat]` (in the answer's `crs`).
+    pub location: Position,
     /// Lifecycle state.
     pub status: IncidentStatus,
     /// Geocoded codes.
@@ -75,14 +85,16 @@ pub struct Incident {
     pub geocode: Geocode,
     /// RFC 3339.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub reported_at: OffsetDateTime,
     /// RFC 3339.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 
 /// One step of an incident's history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct IncidentEvent {
     /// State before (`null` for the report itself).
     pub from: Option<IncidentStatus>,
@@ -90,6 +102,7 @@ pub struct IncidentEvent {
     pub to: IncidentStatus,
     /// RFC 3339.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
     /// Who made the change.
     pub actor: String,

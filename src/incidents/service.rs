@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use time::OffsetDateTime;
 
+use super::{Assignment, AssignmentChange, AssignmentRecord};
 use super::{Categories, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, Ledger, NewIncident};
 use crate::catalog::ActivationListener;
 use crate::coord::LonLat;
@@ -12,7 +13,7 @@ use crate::events::Events;
 use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::{Locator, geocode, regeocoded};
-use crate::store::{Assignment, AssignmentChange, AssignmentRecord, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Where incidents, hazards and fixed resources may be placed.
 #[derive(Debug, Clone, Copy, PartialEq)]

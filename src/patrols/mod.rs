@@ -2,6 +2,7 @@
 //! each grid's coverage — the share of its cells some patrol reached in a period, and the cells nobody did.
 
 mod gpx;
+mod stored;
 mod track;
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 
 pub use gpx::{GpxError, read_gpx};
+pub use stored::{NewPatrol, Patrol, PatrolId};
 pub use track::{
     Covered, Fix, MAX_FIXES, PATROL_RESOLUTION, TrackError, VisitedCell, cell_grid, check, cover, grid_cells,
 };
@@ -22,7 +24,7 @@ use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::Locator;
 use crate::responders::ResponderId;
-use crate::store::{NewPatrol, Patrol, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Why a patrol request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +56,7 @@ impl From<StoreError> for PatrolError {
 }
 
 /// A stored patrol with what it covered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recorded {
     /// The stored patrol.
     #[serde(flatten)]
@@ -66,7 +68,7 @@ pub struct Recorded {
 }
 
 /// A grid a patrol passed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GridCells {
     /// Grid code.
     pub code: String,
@@ -75,7 +77,7 @@ pub struct GridCells {
 }
 
 /// A grid's coverage in a period.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Coverage {
     /// Grid code.
     pub grid_code: String,
@@ -95,7 +97,7 @@ pub struct Coverage {
 }
 
 /// A grid without a patrol in the period asked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unpatrolled {
     /// Grid code.
     pub code: String,

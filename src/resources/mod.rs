@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::catalog::ActivationListener;
 use crate::coord::LonLat;
+use crate::crs::Position;
 use crate::events::Events;
 use crate::incidents::ServiceArea;
 use crate::index::BoundaryIndex;
@@ -26,9 +27,16 @@ pub const DEFAULT_RESOURCE_CATEGORIES: &[(&str, &str)] = &[
 ];
 
 /// Identifier of a stored resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = i64)]
 pub struct ResourceId(pub i64);
+
+impl From<i64> for ResourceId {
+    fn from(id: i64) -> Self {
+        Self(id)
+    }
+}
 
 /// A resource to store.
 #[derive(Debug, Clone)]
@@ -48,7 +56,7 @@ pub struct NewResource {
 }
 
 /// A stored resource.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Resource {
     /// Id.
     pub id: ResourceId,
@@ -59,14 +67,16 @@ pub struct Resource {
     /// Name.
     pub name: String,
     /// Attributes.
+    #[schema(value_type = Object)]
     pub attributes: serde_json::Map<String, serde_json::Value>,
-    /// `[lon, lat]`.
-    pub location: [f64; 2],
+    /// `[lon, lat]` (in the answer's `crs`).
+    pub location: Position,
     /// Codes.
     #[serde(flatten)]
     pub geocode: Geocode,
     /// RFC 3339.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 

@@ -96,7 +96,7 @@ impl FleetSnapshot {
 /// Great-circle distance from `p` to the responder's position in metres (haversine, R = 6 371 008.8 m); 0 without
 /// a position.
 pub fn distance_m(p: LonLat, r: &LiveResponder) -> f64 {
-    let [x, y] = r.responder.location.unwrap_or([p.lon(), p.lat()]);
+    let [x, y] = r.responder.location.map_or([p.lon(), p.lat()], |l| l.0);
     Haversine.distance(Point::new(p.lon(), p.lat()), Point::new(x, y))
 }
 
@@ -119,7 +119,7 @@ impl Master {
             .items
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| r.responder.location.map(|[x, y]| GeomWithData::new(unit_vector(x, y), i as u32)))
+            .filter_map(|(i, r)| r.responder.location.map(|l| GeomWithData::new(unit_vector(l[0], l[1]), i as u32)))
             .collect();
         self.base = Arc::new(RTree::bulk_load(entries));
         self.delta.clear();
@@ -212,7 +212,7 @@ impl Fleet {
         }
         for r in new {
             let i = master.items.len() as u32;
-            if let Some([x, y]) = r.responder.location {
+            if let Some(crate::crs::Position([x, y])) = r.responder.location {
                 master.delta.insert(i, unit_vector(x, y));
             }
             master.items.push(Arc::new(r));
@@ -246,7 +246,7 @@ impl Fleet {
                 continue;
             }
             let r = Arc::make_mut(r);
-            r.responder.location = Some([f.location.lon(), f.location.lat()]);
+            r.responder.location = Some(f.location.into());
             r.responder.position_at = Some(f.at);
             (r.grid_code, r.community_code) = place_of(f.location);
             master.delta.insert(i as u32, unit_vector(f.location.lon(), f.location.lat()));
@@ -274,7 +274,7 @@ mod tests {
                 team: None,
                 home_grid: None,
                 status: ResponderStatus::Available,
-                location: Some([lon, lat]),
+                location: Some(crate::crs::Position([lon, lat])),
                 position_at: None,
             },
             grid_code: None,
@@ -287,7 +287,7 @@ mod tests {
         let mut all: Vec<(i64, f64)> = snap
             .all()
             .filter_map(|r| {
-                let [x, y] = r.responder.location?;
+                let [x, y] = r.responder.location?.0;
                 Some((r.responder.id.0, Haversine.distance(Point::new(q.lon(), q.lat()), Point::new(x, y))))
             })
             .collect();
@@ -398,6 +398,9 @@ mod tests {
         };
         fleet.apply_positions(&[fix(118.1, t)], |_| (None, None));
         fleet.apply_positions(&[fix(118.2, t - time::Duration::seconds(5))], |_| (None, None));
-        assert_eq!(fleet.snapshot().get(ResponderId(1)).and_then(|r| r.responder.location), Some([118.1, 32.0]));
+        assert_eq!(
+            fleet.snapshot().get(ResponderId(1)).and_then(|r| r.responder.location),
+            Some(crate::crs::Position([118.1, 32.0]))
+        );
     }
 }

@@ -17,11 +17,19 @@ pub use writer::{PositionWriter, WriterTask};
 pub use crate::store::NewResponder;
 
 use crate::coord::LonLat;
+use crate::crs::Position;
 
 /// Identifier of a responder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = i64)]
 pub struct ResponderId(pub i64);
+
+impl From<i64> for ResponderId {
+    fn from(id: i64) -> Self {
+        Self(id)
+    }
+}
 
 impl std::fmt::Display for ResponderId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,7 +38,7 @@ impl std::fmt::Display for ResponderId {
 }
 
 /// Whether a responder can take a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponderStatus {
     /// On duty and free.
@@ -71,7 +79,7 @@ impl FromStr for ResponderStatus {
 }
 
 /// A responder as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Responder {
     /// Id.
     pub id: ResponderId,
@@ -87,10 +95,11 @@ pub struct Responder {
     pub home_grid: Option<String>,
     /// Availability.
     pub status: ResponderStatus,
-    /// Latest position `[lon, lat]`.
-    pub location: Option<[f64; 2]>,
+    /// Latest position `[lon, lat]` (in the answer's `crs`).
+    pub location: Option<Position>,
     /// Time of the latest position.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub position_at: Option<OffsetDateTime>,
 }
 

@@ -150,7 +150,7 @@ impl ResponderService {
                 .map(|responder| {
                     let (grid_code, community_code) = responder
                         .location
-                        .and_then(|[x, y]| LonLat::new(x, y).ok())
+                        .and_then(|p| LonLat::new(p[0], p[1]).ok())
                         .map_or((None, None), |p| grid_and_community(&index, p));
                     LiveResponder { responder, grid_code, community_code }
                 })
@@ -227,7 +227,7 @@ impl ResponderService {
         }
         let (grid_code, community_code) = stored
             .location
-            .and_then(|[x, y]| LonLat::new(x, y).ok())
+            .and_then(|p| LonLat::new(p[0], p[1]).ok())
             .map_or((None, None), |p| grid_and_community(&self.locator.current(), p));
         self.fleet.update(|m| {
             m.insert(id, Arc::new(LiveResponder { responder: stored, grid_code, community_code }));
@@ -251,7 +251,7 @@ impl ResponderService {
             for responder in roster {
                 let (grid_code, community_code) = responder
                     .location
-                    .and_then(|[x, y]| LonLat::new(x, y).ok())
+                    .and_then(|p| LonLat::new(p[0], p[1]).ok())
                     .map_or((None, None), |p| grid_and_community(&index, p));
                 m.insert(responder.id, Arc::new(LiveResponder { responder, grid_code, community_code }));
             }

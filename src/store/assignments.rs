@@ -4,70 +4,10 @@
 //! One SQL text for both backends, instantiated per store by a macro (see `incidents.rs`).
 
 use async_trait::async_trait;
-use serde::Serialize;
-use time::OffsetDateTime;
 
 use super::StoreError;
-use crate::incidents::{Incident, IncidentId};
-use crate::responders::{Responder, ResponderId};
-
-/// A dispatcher's decision to send a responder to an incident.
-#[derive(Debug, Clone)]
-pub struct Assignment {
-    /// The incident.
-    pub incident: IncidentId,
-    /// Who goes.
-    pub responder: ResponderId,
-    /// Who decided.
-    pub actor: String,
-    /// The candidates as shown when deciding (kept for audit).
-    pub ranking: serde_json::Value,
-    /// What to do when the incident already has responders.
-    pub mode: AssignMode,
-}
-
-/// How an assignment treats responders already on the incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AssignMode {
-    /// Only an incident nobody is on (`reported`); otherwise `AlreadyAssigned`.
-    First,
-    /// Release whoever is on it and send this responder instead (reassign).
-    Replace,
-    /// Send this responder as well (another unit).
-    Additional,
-}
-
-/// What an assignment change did: the incident after it, and the responders whose status it changed.
-#[derive(Debug, Clone)]
-pub struct AssignmentChange {
-    /// The incident as stored after the change.
-    pub incident: Incident,
-    /// The responder sent (now `busy`).
-    pub assigned: Option<Responder>,
-    /// Responders released (now `available`, or still `busy` elsewhere).
-    pub released: Vec<Responder>,
-}
-
-/// One assignment as recorded (the audit trail of who sent whom).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AssignmentRecord {
-    /// Responder.
-    pub responder_id: ResponderId,
-    /// Who assigned.
-    pub actor: String,
-    /// When.
-    #[serde(with = "time::serde::rfc3339")]
-    pub assigned_at: OffsetDateTime,
-    /// The ranking the dispatcher saw.
-    pub ranking: serde_json::Value,
-    /// When released (`None`: still on it).
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub released_at: Option<OffsetDateTime>,
-    /// Who released.
-    pub released_by: Option<String>,
-    /// Why (`unassigned`, `replaced`, `resolved`, `closed`, `cancelled`, with the note).
-    pub release_reason: Option<String>,
-}
+use crate::incidents::{Assignment, AssignmentChange, AssignmentRecord, IncidentId};
+use crate::responders::ResponderId;
 
 /// Storage of assignments.
 #[async_trait]
@@ -198,10 +138,10 @@ macro_rules! assignment_store_impl {
         impl $crate::store::assignments::AssignmentStore for $store {
             async fn assign_incident(
                 &self,
-                a: &$crate::store::assignments::Assignment,
-            ) -> Result<$crate::store::assignments::AssignmentChange, $crate::store::StoreError> {
+                a: &$crate::incidents::Assignment,
+            ) -> Result<$crate::incidents::AssignmentChange, $crate::store::StoreError> {
                 use $crate::incidents::IncidentStatus;
-                use $crate::store::assignments::AssignMode;
+                use $crate::incidents::AssignMode;
                 use $crate::store::{StoreError, query_err};
                 let now = time::OffsetDateTime::now_utc();
                 let mut tx = begin_write(&self.pool).await?;
@@ -271,7 +211,7 @@ macro_rules! assignment_store_impl {
                     .map_err(query_err("record the assignment"))?;
                 let incident = fetch_incident(&mut tx, a.incident).await?.ok_or(StoreError::NoSuchIncident(a.incident))?;
                 tx.commit().await.map_err(query_err("commit the assignment"))?;
-                Ok($crate::store::assignments::AssignmentChange { incident, assigned: Some(responder), released })
+                Ok($crate::incidents::AssignmentChange { incident, assigned: Some(responder), released })
             }
 
             async fn unassign_incident(
@@ -280,7 +220,7 @@ macro_rules! assignment_store_impl {
                 responder: Option<$crate::responders::ResponderId>,
                 actor: &str,
                 note: Option<&str>,
-            ) -> Result<$crate::store::assignments::AssignmentChange, $crate::store::StoreError> {
+            ) -> Result<$crate::incidents::AssignmentChange, $crate::store::StoreError> {
                 use $crate::incidents::IncidentStatus;
                 use $crate::store::{StoreError, query_err};
                 let now = time::OffsetDateTime::now_utc();
@@ -312,13 +252,13 @@ macro_rules! assignment_store_impl {
                 write_event(&mut tx, id, current.status, to, actor, &text, now).await?;
                 let incident = fetch_incident(&mut tx, id).await?.ok_or(StoreError::NoSuchIncident(id))?;
                 tx.commit().await.map_err(query_err("commit the release"))?;
-                Ok($crate::store::assignments::AssignmentChange { incident, assigned: None, released })
+                Ok($crate::incidents::AssignmentChange { incident, assigned: None, released })
             }
 
             async fn incident_assignments(
                 &self,
                 id: $crate::incidents::IncidentId,
-            ) -> Result<Vec<$crate::store::assignments::AssignmentRecord>, $crate::store::StoreError> {
+            ) -> Result<Vec<$crate::incidents::AssignmentRecord>, $crate::store::StoreError> {
                 use sqlx::Row;
                 let rows = sqlx::query("SELECT responder_id, actor, assigned_at, ranking, released_at, released_by, release_reason FROM assignments WHERE incident_id = $1 ORDER BY id")
                     .bind(id.0)
@@ -327,7 +267,7 @@ macro_rules! assignment_store_impl {
                     .map_err($crate::store::query_err("read the incident's assignments"))?;
                 Ok(rows
                     .iter()
-                    .map(|r| $crate::store::assignments::AssignmentRecord {
+                    .map(|r| $crate::incidents::AssignmentRecord {
                         responder_id: $crate::responders::ResponderId(r.get("responder_id")),
                         actor: r.get("actor"),
                         assigned_at: r.get("assigned_at"),

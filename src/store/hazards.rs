@@ -54,7 +54,7 @@ macro_rules! hazard_store_impl {
                 department: r.get("department"),
                 status,
                 geometry: serde_json::from_str(&geometry).map_err(|e| StoreError::Corrupt(format!("hazard geometry: {e}")))?,
-                location: [r.get("lon"), r.get("lat")],
+                location: $crate::crs::Position([r.get("lon"), r.get("lat")]),
                 geocode: $crate::locate::Geocode {
                     street_code: r.get("street_code"),
                     community_code: r.get("community_code"),

@@ -103,7 +103,7 @@ macro_rules! incident_store_impl {
                 priority: r.get("priority"),
                 source: r.get("source"),
                 address: r.get("address"),
-                location: [r.get("lon"), r.get("lat")],
+                location: $crate::crs::Position([r.get("lon"), r.get("lat")]),
                 status: status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?,
                 geocode: geocode_from_row(r),
                 reported_at: r.get("reported_at"),

@@ -18,13 +18,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-pub use assignments::{AssignMode, Assignment, AssignmentChange, AssignmentRecord, AssignmentStore};
+pub use assignments::AssignmentStore;
 pub use audit::AuditStore;
 pub use changes::ChangeChannel;
 pub use hazards::HazardStore;
 pub use incidents::IncidentStore;
 pub use keys::KeyStore;
-pub use patrols::{NewPatrol, Patrol, PatrolId, PatrolStore};
+pub use patrols::PatrolStore;
 pub use postgres::PgStore;
 pub use resources::ResourceStore;
 pub use responders::{NewResponder, ResponderStore};

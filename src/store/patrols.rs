@@ -2,58 +2,10 @@
 //! instantiated per store by a macro (see `incidents.rs`).
 
 use async_trait::async_trait;
-use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::StoreError;
-use crate::layers::GenerationId;
-use crate::patrols::{Fix, VisitedCell};
-use crate::responders::ResponderId;
-
-/// Identifier of a patrol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct PatrolId(pub i64);
-
-/// A patrol to store.
-#[derive(Debug, Clone)]
-pub struct NewPatrol {
-    /// Who walked it.
-    pub responder: ResponderId,
-    /// The fixes, time-ordered.
-    pub fixes: Vec<Fix>,
-    /// Great-circle length.
-    pub length_m: f64,
-    /// Cells passed.
-    pub cells: Vec<VisitedCell>,
-    /// H3 resolution of the cells.
-    pub resolution: u8,
-    /// Generation the grids come from.
-    pub generation: Option<GenerationId>,
-}
-
-/// A stored patrol (without its fixes and cells).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Patrol {
-    /// Id.
-    pub id: PatrolId,
-    /// Who.
-    pub responder_id: ResponderId,
-    /// First fix.
-    #[serde(with = "time::serde::rfc3339")]
-    pub started_at: OffsetDateTime,
-    /// Last fix.
-    #[serde(with = "time::serde::rfc3339")]
-    pub ended_at: OffsetDateTime,
-    /// Number of fixes.
-    pub points: i64,
-    /// Length, metres.
-    pub length_m: f64,
-    /// H3 resolution of its cells.
-    pub resolution: i64,
-    /// Generation its grids come from.
-    pub generation: Option<GenerationId>,
-}
+use crate::patrols::{NewPatrol, Patrol};
 
 /// Storage of patrols.
 #[async_trait]
@@ -87,8 +39,8 @@ macro_rules! patrol_store_impl {
         impl $crate::store::patrols::PatrolStore for $store {
             async fn create_patrol(
                 &self,
-                new: &$crate::store::patrols::NewPatrol,
-            ) -> Result<$crate::store::patrols::Patrol, $crate::store::StoreError> {
+                new: &$crate::patrols::NewPatrol,
+            ) -> Result<$crate::patrols::Patrol, $crate::store::StoreError> {
                 use $crate::store::query_err;
                 let utc = |t: time::OffsetDateTime| t.to_offset(time::UtcOffset::UTC);
                 let (first, last) = match (new.fixes.first(), new.fixes.last()) {
@@ -133,8 +85,8 @@ macro_rules! patrol_store_impl {
                     q.build().execute(&mut *tx).await.map_err(query_err("write the patrol's cells"))?;
                 }
                 tx.commit().await.map_err(query_err("commit the patrol"))?;
-                Ok($crate::store::patrols::Patrol {
-                    id: $crate::store::patrols::PatrolId(id),
+                Ok($crate::patrols::Patrol {
+                    id: $crate::patrols::PatrolId(id),
                     responder_id: new.responder,
                     started_at: first,
                     ended_at: last,

@@ -36,7 +36,7 @@ macro_rules! resource_store_impl {
                 category: r.get("category"),
                 name: r.get("name"),
                 attributes: r.get::<sqlx::types::Json<serde_json::Map<String, serde_json::Value>>, _>("attributes").0,
-                location: [r.get("lon"), r.get("lat")],
+                location: $crate::crs::Position([r.get("lon"), r.get("lat")]),
                 geocode: $crate::locate::Geocode {
                     street_code: r.get("street_code"),
                     community_code: r.get("community_code"),

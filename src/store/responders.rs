@@ -80,7 +80,7 @@ macro_rules! responder_store_impl {
                 team: r.get("team"),
                 home_grid: r.get("home_grid"),
                 status: status.parse().map_err(|e: $crate::responders::UnknownResponderStatus| StoreError::Corrupt(e.to_string()))?,
-                location: lon.zip(lat).map(|(x, y)| [x, y]),
+                location: lon.zip(lat).map(|(x, y)| $crate::crs::Position([x, y])),
                 position_at: r.get("position_at"),
             })
         }

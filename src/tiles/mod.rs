@@ -489,7 +489,7 @@ impl TileService {
         let items: Vec<_> = fleet
             .all()
             .filter_map(|r| {
-                let [x, y] = r.responder.location?;
+                let [x, y] = r.responder.location?.0;
                 points::tile_px(tile, Coord { x, y }).map(|p| (p, r))
             })
             .collect();
