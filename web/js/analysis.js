@@ -3,7 +3,7 @@ import { $, esc, soon } from './dom.js';
 import { api } from './api.js';
 import { t } from './i18n.js';
 import { map } from './map.js';
-import { showIncident } from './incident.js';
+import { on } from './bus.js';
 
 export const EMPTY = { type: 'FeatureCollection', features: [] };
 const PERIODS = [1, 7, 30, 90, 365, null]; // days; null: all time
@@ -71,8 +71,5 @@ export function refreshAnalysis() { refreshHeat(); refreshChoropleth(); }
 $('#heat-source').addEventListener('change', refreshHeat);
 $('#choro-metric').addEventListener('change', refreshChoropleth);
 $('#period').addEventListener('input', () => { $('#period-label').textContent = periodLabel(); soon(refreshAnalysis, 'analysis'); });
-$('#panel').addEventListener('click', (e) => {
-  const a = e.target.closest('[data-incident]');
-  if (a) { e.preventDefault(); showIncident(Number(a.dataset.incident), true); }
-});
-
+on('live', (ev) => { if (ev.type.startsWith('incident.')) soon(refreshAnalysis, 'analysis'); });
+on('lang', () => fillAnalysis());

@@ -43,9 +43,74 @@ export const T = {
     discard: 'Discard', basemap: 'Base map', suggested: 'Filled in from the file\'s fields', changes: 'Against the current generation', added: 'added', removed: 'removed', renamed: 'renamed', reparented: 'new parent', reshaped: 'reshaped', unchanged: 'unchanged',
   },
 };
+// Strings of the dispatcher features added with issue 34 (kept apart from the first set above for easier review).
+Object.assign(T.zh, {
+  docTitle: 'gridmap 网格调度台', openAccess: '开放访问', openAccessTip: '此服务器未启用访问控制：无需密钥', keySetTip: '已保存密钥；点击更换',
+  sound: '提示音', soundOn: '提示音：开', soundOff: '提示音：关', newAlert: '新警情', help: '快捷键', close: '关闭',
+  search: '搜索网格、社区、街道或坐标', searchGcj: 'GCJ-02', searchGcjTip: '坐标为 GCJ-02（高德、腾讯地图）', noMatch: '没有匹配项', badCoords: '坐标超出范围',
+  skip: '跳到事件队列', total: '共 {n} 条', totalMore: '已载入 {n} 条（还有更多）', sortTime: '按上报时间', sortPriority: '按优先级', sort: '排序',
+  more: '下一页', prev: '上一页', page: '第 {a}–{b} 条', gridFilter: '网格编码或名称', address: '地址', caller: '报警人',
+  callerNote: '报警人', pickedGrid: '所在网格', outsideAll: '不在任何网格内（服务器将拒绝）', units: '处置力量', unitsCount: '{n} 个',
+  allKinds: '全部类型', allUnitStatus: '全部状态', unitFilter: '姓名、网格或事件', sortName: '按姓名', sortStatus: '按状态', sortAge: '按定位时间', sortKind: '按类型',
+  kind: '类型', position: '定位', incident: '事件', noPosition: '无定位', minAgo: '分钟前', secAgo: '秒前', hourAgo: '小时前', dayAgo: '天前',
+  unit: '处置单位', flyTo: '定位到地图', noStatus: '已办结，无可变更状态', staleWhy: '{n} 个{skill}可调派单位位置已超过 {m} 分钟未更新', noSkillWhy: '没有具备“{skill}”技能的可调派单位',
+  busyWhy: '{n} 个单位正在执行任务或离岗', allStale: '附近的处置力量定位均已过期', anySkill: '',
+  legend: '图例', cluster: '聚合（点击放大）', selectedInc: '当前事件', candidate: '推荐单位', problem: '边界问题',
+  shortcuts: '快捷键', kNew: '新建事件', kNext: '队列下一条', kPrev: '队列上一条', kRec: '推荐处置力量', kAssign: '指派第一推荐单位', kEsc: '取消 / 关闭', kSearch: '搜索', kHelp: '显示快捷键',
+  diffList: '变更明细', codeCol: '编码', oldCol: '原', newCol: '新', moved: '中心偏移', areaChange: '面积变化', previewOn: '地图上预览文件中的边界（{n} 个）',
+  previewNone: '此格式不在浏览器中预览；地图上标出报告中有位置的问题', moreRows: '还有 {n} 条', nameOf: '名称',
+  refused: '被拒绝', releasedN: '已释放', fGeometry: '几何', fCode: '编码', fName: '名称', fParent: '上级编码',
+  searchGo: '搜索', searchHint: '例：32010400600507、大光路、118.79,32.02',
+});
+Object.assign(T.en, {
+  docTitle: 'gridmap grid dispatch console', openAccess: 'open access', openAccessTip: 'Access control is off on this server: no key needed', keySetTip: 'A key is stored; click to change it',
+  sound: 'Sound', soundOn: 'Sound: on', soundOff: 'Sound: off', newAlert: 'New alert', help: 'Shortcuts', close: 'Close',
+  search: 'Search grid, community, street or lon,lat', searchGcj: 'GCJ-02', searchGcjTip: 'Coordinates are GCJ-02 (Amap, Tencent)', noMatch: 'No match', badCoords: 'Coordinates out of range',
+  skip: 'Skip to the incident queue', total: '{n} in all', totalMore: '{n} loaded (more exist)', sortTime: 'by report time', sortPriority: 'by priority', sort: 'Sort',
+  more: 'Next page', prev: 'Previous page', page: '{a}–{b}', gridFilter: 'grid code or name', address: 'Address', caller: 'Caller',
+  callerNote: 'Caller', pickedGrid: 'Grid', outsideAll: 'outside every grid (the server will refuse it)', units: 'Units', unitsCount: '{n}',
+  allKinds: 'all kinds', allUnitStatus: 'all states', unitFilter: 'name, grid or incident', sortName: 'by name', sortStatus: 'by status', sortAge: 'by fix age', sortKind: 'by kind',
+  kind: 'Kind', position: 'Fix', incident: 'Incident', noPosition: 'no fix', minAgo: 'min ago', secAgo: 's ago', hourAgo: 'h ago', dayAgo: 'd ago',
+  unit: 'Unit', flyTo: 'Show on the map', noStatus: 'Finished: no further status', staleWhy: '{n} available units{skill} have positions older than {m} min', noSkillWhy: 'No available unit has the skill “{skill}”',
+  busyWhy: '{n} units are busy or off duty', allStale: 'Every unit nearby has a stale position', anySkill: '',
+  legend: 'Legend', cluster: 'cluster (click to zoom in)', selectedInc: 'open incident', candidate: 'recommended unit', problem: 'boundary problem',
+  shortcuts: 'Keyboard shortcuts', kNew: 'New incident', kNext: 'Next in the queue', kPrev: 'Previous in the queue', kRec: 'Recommend responders', kAssign: 'Assign the first candidate', kEsc: 'Cancel / close', kSearch: 'Search', kHelp: 'Show shortcuts',
+  diffList: 'Changes', codeCol: 'Code', oldCol: 'Old', newCol: 'New', moved: 'centre moved', areaChange: 'area', previewOn: 'The file\'s {n} boundaries previewed on the map',
+  previewNone: 'This format is not previewed in the browser; the map marks the report\'s located problems', moreRows: '{n} more', nameOf: 'Name',
+  refused: 'refused', releasedN: 'released', fGeometry: 'geometry', fCode: 'code', fName: 'name', fParent: 'parent code',
+  searchGo: 'Search', searchHint: 'e.g. 32010400600507, 大光路, 118.79,32.02',
+});
+/** t() with {name} placeholders filled in. */
+export const tf = (k, vars) => t(k).replace(/\{(\w+)\}/g, (_, v) => String(vars[v] ?? ''));
+
+// Category labels: Chinese names come from GET /incident-categories; English from this map, else the code humanised.
+const CATEGORY_EN = { fire: 'Fire', traffic: 'Traffic', public_order: 'Public order', dispute: 'Dispute', environment: 'Pollution',
+  sanitation: 'Sanitation', infrastructure: 'Municipal facilities', flood: 'Flood', medical: 'Medical aid', safety_hazard: 'Safety hazard',
+  illegal_construction: 'Illegal construction', other: 'Other' };
+export const humanise = (code) => { const s = String(code ?? '').replace(/[_-]+/g, ' ').trim(); return s.charAt(0).toUpperCase() + s.slice(1); };
+
+// Unit kinds (responder `kind`): person, e-bike, vehicle.
+export const KINDS = ['grid_worker', 'enforcement', 'vehicle'];
+const KIND_LABEL = { zh: { grid_worker: '网格员', enforcement: '城管执法（电动车）', vehicle: '车辆' },
+  en: { grid_worker: 'grid worker', enforcement: 'enforcement (e-bike)', vehicle: 'vehicle' } };
+export const kindLabel = (k) => KIND_LABEL[lang][k] || humanise(k);
+
+// The incident lifecycle, as the server's 409 answers state it ("from X it can go to: …"; README, POST
+// /incidents/{id}/status). A refusal naming other moves updates this table (see incident.js).
+export const LIFECYCLE = {
+  reported: ['dispatched', 'resolved', 'cancelled'],
+  dispatched: ['on_scene', 'resolved', 'reported', 'cancelled'],
+  on_scene: ['resolved', 'cancelled'],
+  resolved: ['closed', 'on_scene'],
+  closed: [],
+  cancelled: [],
+};
+export const OPEN_STATES = ['reported', 'dispatched', 'on_scene'];
+
 export const STATUSES = ['reported', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
 export const STATUS_ZH = { reported: '已上报', dispatched: '已派遣', on_scene: '已到场', resolved: '已处置', closed: '已办结', cancelled: '已取消',
   available: '可调派', busy: '执行中', off_duty: '离岗' };
+const STATUS_EN = { on_scene: 'on scene', off_duty: 'off duty' };
 export const OPEN = 'reported,dispatched,on_scene';
 export const REASON = {
   zh: { preferred: '策略优先', distance: '距离', eta: '预计到达', skill: '技能匹配', team: '队伍', home_grid: '本网格网格员',
@@ -60,7 +125,20 @@ export function setLang(l) { lang = l; localStorage.setItem('gridmap.lang', l); 
 export let categories = [];
 export function setCategories(c) { categories = c; }
 export const t = (k) => T[lang][k] || k;
-export const statusLabel = (s) => (lang === 'zh' ? STATUS_ZH[s] || s : s.replace('_', ' '));
+export const statusLabel = (s) => (lang === 'zh' ? STATUS_ZH[s] || s : STATUS_EN[s] || String(s).replace(/_/g, ' '));
 export const badge = (s) => `<span class="badge s-${esc(s)}">${esc(statusLabel(s))}</span>`;
-export const catLabel = (code) => { const c = categories.find((x) => x.code === code); return lang === 'zh' && c ? c.name : code; };
+export const catLabel = (code) => {
+  if (lang === 'zh') return categories.find((x) => x.code === code)?.name || code;
+  return CATEGORY_EN[code] || humanise(code);
+};
 export const when = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false }) : '');
+/** How long ago an ISO time was, shortly ("3 分钟前", "3 min ago"). */
+export function ago(iso, now = Date.now()) {
+  if (!iso) return t('noPosition');
+  const s = Math.max(0, (now - Date.parse(iso)) / 1000);
+  const sp = lang === 'zh' ? '' : ' ';
+  if (s < 60) return `${Math.round(s)}${sp}${t('secAgo')}`;
+  if (s < 3600) return `${Math.round(s / 60)}${sp}${t('minAgo')}`;
+  if (s < 86400) return `${Math.round(s / 3600)}${sp}${t('hourAgo')}`;
+  return `${Math.round(s / 86400)}${sp}${t('dayAgo')}`;
+}

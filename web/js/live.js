@@ -1,34 +1,34 @@
-// The live feed: the server's WebSocket of events.
-import { $, soon } from './dom.js';
+// The live feed: the server's WebSocket of events, announced on the bus ('live' per event, 'live:open' on every
+// (re)connect so modules reload what they may have missed). Reconnects 2 s after a drop.
+import { $ } from './dom.js';
 import { API, apiKey } from './api.js';
 import { t } from './i18n.js';
-import { reloadSource } from './map.js';
-import { refreshAnalysis } from './analysis.js';
-import { refreshQueue } from './queue.js';
-import { selected, recommendedFor, showIncident } from './incident.js';
-import { refreshGenerations } from './gis.js';
+import { emit } from './bus.js';
+
+let ws = null;
+let opened = 0;
+function mark(on) {
+  const el = $('#live');
+  el.className = `live ${on ? 'on' : 'off'}`;
+  el.dataset.i18n = on ? 'online' : 'offline';
+  el.textContent = t(el.dataset.i18n);
+}
 export function connectLive() {
   const token = apiKey ? `?access_token=${encodeURIComponent(apiKey)}` : '';
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${API}/live${token}`);
-  ws.onopen = () => { $('#live').className = 'live on'; $('#live').dataset.i18n = 'online'; $('#live').textContent = t('online'); };
-  ws.onclose = () => { $('#live').className = 'live off'; $('#live').dataset.i18n = 'offline'; $('#live').textContent = t('offline'); setTimeout(connectLive, 2000); };
+  ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${API}/live${token}`);
+  ws.onopen = () => { mark(true); emit('live:open', { first: opened++ === 0 }); };
+  ws.onclose = () => { mark(false); setTimeout(connectLive, 2000); };
   ws.onmessage = (m) => {
     const ev = JSON.parse(m.data);
     document.body.dataset.lastEvent = ev.type;
-    if (ev.type.startsWith('incident.')) {
-      reloadSource('incidents'); reloadSource('heatmap');
-      soon(refreshAnalysis, 'analysis');
-      soon(() => { refreshQueue(); if (selected) showIncident(selected); });
-    } else if (ev.type.startsWith('responder.')) {
-      reloadSource('responders');
-      if (selected && recommendedFor === selected) soon(() => showIncident(selected));
-    } else if (ev.type === 'generation.activated') {
-      ['streets', 'communities', 'grids'].forEach(reloadSource);
-      showGeneration(ev.data?.generation ?? ev.data);
-      refreshGenerations();
-    }
+    emit('live', ev);
   };
 }
+/** Drops the connection (it reconnects by itself): for tests of what a reconnect reloads. */
+export function dropLive() { ws?.close(); }
 
-export function showGeneration(g) { $('#generation').textContent = g == null ? '' : `${t('generation')} ${g}`; }
-
+export function showGeneration(g) {
+  const el = $('#generation');
+  el.dataset.generation = g == null ? '' : String(g);
+  el.textContent = g == null ? '' : `${t('generation')} ${g}`;
+}

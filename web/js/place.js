@@ -2,14 +2,17 @@
 import { $, esc } from './dom.js';
 import { api } from './api.js';
 import { OPEN, t, badge, catLabel } from './i18n.js';
-import { map } from './map.js';
+import { map, highlightGrid } from './map.js';
+import { on } from './bus.js';
 import { EMPTY, periodQuery, periodLabel } from './analysis.js';
 
+let shownAt = null;
 export async function showPlace(lon, lat) {
   const card = $('#place');
+  shownAt = [lon, lat];
   const loc = await api(`/locate?lon=${lon}&lat=${lat}`);
   const row = (k, v) => `<dt>${esc(t(k))}</dt><dd>${v ? `${esc(v.name)} <span class="muted">${esc(v.code)}</span>` : esc(t('none'))}</dd>`;
-  let html = `<h2>${esc(t('location'))} <span class="muted">${lon.toFixed(5)}, ${lat.toFixed(5)}</span></h2>`;
+  let html = `<div class="row"><h2>${esc(t('location'))} <span class="muted">${lon.toFixed(5)}, ${lat.toFixed(5)}</span></h2><button type="button" class="close" id="place-close" aria-label="${esc(t('close'))}" title="${esc(t('close'))}">×</button></div>`;
   html += `<dl id="place-codes">${row('street', loc.street)}${row('community', loc.community)}${row('grid', loc.grid)}</dl>`;
   if (loc.grid) {
     const [roster, open] = await Promise.all([api('/responders'), api(`/incidents?grid=${encodeURIComponent(loc.grid.code)}&status=${OPEN}&limit=50`)]);
@@ -26,10 +29,12 @@ export async function showPlace(lon, lat) {
   card.innerHTML = html;
   card.hidden = false;
   card.dataset.grid = loc.grid?.code || '';
+  highlightGrid(loc.grid?.code);
   map.getSource('unvisited')?.setData(EMPTY);
 }
 let placeCoverage = null;
 $('#place').addEventListener('click', (e) => {
+  if (e.target.id === 'place-close') { closePlace(); return; }
   if (e.target.id !== 'unvisited' || !placeCoverage) return;
   const shown = e.target.dataset.shown === '1';
   map.getSource('unvisited').setData(shown ? EMPTY : placeCoverage.unvisited);
@@ -37,3 +42,11 @@ $('#place').addEventListener('click', (e) => {
   e.target.textContent = t(shown ? 'showUnvisited' : 'hideUnvisited');
 });
 
+export function closePlace() {
+  shownAt = null;
+  $('#place').hidden = true;
+  highlightGrid(null);
+  map.getSource('unvisited')?.setData(EMPTY);
+}
+// The card is written in the page's language: written again on a switch.
+on('lang', () => { if (shownAt && !$('#place').hidden) showPlace(...shownAt); });
