@@ -148,13 +148,14 @@ async function whyEmpty(rec) {
   const staleS = policy.stale_after_s ?? 600;
   const skill = rec.skill;
   const fit = [...units.values()].filter((u) => !skill || (u.skills || []).includes(skill));
-  if (!fit.length) return `: ${tf('noSkillWhy', { skill })}`;
+  const colon = lang === 'zh' ? '：' : ': ';
+  if (!fit.length) return `${colon}${tf('noSkillWhy', { skill })}`;
   const available = fit.filter((u) => u.status === 'available');
   const stale = available.filter((u) => !u.position_at || (Date.now() - Date.parse(u.position_at)) / 1000 > staleS);
   const why = [];
-  if (stale.length) why.push(tf('staleWhy', { n: stale.length, skill: skill ? ` (${skill})` : '', m: Math.round(staleS / 60) }));
+  if (stale.length) why.push(tf('staleWhy', { n: stale.length, skill: skill ? tf('withSkill', { skill }) : '', m: Math.round(staleS / 60) }));
   if (fit.length > available.length) why.push(tf('busyWhy', { n: fit.length - available.length }));
-  return why.length ? `: ${why.join('; ')}` : '';
+  return why.length ? `${colon}${why.join(lang === 'zh' ? '；' : '; ')}` : '';
 }
 
 function renderCandidates() {
