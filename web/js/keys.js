@@ -38,3 +38,9 @@ document.addEventListener('keydown', (e) => {
   }[e.key];
   if (act) { e.preventDefault(); act(); }
 });
+
+// The skip link (first in the tab order) goes to the queue's first row (or the queue itself when empty).
+$('#skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  ($('#queue li[data-incident]') || $('#queue')).focus();
+});
