@@ -2,7 +2,7 @@
 // category, priority, address, caller and description; Esc cancels.
 import { $, esc } from './dom.js';
 import { api, post } from './api.js';
-import { t } from './i18n.js';
+import { t, colon } from './i18n.js';
 import { map } from './map.js';
 import { refreshQueue } from './queue.js';
 import { showIncident } from './incident.js';
@@ -34,11 +34,13 @@ export async function pickAt(lon, lat) {
   if (mine !== pickSeq) return;
   box.dataset.grid = loc?.grid?.code || '';
   box.innerHTML = loc?.grid
-    ? `${esc(t('pickedGrid'))}: <b>${esc(loc.grid.name)}</b> <span class="muted">${esc(loc.community?.name || '')} · ${esc(loc.grid.code)}</span>`
+    ? `${esc(t('pickedGrid'))}${colon()}<b>${esc(loc.grid.name)}</b> <span class="muted">${esc(loc.community?.name || '')} · ${esc(loc.grid.code)}</span>`
     : `<span class="error">${esc(t('outsideAll'))}</span>`;
 }
 export const creating = () => !$('#create').hidden;
 export function endCreate() {
+  // The focus leaves the form with it (back to the button that opened it).
+  if ($('#create').contains(document.activeElement)) $('#new-incident').focus();
   picking = null;
   pickSeq++;
   pickMarker?.remove();
@@ -56,7 +58,7 @@ $('#create').addEventListener('submit', async (e) => {
   const f = new FormData(e.target);
   // The API has no caller field (yet): the caller goes into the description, labelled.
   const caller = String(f.get('caller') || '').trim();
-  const description = [String(f.get('description') || '').trim(), caller ? `${t('callerNote')}: ${caller}` : ''].filter(Boolean).join('\n');
+  const description = [String(f.get('description') || '').trim(), caller ? `${t('callerNote')}${colon()}${caller}` : ''].filter(Boolean).join('\n');
   const address = String(f.get('address') || '').trim();
   try {
     const inc = await post('/incidents', { location: picking, category: f.get('category'), priority: Number(f.get('priority')),

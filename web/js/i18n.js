@@ -80,6 +80,8 @@ Object.assign(T.en, {
   refused: 'refused', releasedN: 'released', fGeometry: 'geometry', fCode: 'code', fName: 'name', fParent: 'parent code',
   searchGo: 'Search', searchHint: 'e.g. 32010400600507, 大光路, 118.79,32.02',
 });
+/** A label's colon: full-width in Chinese. */
+export const colon = () => (lang === 'zh' ? '：' : ': ');
 /** t() with {name} placeholders filled in. */
 export const tf = (k, vars) => t(k).replace(/\{(\w+)\}/g, (_, v) => String(vars[v] ?? ''));
 
