@@ -13,7 +13,6 @@ import { suite, call, check, clickMap, idle, sleep } from './common.mjs';
 
 const { base, fx, step, shot, open, run } = await suite('keyboard-layout');
 const point = fx.point || [118.79, 32.02];
-const opened = (page) => page.evaluate(() => Number(document.querySelector('#detail').dataset.incident || 0));
 
 await run(async () => {
   const incs = [];

@@ -60,7 +60,7 @@ Object.assign(T.zh, {
   diffList: '变更明细', codeCol: '编码', oldCol: '原', newCol: '新', moved: '中心偏移', areaChange: '面积变化', previewOn: '地图上预览文件中的边界（{n} 个）',
   previewNone: '此格式不在浏览器中预览；地图上标出报告中有位置的问题', moreRows: '还有 {n} 条', nameOf: '名称',
   refused: '被拒绝', releasedN: '已释放', fGeometry: '几何', fCode: '编码', fName: '名称', fParent: '上级编码',
-  searchGo: '搜索', searchHint: '例：32010400600507、大光路、118.79,32.02',
+  liveTip: '实时事件推送', mapLabel: '地图', searchGo: '搜索', searchHint: '例：32010400600507、大光路、118.79,32.02',
 });
 Object.assign(T.en, {
   docTitle: 'gridmap grid dispatch console', openAccess: 'open access', openAccessTip: 'Access control is off on this server: no key needed', keySetTip: 'A key is stored; click to change it',
@@ -78,7 +78,7 @@ Object.assign(T.en, {
   diffList: 'Changes', codeCol: 'Code', oldCol: 'Old', newCol: 'New', moved: 'centre moved', areaChange: 'area', previewOn: 'The file\'s {n} boundaries previewed on the map',
   previewNone: 'This format is not previewed in the browser; the map marks the report\'s located problems', moreRows: '{n} more', nameOf: 'Name',
   refused: 'refused', releasedN: 'released', fGeometry: 'geometry', fCode: 'code', fName: 'name', fParent: 'parent code',
-  searchGo: 'Search', searchHint: 'e.g. 32010400600507, 大光路, 118.79,32.02',
+  liveTip: 'live event feed', mapLabel: 'map', searchGo: 'Search', searchHint: 'e.g. 32010400600507, 大光路, 118.79,32.02',
 });
 /** A label's colon: full-width in Chinese. */
 export const colon = () => (lang === 'zh' ? '：' : ': ');
