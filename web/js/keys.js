@@ -12,14 +12,19 @@ export function toggleHelp(show = help.hidden) {
   help.hidden = !show;
   $('#help-btn').setAttribute('aria-expanded', String(show));
 }
-$('#help-btn').addEventListener('click', () => toggleHelp());
+// Hovering shows it; a click (or ?) pins it open until the next click, ? or Esc.
+let pinned = false;
+const pin = (on = !pinned) => { pinned = on; toggleHelp(on); };
+$('#help-btn').addEventListener('click', () => pin());
 $('#help-btn').addEventListener('mouseenter', () => toggleHelp(true));
-$('#help-btn').addEventListener('mouseleave', () => toggleHelp(false));
+$('#help-btn').addEventListener('mouseleave', () => { if (!pinned) toggleHelp(false); });
+$('#help-btn').addEventListener('focus', () => toggleHelp(true));
+$('#help-btn').addEventListener('blur', () => { if (!pinned) toggleHelp(false); });
 
 document.addEventListener('keydown', (e) => {
   if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === 'Escape') {
-    if (!help.hidden) return toggleHelp(false);
+    if (!help.hidden) return pin(false);
     if (creating()) return endCreate();
     if (document.querySelector('.maplibregl-popup')) { document.querySelectorAll('.maplibregl-popup').forEach((p) => p.remove()); return; }
     if (typing(document.activeElement)) { document.activeElement.blur(); return; }
@@ -34,7 +39,7 @@ document.addEventListener('keydown', (e) => {
     r: () => recommend().catch((err) => { $('#detail-error').textContent = err.message; }),
     a: () => assignFirst(),
     '/': () => $('#search').focus(),
-    '?': () => toggleHelp(),
+    '?': () => pin(),
   }[e.key];
   if (act) { e.preventDefault(); act(); }
 });

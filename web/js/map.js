@@ -26,7 +26,8 @@ export const mapReady = () => ready;
 export async function startMap() {
   const layers = await api('/layers');
   const streets = layers.layers.find((l) => l.name === 'streets');
-  loadNames(streets?.bbox);
+  // Names after the first render: the map comes first.
+  const extent = streets?.bbox;
   const view = streets?.bbox && !location.hash ? { bounds: streets.bbox, fitBoundsOptions: { padding: 20 } } : { center: [118.79, 32.02], zoom: 12 };
   map = new maplibregl.Map({ container: 'map', style: `/tiles/style.json?lang=${lang}`, hash: true, attributionControl: false,
     // Item tiles need the key; other hosts (a raster base map) never see it.
@@ -36,7 +37,7 @@ export async function startMap() {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
   window.gridmapMap = map;
   // First complete render (style, tiles, paint), in ms since navigation start: the console's load-time figure.
-  map.once('idle', () => { document.body.dataset.firstIdleMs = String(Math.round(performance.now())); });
+  map.once('idle', () => { document.body.dataset.firstIdleMs = String(Math.round(performance.now())); loadNames(extent); });
   ready = new Promise((ok) => map.once('load', async () => {
     addAnalysisLayers();
     addSelectionLayers();
