@@ -36,6 +36,7 @@ await run(async () => {
   }
   const page = await open('A', { hash: `#15/${point[1]}/${point[0]}` });
   await page.waitForFunction(() => Number(document.querySelector('#queue-total').dataset.total) >= 130, null, { timeout: 10000 });
+  await page.waitForFunction(() => Number(document.body.dataset.areaNames) > 0, null, { timeout: 10000 });
 
   // 1. An urgent incident.
   const sounds = async () => Number(await page.evaluate(() => document.body.dataset.alertSounds || 0));
@@ -58,7 +59,7 @@ await run(async () => {
   await page.click(`#queue li[data-incident="${p1.id}"]`);
   await page.waitForFunction(() => document.title.startsWith('(1)'), null, { timeout: 3000 });
   await page.reload();
-  await page.waitForFunction(() => document.body.dataset.firstIdleMs && document.querySelector('#live.on'), null, { timeout: 20000 });
+  await page.waitForFunction(() => document.body.dataset.firstIdleMs && document.querySelector('#live.on') && Number(document.body.dataset.areaNames) > 0, null, { timeout: 20000 });
   check(await page.getAttribute('#sound', 'aria-pressed') === 'false', 'the sound switch was not remembered');
   step('check 2: sound off is silent and remembered after a reload; opening an alert takes it off the title');
 

@@ -32,6 +32,8 @@ await run(async () => {
 
   const page = await open('A', { hash: `#14/${point[1]}/${point[0]}` });
   await page.waitForFunction((id) => document.querySelector(`#units tr[data-unit="${id}"] a[data-incident]`), biker.id, { timeout: 10000 });
+  // Grid names arrive after the first render of the map.
+  await page.waitForFunction(([id, name]) => document.querySelector(`#units tr[data-unit="${id}"] td.grid`)?.textContent.includes(name), [walker.id, place.grid.name], { timeout: 10000 });
 
   // 1. What a row tells.
   const w = await rowOf(page, walker.id), b = await rowOf(page, biker.id), v = await rowOf(page, truck.id), o = await rowOf(page, old.id);
