@@ -22,15 +22,18 @@ export function fillAnalysis() {
   $('#heat-source').value = keepHeat; $('#choro-metric').value = keepMetric;
   $('#period-label').textContent = periodLabel();
 }
-export function addAnalysisLayers() {
+/** The analysis layers, for the console's style (map.js): [layer, id to insert before] pairs and their sources. */
+export function analysisStyle() {
   const ramp = (v) => ['interpolate', ['linear'], v, 0, RAMP[0], 0.5, RAMP[1], 1, RAMP[2]];
-  map.addSource('heat', { type: 'geojson', data: EMPTY });
-  map.addLayer({ id: 'heat-fill', type: 'fill', source: 'heat', paint: { 'fill-color': ramp(['get', 'w']), 'fill-opacity': 0.75 } }, 'grids-line');
-  map.addLayer({ id: 'grids-choropleth', type: 'fill', source: 'grids', 'source-layer': 'grids', minzoom: 10, layout: { visibility: 'none' },
-    paint: { 'fill-color': ramp(['coalesce', ['feature-state', 'v'], 0]), 'fill-opacity': ['case', ['==', ['feature-state', 'v'], null], 0, 0.7] } }, 'grids-line');
-  map.addSource('unvisited', { type: 'geojson', data: EMPTY });
-  map.addLayer({ id: 'unvisited-fill', type: 'fill', source: 'unvisited', paint: { 'fill-color': '#c51b7d', 'fill-opacity': 0.45 } });
-  fillAnalysis();
+  return {
+    sources: { heat: { type: 'geojson', data: EMPTY }, unvisited: { type: 'geojson', data: EMPTY } },
+    layers: [
+      [{ id: 'heat-fill', type: 'fill', source: 'heat', paint: { 'fill-color': ramp(['get', 'w']), 'fill-opacity': 0.75 } }, 'grids-line'],
+      [{ id: 'grids-choropleth', type: 'fill', source: 'grids', 'source-layer': 'grids', minzoom: 10, layout: { visibility: 'none' },
+        paint: { 'fill-color': ramp(['coalesce', ['feature-state', 'v'], 0]), 'fill-opacity': ['case', ['==', ['feature-state', 'v'], null], 0, 0.7] } }, 'grids-line'],
+      [{ id: 'unvisited-fill', type: 'fill', source: 'unvisited', paint: { 'fill-color': '#c51b7d', 'fill-opacity': 0.45 } }, 'resources-circle'],
+    ],
+  };
 }
 export async function refreshHeat() {
   const source = $('#heat-source').value;

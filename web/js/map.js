@@ -2,14 +2,14 @@
 import { $, esc } from './dom.js';
 import { api, apiKey, authHeaders } from './api.js';
 import { on } from './bus.js';
-import { lang, t, statusLabel } from './i18n.js';
-import { addAnalysisLayers, refreshHeat } from './analysis.js';
+import { OPEN, lang, t, statusLabel } from './i18n.js';
+import { analysisStyle, refreshHeat } from './analysis.js';
 import { showGeneration } from './live.js';
 import { loadNames } from './areas.js';
 import { picking, pickAt } from './create.js';
 import { showIncident } from './incident.js';
 import { showPlace } from './place.js';
-import { addUnitLayers, showUnit } from './units.js';
+import { unitStyle, attachUnits, showUnit } from './units.js';
 
 const TOGGLES = [['basemap', ['basemap']], ['streets', ['streets-line']], ['communities', ['communities-line']], ['grids', ['grids-fill', 'grids-line']],
   ['incidents', ['incidents-circle', 'incidents-count']], ['hazards', ['hazards-circle']], ['resources', ['resources-circle']],
@@ -19,33 +19,30 @@ const CLICKABLE = ['candidates-ring', 'responders-circle', 'incidents-circle'];
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const INCIDENT_COLORS = [['reported', '#d7301f'], ['dispatched', '#fc8d59'], ['on_scene', '#fdcc8a'], ['resolved', '#b30000']];
 
-// The view starts on the loaded boundaries (asked for before the map exists, so tiles are fetched once).
+// The view starts on the loaded boundaries (asked for before the map exists, so tiles are fetched once). The style
+// is fetched here and completed with the console's own layers before the map is made, so nothing added later makes
+// the map reload tiles, and the responder tiles the console replaces are never fetched.
 export let map;
 let ready;
 export const mapReady = () => ready;
 export async function startMap() {
-  const layers = await api('/layers');
+  const [layers, style] = await Promise.all([api('/layers'), fetch(`/tiles/style.json?lang=${lang}`).then((r) => r.json())]);
   const streets = layers.layers.find((l) => l.name === 'streets');
-  // Names after the first render: the map comes first.
-  const extent = streets?.bbox;
   const view = streets?.bbox && !location.hash ? { bounds: streets.bbox, fitBoundsOptions: { padding: 20 } } : { center: [118.79, 32.02], zoom: 12 };
-  map = new maplibregl.Map({ container: 'map', style: `/tiles/style.json?lang=${lang}`, hash: true, attributionControl: false,
+  map = new maplibregl.Map({ container: 'map', style: consoleStyle(style), hash: true, attributionControl: false,
     // Item tiles need the key; other hosts (a raster base map) never see it.
     transformRequest: (url) => (apiKey && url.startsWith(location.origin) ? { url, headers: authHeaders() } : { url }),
     localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif", ...view });
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
   window.gridmapMap = map;
-  // First complete render (style, tiles, paint), in ms since navigation start: the console's load-time figure.
-  map.once('idle', () => { document.body.dataset.firstIdleMs = String(Math.round(performance.now())); loadNames(extent); });
-  ready = new Promise((ok) => map.once('load', async () => {
-    addAnalysisLayers();
-    addSelectionLayers();
-    await addUnitLayers(map);
-    addPointerLayers();
+  attachUnits(map);
+  // First complete render (style, tiles, paint), in ms since navigation start: the console's load-time figure. The
+  // area names come after it: the map first.
+  map.once('idle', () => { document.body.dataset.firstIdleMs = String(Math.round(performance.now())); loadNames(streets?.bbox); });
+  ready = new Promise((ok) => map.once('load', () => {
     buildToggles();
     renderLegend();
-    if (incidentFilter !== undefined) map.setFilter('incidents-circle', incidentFilter);
     document.body.dataset.mapReady = 'true';
     ok(map);
   }));
@@ -56,6 +53,46 @@ export async function startMap() {
   return ready;
 }
 
+/**
+ * The server's style with the console's layers: analysis (heatmap, choropleth, unpatrolled cells), selection (the
+ * clicked grid, the open incident), cluster counts, units and candidates; the incident layer starts with the
+ * queue's default filter (open incidents).
+ */
+function consoleStyle(style) {
+  const parts = [analysisStyle(), unitStyle(), {
+    sources: { selection: { type: 'geojson', data: EMPTY } },
+    layers: [
+      [{ id: 'grids-selected-fill', type: 'fill', source: 'grids', 'source-layer': 'grids', filter: ['==', ['get', 'code'], ''],
+        paint: { 'fill-color': '#0b5cad', 'fill-opacity': 0.12 } }, 'grids-line'],
+      [{ id: 'grids-selected', type: 'line', source: 'grids', 'source-layer': 'grids', filter: ['==', ['get', 'code'], ''],
+        paint: { 'line-color': '#0b5cad', 'line-width': 3.5 } }, 'communities-line'],
+      // Features merged at low zoom (cluster = 1, count) show their count; a click zooms in.
+      [{ id: 'incidents-count', type: 'symbol', source: 'incidents', 'source-layer': 'incidents', filter: ['has', 'cluster'],
+        layout: { 'text-field': ['to-string', ['get', 'count']], 'text-size': 11, 'text-allow-overlap': true },
+        paint: { 'text-color': '#ffffff' } }],
+      [{ id: 'incident-selected', type: 'circle', source: 'selection',
+        paint: { 'circle-radius': 13, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#111111', 'circle-stroke-width': 3 } }],
+    ],
+  }];
+  for (const p of parts) {
+    for (const id of p.drop?.sources || []) delete style.sources[id];
+    style.layers = style.layers.filter((l) => !(p.drop?.layers || []).includes(l.id));
+  }
+  for (const p of parts) {
+    Object.assign(style.sources, p.sources);
+    for (const [layer, before] of p.layers) {
+      const at = before ? style.layers.findIndex((l) => l.id === before) : -1;
+      if (at >= 0) style.layers.splice(at, 0, layer); else style.layers.push(layer);
+    }
+  }
+  const incidents = style.layers.find((l) => l.id === 'incidents-circle');
+  if (incidents) {
+    incidentFilter = filterFor({ statuses: OPEN.split(',') });
+    incidents.filter = incidentFilter;
+  }
+  return style;
+}
+
 export function reloadSource(name) {
   const src = map?.getSource(name);
   if (!src || !src.setTiles) return;
@@ -63,15 +100,6 @@ export function reloadSource(name) {
 }
 
 // ---- selection: the clicked grid and the open incident ----
-function addSelectionLayers() {
-  map.addLayer({ id: 'grids-selected', type: 'line', source: 'grids', 'source-layer': 'grids', filter: ['==', ['get', 'code'], ''],
-    paint: { 'line-color': '#0b5cad', 'line-width': 3.5 } }, 'communities-line');
-  map.addLayer({ id: 'grids-selected-fill', type: 'fill', source: 'grids', 'source-layer': 'grids', filter: ['==', ['get', 'code'], ''],
-    paint: { 'fill-color': '#0b5cad', 'fill-opacity': 0.12 } }, 'grids-line');
-  map.addSource('selection', { type: 'geojson', data: EMPTY });
-  map.addLayer({ id: 'incident-selected', type: 'circle', source: 'selection',
-    paint: { 'circle-radius': 13, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#111111', 'circle-stroke-width': 3 } });
-}
 export function highlightGrid(code) {
   if (!map?.getLayer('grids-selected')) return;
   const f = ['==', ['get', 'code'], code || ''];
@@ -84,24 +112,20 @@ export function highlightIncident(location) {
     { type: 'Feature', geometry: { type: 'Point', coordinates: location }, properties: {} }] } : EMPTY);
 }
 
-// ---- incidents: cluster counts, the queue's filters ----
-function addPointerLayers() {
-  // Features merged at low zoom (cluster = 1, count) show their count; a click zooms in.
-  map.addLayer({ id: 'incidents-count', type: 'symbol', source: 'incidents', 'source-layer': 'incidents', filter: ['has', 'cluster'],
-    layout: { 'text-field': ['to-string', ['get', 'count']], 'text-size': 11, 'text-allow-overlap': true },
-    paint: { 'text-color': '#ffffff' } });
-  // The open incident's ring above everything.
-  map.moveLayer('incident-selected');
-}
+// ---- incidents: the queue's filters ----
 let incidentFilter; // undefined: never set
-export function setIncidentFilter({ statuses, category, grids }) {
+function filterFor({ statuses, category, grids }) {
   const cond = ['all'];
   if (statuses?.length) cond.push(['in', ['get', 'status'], ['literal', statuses]]);
   if (category) cond.push(['==', ['get', 'category'], category]);
   if (grids) cond.push(['in', ['get', 'grid_code'], ['literal', grids]]);
   // Clusters carry no attributes to filter on: they stay.
-  const f = cond.length > 1 ? ['any', ['has', 'cluster'], cond] : null;
-  if (JSON.stringify(f) === JSON.stringify(incidentFilter ?? null) && incidentFilter !== undefined) return;
+  return cond.length > 1 ? ['any', ['has', 'cluster'], cond] : null;
+}
+/** The queue's filters on the map's incident layer (only when they change: a new filter re-lays the tiles). */
+export function setIncidentFilter(filters) {
+  const f = filterFor(filters);
+  if (JSON.stringify(f) === JSON.stringify(incidentFilter ?? null)) return;
   incidentFilter = f;
   if (map?.getLayer('incidents-circle')) map.setFilter('incidents-circle', f);
 }
@@ -162,7 +186,9 @@ async function onMapClick(e) {
 export function labelLang() {
   if (!map || !map.getStyle()) return;
   const field = lang === 'en' ? ['coalesce', ['get', 'name_en'], ['get', 'name'], ['get', 'code']] : ['coalesce', ['get', 'name'], ['get', 'code']];
-  map.getStyle().layers.filter((l) => l.metadata?.['gridmap:label']).forEach((l) => map.setLayoutProperty(l.id, 'text-field', field));
+  // Only when it changes: a layout change re-lays the tiles.
+  map.getStyle().layers.filter((l) => l.metadata?.['gridmap:label'] && JSON.stringify(map.getLayoutProperty(l.id, 'text-field')) !== JSON.stringify(field))
+    .forEach((l) => map.setLayoutProperty(l.id, 'text-field', field));
 }
 
 // Incident tiles are re-fetched when incidents change (at most every 300 ms); boundaries on activation.

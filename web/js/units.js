@@ -17,60 +17,68 @@ const dirty = new Set(); // ids changed since the last frame
 let reset = true; // next frame replaces the whole source
 let frame = 0;
 
-// ---- kind icons (person, e-bike, vehicle): inline SVG in lists, the same drawn into map images ----
-const ICON_PATHS = {
-  grid_worker: '<circle cx="12" cy="5" r="3.2" fill="currentColor"/><path d="M7.5 10h9l-1.4 6.5H13.8V22h-3.6v-5.5H8.9z" fill="currentColor"/>',
-  enforcement: '<circle cx="5.5" cy="16.5" r="3.6" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="18.5" cy="16.5" r="3.6" fill="none" stroke="currentColor" stroke-width="2"/><path d="M5.5 16.5 9.5 9h6l3 7.5M9.5 9l3.5 7.5M13.5 5.5h3.2l1 3.5" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/>',
-  vehicle: '<path d="M2.5 13.5 5 7.5h14l2.5 6V19h-2.2a2.3 2.3 0 0 1-4.6 0H9.3a2.3 2.3 0 0 1-4.6 0H2.5z" fill="currentColor"/><path d="M6.3 9h11.4l1.5 3.8H4.8z" fill="#fff"/>',
+// ---- kind icons (person, e-bike, vehicle): inline SVG in lists, the same paths drawn into map images ----
+// Each part: an SVG path, filled or stroked.
+const ICONS = {
+  grid_worker: [{ d: 'M8.8 5a3.2 3.2 0 1 0 6.4 0a3.2 3.2 0 1 0 -6.4 0z' }, { d: 'M7.5 10h9l-1.4 6.5H13.8V22h-3.6v-5.5H8.9z' }],
+  enforcement: [{ d: 'M1.9 16.5a3.6 3.6 0 1 0 7.2 0a3.6 3.6 0 1 0 -7.2 0z', stroke: true }, { d: 'M14.9 16.5a3.6 3.6 0 1 0 7.2 0a3.6 3.6 0 1 0 -7.2 0z', stroke: true },
+    { d: 'M5.5 16.5 9.5 9h6l3 7.5M9.5 9l3.5 7.5M13.5 5.5h3.2l1 3.5', stroke: true }],
+  vehicle: [{ d: 'M2.5 13.5 5 7.5h14l2.5 6V19h-2.2a2.3 2.3 0 0 1-4.6 0H9.3a2.3 2.3 0 0 1-4.6 0H2.5z' }, { d: 'M6.3 9h11.4l1.5 3.8H4.8z', window: true }],
 };
-export const kindIcon = (kind, cls = 'kind-icon') => `<svg class="${cls}" viewBox="0 0 24 24" width="16" height="16" role="img" aria-label="${esc(kindLabel(kind))}"><title>${esc(kindLabel(kind))}</title>${ICON_PATHS[kind] || ICON_PATHS.grid_worker}</svg>`;
+export const kindIcon = (kind, cls = 'kind-icon') => `<svg class="${cls}" viewBox="0 0 24 24" width="16" height="16" role="img" aria-label="${esc(kindLabel(kind))}"><title>${esc(kindLabel(kind))}</title>${
+  (ICONS[kind] || ICONS.grid_worker).map((p) => (p.stroke ? `<path d="${p.d}" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/>`
+    : `<path d="${p.d}" fill="${p.window ? '#fff' : 'currentColor'}"/>`)).join('')}</svg>`;
 
-/** Adds the kind icons to the map as images kind-<kind> (white glyphs, drawn on the status-coloured circles). */
-async function addKindImages(m) {
-  await Promise.all(Object.entries(ICON_PATHS).map(([kind, paths]) => new Promise((ok) => {
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="32" height="32" color="#ffffff">${paths}</svg>`;
-    const img = new Image(32, 32);
-    img.onload = () => {
-      const c = document.createElement('canvas');
-      c.width = 32; c.height = 32;
-      const ctx = c.getContext('2d');
-      ctx.drawImage(img, 0, 0, 32, 32);
-      if (!m.hasImage(`kind-${kind}`)) m.addImage(`kind-${kind}`, ctx.getImageData(0, 0, 32, 32), { pixelRatio: 2 });
-      ok();
-    };
-    img.onerror = () => ok();
-    img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
-  })));
+/** Draws a kind icon (white, 32 px for 16 px on screen) into the map as image kind-<kind>, when the map asks for it. */
+function addKindImage(m, id) {
+  const kind = id.replace(/^kind-/, '');
+  if (!id.startsWith('kind-') || m.hasImage(id)) return;
+  const c = document.createElement('canvas');
+  c.width = 32; c.height = 32;
+  const ctx = c.getContext('2d');
+  ctx.scale(32 / 24, 32 / 24);
+  ctx.lineWidth = 2;
+  ctx.lineJoin = 'round';
+  for (const p of ICONS[kind] || ICONS.grid_worker) {
+    const path = new Path2D(p.d);
+    if (p.stroke) { ctx.strokeStyle = '#ffffff'; ctx.stroke(path); } else { ctx.fillStyle = p.window ? 'rgba(0,0,0,0.35)' : '#ffffff'; ctx.fill(path); }
+  }
+  m.addImage(id, ctx.getImageData(0, 0, 32, 32), { pixelRatio: 2 });
 }
 
 const STATUS_COLOR = ['match', ['get', 'status'], 'available', '#1a9850', 'busy', '#2c7fb8', 'off_duty', '#999999', '#2c7fb8'];
+const EMPTY_FC = { type: 'FeatureCollection', features: [] };
 
 /**
- * Replaces the style's tile-fed responder layer with one on a GeoJSON source (same id, responders-circle, so toggles
- * and tests keep working), plus the kind icons and the recommendation's candidates. Called once the style is loaded.
+ * The unit layers, for the console's style (map.js): the style's tile-fed responder layer is replaced by one of the
+ * same id (responders-circle, so toggles and tests keep working) on a GeoJSON source, with the kind icons and a
+ * recommendation's candidates (a purple ring, the kind and the rank).
  */
-export async function addUnitLayers(m) {
+export function unitStyle() {
+  return {
+    drop: { sources: ['responders'], layers: ['responders-circle'] },
+    sources: { units: { type: 'geojson', data: EMPTY_FC }, candidates: { type: 'geojson', data: EMPTY_FC } },
+    layers: [
+      [{ id: 'responders-circle', type: 'circle', source: 'units',
+        paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 5, 15, 9], 'circle-color': STATUS_COLOR,
+          'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5 } }],
+      [{ id: 'responders-kind', type: 'symbol', source: 'units', minzoom: 13,
+        layout: { 'icon-image': ['concat', 'kind-', ['get', 'kind']], 'icon-size': ['interpolate', ['linear'], ['zoom'], 13, 0.6, 16, 0.85],
+          'icon-allow-overlap': true, 'icon-ignore-placement': true } }],
+      [{ id: 'candidates-ring', type: 'circle', source: 'candidates',
+        paint: { 'circle-radius': 14, 'circle-color': STATUS_COLOR, 'circle-opacity': 0.9, 'circle-stroke-color': '#7b3294', 'circle-stroke-width': 3 } }],
+      [{ id: 'candidates-kind', type: 'symbol', source: 'candidates',
+        layout: { 'icon-image': ['concat', 'kind-', ['get', 'kind']], 'icon-size': 0.9, 'icon-allow-overlap': true,
+          'text-field': ['to-string', ['get', 'rank']], 'text-offset': [1.3, -1.1], 'text-size': 13, 'text-allow-overlap': true },
+        paint: { 'text-color': '#7b3294', 'text-halo-color': '#ffffff', 'text-halo-width': 2 } }],
+    ],
+  };
+}
+/** Once the map exists: icons on demand, and the units drawn. */
+export function attachUnits(m) {
   map = m;
-  if (map.getLayer('responders-circle')) map.removeLayer('responders-circle');
-  if (map.getSource('responders')) map.removeSource('responders');
-  map.addSource('units', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
-  map.addLayer({ id: 'responders-circle', type: 'circle', source: 'units',
-    paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 5, 15, 9], 'circle-color': STATUS_COLOR,
-      'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5 } });
-  await addKindImages(map);
-  map.addLayer({ id: 'responders-kind', type: 'symbol', source: 'units', minzoom: 13,
-    layout: { 'icon-image': ['concat', 'kind-', ['get', 'kind']], 'icon-size': ['interpolate', ['linear'], ['zoom'], 13, 0.6, 16, 0.85],
-      'icon-allow-overlap': true, 'icon-ignore-placement': true } });
-  // A recommendation's candidates: a purple ring, the kind and the rank.
-  map.addSource('candidates', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
-  map.addLayer({ id: 'candidates-ring', type: 'circle', source: 'candidates',
-    paint: { 'circle-radius': 14, 'circle-color': STATUS_COLOR, 'circle-opacity': 0.9, 'circle-stroke-color': '#7b3294', 'circle-stroke-width': 3 } });
-  map.addLayer({ id: 'candidates-kind', type: 'symbol', source: 'candidates',
-    layout: { 'icon-image': ['concat', 'kind-', ['get', 'kind']], 'icon-size': 0.9, 'icon-allow-overlap': true,
-      'text-field': ['to-string', ['get', 'rank']], 'text-offset': [1.3, -1.1], 'text-size': 13, 'text-allow-overlap': true },
-    paint: { 'text-color': '#7b3294', 'text-halo-color': '#ffffff', 'text-halo-width': 2 } });
-  reset = true;
-  schedule();
+  map.on('styleimagemissing', (e) => addKindImage(map, e.id));
+  map.once('load', () => { reset = true; schedule(); });
 }
 
 // ---- the source, updated once per animation frame ----
