@@ -135,7 +135,9 @@ try {
   await a.page.click('#upload button[value=check]');
   await a.page.waitForSelector('#report ul.problems li.err', { timeout: 10000 });
   const problem = await a.page.textContent('#report ul.problems li.err');
-  if (!problem.includes(fx.bad_code) || !problem.includes('overlaps')) throw new Error(`the problem does not name the overlap: ${problem}`);
+  // In the page's language (Chinese by default); the server's English wording stays in the item's tooltip.
+  const original = await a.page.getAttribute('#report ul.problems li.err', 'title');
+  if (!problem.includes(fx.bad_code) || !/overlaps|重叠/.test(problem) || !original.includes('overlaps')) throw new Error(`the problem does not name the overlap: ${problem}`);
   const marked = await a.page.locator('.maplibregl-marker').count();
   if (marked < 1) throw new Error('the overlap is not marked on the map');
   step(`bad file: ${problem.trim()}`);

@@ -1,0 +1,146 @@
+// Language: the Chinese and English strings, status and category labels. Chinese is the default; the choice is
+// kept in localStorage (gridmap.lang).
+import { esc } from './dom.js';
+
+export const T = {
+  zh: {
+    title: '网格调度台', dispatch: '调度', gis: '边界导入', offline: '离线', online: '实时', apiKey: '密钥', askKey: '此服务器需要 API 密钥（gridmap keys create）：', queue: '事件队列', new: '新建事件',
+    pick: '在地图上点击事件位置', category: '类别', priority: '优先级', description: '描述', submit: '提交', cancel: '取消',
+    gridCode: '网格编码', layers: '图层', upload: '上传边界文件', drop: '拖放文件到此处或点击选择 (zip, shp, GeoJSON, KML, GPKG)',
+    layer: '图层', codeField: '编码字段', nameField: '名称字段', parentField: '上级编码字段', check: '校验', stage: '导入为新版本',
+    generations: '边界版本', rollback: '回滚', status: '状态', what: '内容', allStatus: '全部状态', openStatus: '未办结',
+    allCategory: '全部类别', street: '街道', community: '社区', grid: '网格', workers: '网格员', openItems: '未办结事件',
+    none: '无', outside: '不在任何网格内', recommend: '推荐处置力量', assign: '指派', history: '处置记录', location: '位置',
+    reported: '上报时间', distance: '距离', eta: '预计到达', sameGrid: '本网格', move: '变更状态', activate: '启用',
+    valid: '校验通过', invalid: '校验未通过', errors: '错误', warnings: '警告', features: '要素', staged: '已导入为版本',
+    active: '使用中', retired: '已停用', stagedS: '待启用', generation: '版本', noCandidates: '附近没有可用的处置力量',
+    streets: '街道', communities: '社区', grids: '网格', incidents: '事件', hazards: '安全隐患', resources: '应急设施', responders: '处置力量', heatmap: '热力图',
+    assigned: '已指派', fields: '文件字段', locate: '定位', replace: '改派', additional: '增派', release: '释放',
+    onIt: '处置人员', why: '推荐理由', fix: '定位于', ago: '秒前',
+    analysis: '专题分析', period: '时间范围', choropleth: '网格专题图', off: '关闭', patrols: '巡查轨迹', days: '天', allTime: '全部',
+    perKm2: '事件密度 (每平方公里)', openCount: '未办结事件数', patrolCoverage: '巡查覆盖率', coverage: '巡查覆盖', cells: '个单元',
+    showUnvisited: '显示未巡查区域', hideUnvisited: '隐藏未巡查区域',
+    discard: '放弃', basemap: '底图', suggested: '已按文件字段填写', changes: '与当前版本相比', added: '新增', removed: '删除', renamed: '改名', reparented: '变更上级', reshaped: '边界变化', unchanged: '未变',
+  },
+  en: {
+    title: 'Grid dispatch console', dispatch: 'Dispatch', gis: 'Boundaries', offline: 'offline', online: 'live', apiKey: 'Key', askKey: 'This server needs an API key (gridmap keys create):', queue: 'Incidents',
+    new: 'New incident', pick: 'Click the map where it happened', category: 'Category', priority: 'Priority',
+    description: 'Description', submit: 'Submit', cancel: 'Cancel', gridCode: 'grid code', layers: 'Layers',
+    upload: 'Upload a boundary file', drop: 'Drop a file here or click to choose (zip, shp, GeoJSON, KML, GPKG)', layer: 'Layer',
+    codeField: 'Code field', nameField: 'Name field', parentField: 'Parent field', check: 'Validate', stage: 'Import as new generation',
+    generations: 'Generations', rollback: 'Roll back', status: 'Status', what: 'What', allStatus: 'all states', openStatus: 'open',
+    allCategory: 'all categories', street: 'Street', community: 'Community', grid: 'Grid', workers: 'Grid workers',
+    openItems: 'Open incidents', none: 'none', outside: 'outside every grid', recommend: 'Recommend responders', assign: 'Assign',
+    history: 'History', location: 'Location', reported: 'Reported', distance: 'Distance', eta: 'ETA', sameGrid: 'same grid',
+    move: 'Change status', activate: 'Activate', valid: 'Valid', invalid: 'Rejected', errors: 'Errors', warnings: 'Warnings',
+    features: 'features', staged: 'Staged as generation', active: 'active', retired: 'retired', stagedS: 'staged',
+    generation: 'generation', noCandidates: 'No available responder nearby', streets: 'Streets', communities: 'Communities',
+    grids: 'Grids', incidents: 'Incidents', hazards: 'Hazards', resources: 'Fixed resources', responders: 'Responders', heatmap: 'Heatmap', assigned: 'Assigned', fields: 'File fields',
+    locate: 'show', replace: 'Reassign', additional: 'Send also', release: 'Release', onIt: 'Assigned', why: 'Why', fix: 'fix', ago: 's ago',
+    analysis: 'Analysis', period: 'Period', choropleth: 'Grid choropleth', off: 'off', patrols: 'Patrols', days: 'days', allTime: 'all time',
+    perKm2: 'Incidents per km²', openCount: 'Open incidents', patrolCoverage: 'Patrol coverage', coverage: 'Patrol coverage', cells: 'cells',
+    showUnvisited: 'Show unpatrolled cells', hideUnvisited: 'Hide unpatrolled cells',
+    discard: 'Discard', basemap: 'Base map', suggested: 'Filled in from the file\'s fields', changes: 'Against the current generation', added: 'added', removed: 'removed', renamed: 'renamed', reparented: 'new parent', reshaped: 'reshaped', unchanged: 'unchanged',
+  },
+};
+// Strings of the dispatcher features added with issue 34 (kept apart from the first set above for easier review).
+Object.assign(T.zh, {
+  docTitle: 'gridmap 网格调度台', openAccess: '开放访问', openAccessTip: '此服务器未启用访问控制：无需密钥', keySetTip: '已保存密钥；点击更换',
+  sound: '提示音', soundOn: '提示音：开', soundOff: '提示音：关', newAlert: '新警情', help: '快捷键', close: '关闭',
+  search: '搜索网格、社区、街道或坐标', searchGcj: 'GCJ-02', searchGcjTip: '坐标为 GCJ-02（高德、腾讯地图）', noMatch: '没有匹配项', badCoords: '坐标超出范围',
+  skip: '跳到事件队列', total: '共 {n} 条', totalMore: '已载入 {n} 条（还有更多）', sortTime: '按上报时间', sortPriority: '按优先级', sort: '排序',
+  more: '下一页', prev: '上一页', page: '第 {a}–{b} 条', gridFilter: '网格编码或名称', address: '地址', caller: '报警人',
+  callerNote: '报警人', pickedGrid: '所在网格', outsideAll: '不在任何网格内（服务器将拒绝）', units: '处置力量', unitsCount: '{n} 个',
+  allKinds: '全部类型', allUnitStatus: '全部状态', unitFilter: '姓名、网格或事件', sortName: '按姓名', sortStatus: '按状态', sortAge: '按定位时间', sortKind: '按类型',
+  kind: '类型', position: '定位', incident: '事件', noPosition: '无定位', minAgo: '分钟前', secAgo: '秒前', hourAgo: '小时前', dayAgo: '天前',
+  unit: '处置单位', flyTo: '定位到地图', noStatus: '已办结，无可变更状态', staleWhy: '{n} 个{skill}可调派单位的位置已超过 {m} 分钟未更新', withSkill: '具备“{skill}”技能的', noSkillWhy: '没有具备“{skill}”技能的可调派单位',
+  busyWhy: '{n} 个单位正在执行任务或离岗', allStale: '附近的处置力量定位均已过期', anySkill: '',
+  legend: '图例', cluster: '聚合（点击放大）', selectedInc: '当前事件', candidate: '推荐单位', problem: '边界问题',
+  shortcuts: '快捷键', kNew: '新建事件', kNext: '队列下一条', kPrev: '队列上一条', kRec: '推荐处置力量', kAssign: '指派第一推荐单位', kEsc: '取消 / 关闭', kSearch: '搜索', kHelp: '显示快捷键',
+  diffList: '变更明细', codeCol: '编码', oldCol: '原', newCol: '新', moved: '中心偏移', areaChange: '面积变化', previewOn: '地图上预览文件中的边界（{n} 个）',
+  previewNone: '此格式不在浏览器中预览；地图上标出报告中有位置的问题', moreRows: '还有 {n} 条', nameOf: '名称',
+  refused: '被拒绝', releasedN: '已释放', fGeometry: '几何', fCode: '编码', fName: '名称', fParent: '上级编码',
+  liveTip: '实时事件推送', mapLabel: '地图', searchGo: '搜索', searchHint: '例：32010400600507、大光路、118.79,32.02',
+});
+Object.assign(T.en, {
+  docTitle: 'gridmap grid dispatch console', openAccess: 'open access', openAccessTip: 'Access control is off on this server: no key needed', keySetTip: 'A key is stored; click to change it',
+  sound: 'Sound', soundOn: 'Sound: on', soundOff: 'Sound: off', newAlert: 'New alert', help: 'Shortcuts', close: 'Close',
+  search: 'Search grid, community, street or lon,lat', searchGcj: 'GCJ-02', searchGcjTip: 'Coordinates are GCJ-02 (Amap, Tencent)', noMatch: 'No match', badCoords: 'Coordinates out of range',
+  skip: 'Skip to the incident queue', total: '{n} in all', totalMore: '{n} loaded (more exist)', sortTime: 'by report time', sortPriority: 'by priority', sort: 'Sort',
+  more: 'Next page', prev: 'Previous page', page: '{a}–{b}', gridFilter: 'grid code or name', address: 'Address', caller: 'Caller',
+  callerNote: 'Caller', pickedGrid: 'Grid', outsideAll: 'outside every grid (the server will refuse it)', units: 'Units', unitsCount: '{n}',
+  allKinds: 'all kinds', allUnitStatus: 'all states', unitFilter: 'name, grid or incident', sortName: 'by name', sortStatus: 'by status', sortAge: 'by fix age', sortKind: 'by kind',
+  kind: 'Kind', position: 'Fix', incident: 'Incident', noPosition: 'no fix', minAgo: 'min ago', secAgo: 's ago', hourAgo: 'h ago', dayAgo: 'd ago',
+  unit: 'Unit', flyTo: 'Show on the map', noStatus: 'Finished: no further status', staleWhy: '{n} available units{skill} have positions older than {m} min', withSkill: ' with skill “{skill}”', noSkillWhy: 'No available unit has the skill “{skill}”',
+  busyWhy: '{n} units are busy or off duty', allStale: 'Every unit nearby has a stale position', anySkill: '',
+  legend: 'Legend', cluster: 'cluster (click to zoom in)', selectedInc: 'open incident', candidate: 'recommended unit', problem: 'boundary problem',
+  shortcuts: 'Keyboard shortcuts', kNew: 'New incident', kNext: 'Next in the queue', kPrev: 'Previous in the queue', kRec: 'Recommend responders', kAssign: 'Assign the first candidate', kEsc: 'Cancel / close', kSearch: 'Search', kHelp: 'Show shortcuts',
+  diffList: 'Changes', codeCol: 'Code', oldCol: 'Old', newCol: 'New', moved: 'centre moved', areaChange: 'area', previewOn: 'The file\'s {n} boundaries previewed on the map',
+  previewNone: 'This format is not previewed in the browser; the map marks the report\'s located problems', moreRows: '{n} more', nameOf: 'Name',
+  refused: 'refused', releasedN: 'released', fGeometry: 'geometry', fCode: 'code', fName: 'name', fParent: 'parent code',
+  liveTip: 'live event feed', mapLabel: 'map', searchGo: 'Search', searchHint: 'e.g. 32010400600507, 大光路, 118.79,32.02',
+});
+/** A label's colon: full-width in Chinese. */
+export const colon = () => (lang === 'zh' ? '：' : ': ');
+/** t() with {name} placeholders filled in. */
+export const tf = (k, vars) => t(k).replace(/\{(\w+)\}/g, (_, v) => String(vars[v] ?? ''));
+
+// Category labels: Chinese names come from GET /incident-categories; English from this map, else the code humanised.
+const CATEGORY_EN = { fire: 'Fire', traffic: 'Traffic', public_order: 'Public order', dispute: 'Dispute', environment: 'Pollution',
+  sanitation: 'Sanitation', infrastructure: 'Municipal facilities', flood: 'Flood', medical: 'Medical aid', safety_hazard: 'Safety hazard',
+  illegal_construction: 'Illegal construction', other: 'Other' };
+export const humanise = (code) => { const s = String(code ?? '').replace(/[_-]+/g, ' ').trim(); return s.charAt(0).toUpperCase() + s.slice(1); };
+
+// Unit kinds (responder `kind`): person, e-bike, vehicle.
+export const KINDS = ['grid_worker', 'enforcement', 'vehicle'];
+const KIND_LABEL = { zh: { grid_worker: '网格员', enforcement: '城管执法（电动车）', vehicle: '车辆' },
+  en: { grid_worker: 'grid worker', enforcement: 'enforcement (e-bike)', vehicle: 'vehicle' } };
+export const kindLabel = (k) => KIND_LABEL[lang][k] || humanise(k);
+
+// The incident lifecycle, as the server's 409 answers state it ("from X it can go to: …"; README, POST
+// /incidents/{id}/status). A refusal naming other moves updates this table (see incident.js).
+export const LIFECYCLE = {
+  reported: ['dispatched', 'resolved', 'cancelled'],
+  dispatched: ['on_scene', 'resolved', 'reported', 'cancelled'],
+  on_scene: ['resolved', 'cancelled'],
+  resolved: ['closed', 'on_scene'],
+  closed: [],
+  cancelled: [],
+};
+export const OPEN_STATES = ['reported', 'dispatched', 'on_scene'];
+
+export const STATUSES = ['reported', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
+export const STATUS_ZH = { reported: '已上报', dispatched: '已派遣', on_scene: '已到场', resolved: '已处置', closed: '已办结', cancelled: '已取消',
+  available: '可调派', busy: '执行中', off_duty: '离岗' };
+const STATUS_EN = { on_scene: 'on scene', off_duty: 'off duty' };
+export const OPEN = 'reported,dispatched,on_scene';
+export const REASON = {
+  zh: { preferred: '策略优先', distance: '距离', eta: '预计到达', skill: '技能匹配', team: '队伍', home_grid: '本网格网格员',
+    same_grid: '在本网格内', same_community: '在本社区内', stale: '位置过旧', position_age: '位置时效' },
+  en: { preferred: 'policy', distance: 'distance', eta: 'ETA', skill: 'skill', team: 'team', home_grid: 'own grid worker',
+    same_grid: 'in the grid', same_community: 'in the community', stale: 'stale position', position_age: 'position age' },
+};
+// Tags worth a glance; the rest stay in the tooltip.
+export const REASON_TAGS = ['preferred', 'home_grid', 'same_grid', 'same_community', 'stale'];
+export let lang = localStorage.getItem('gridmap.lang') || 'zh';
+export function setLang(l) { lang = l; localStorage.setItem('gridmap.lang', l); }
+export let categories = [];
+export function setCategories(c) { categories = c; }
+export const t = (k) => T[lang][k] || k;
+export const statusLabel = (s) => (lang === 'zh' ? STATUS_ZH[s] || s : STATUS_EN[s] || String(s).replace(/_/g, ' '));
+export const badge = (s) => `<span class="badge s-${esc(s)}">${esc(statusLabel(s))}</span>`;
+export const catLabel = (code) => {
+  if (lang === 'zh') return categories.find((x) => x.code === code)?.name || code;
+  return CATEGORY_EN[code] || humanise(code);
+};
+export const when = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false }) : '');
+/** How long ago an ISO time was, shortly ("3 分钟前", "3 min ago"). */
+export function ago(iso, now = Date.now()) {
+  if (!iso) return t('noPosition');
+  const s = Math.max(0, (now - Date.parse(iso)) / 1000);
+  const sp = lang === 'zh' ? '' : ' ';
+  if (s < 60) return `${Math.round(s)}${sp}${t('secAgo')}`;
+  if (s < 3600) return `${Math.round(s / 60)}${sp}${t('minAgo')}`;
+  if (s < 86400) return `${Math.round(s / 3600)}${sp}${t('hourAgo')}`;
+  return `${Math.round(s / 86400)}${sp}${t('dayAgo')}`;
+}
