@@ -14,7 +14,18 @@ use std::path::{Path, PathBuf};
 use common::{TestServer, call, sample_layer};
 use serde_json::json;
 
-both_stores!(console_end_to_end);
+both_stores!(
+    console_end_to_end,
+    console_units_live,
+    console_incident_card,
+    console_fixes,
+    console_unit_board,
+    console_alerts_queue,
+    console_map_select,
+    console_create_search,
+    console_keyboard_layout,
+    console_gis_diff,
+);
 
 const POINT: [f64; 2] = [118.79, 32.02];
 /// Where the test clicks after activating (no incident marker there).
@@ -166,4 +177,84 @@ async fn console_gcj02_basemap() {
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     eprintln!("{stdout}{stderr}");
     assert!(out.status.success(), "GCJ-02 base map:\n{stdout}\n{stderr}");
+}
+
+/// One of the console's browser suites (`tests/browser/SUITE.mjs BASE SHOTS FIXTURES`, each describing its checks at
+/// its top) against a fresh server with the bundled sample and access control off.
+async fn suite(url: &str, name: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(browser_dir) = browser_dir() else { return };
+    let _one_browser = BROWSER.lock().await;
+    let s = TestServer::start(url, true).await;
+    for _ in 0..600 {
+        let (_, ready) = call(reqwest::Method::GET, s.url("/readyz"), None).await;
+        if ready["tiles_prepared"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let backend = if url.starts_with("sqlite") { "sqlite" } else { "postgres" };
+    let shots = root.join("target/console-screenshots").join(name).join(backend);
+    let _ = std::fs::remove_dir_all(&shots);
+    let fixtures = json!({"point": POINT, "point2": POINT2});
+    let out = tokio::process::Command::new("node")
+        .arg(browser_dir.join(format!("{name}.mjs")))
+        .arg(&s.base)
+        .arg(&shots)
+        .arg(fixtures.to_string())
+        .output()
+        .await
+        .expect("run node");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("{stdout}{stderr}");
+    assert!(out.status.success(), "{name} failed ({}):\n{stdout}\n{stderr}", out.status);
+    assert!(stdout.contains(&format!("[{name}] all checks passed")), "{name}: {stdout}");
+}
+
+/// Units move from the live feed without re-downloading responder tiles (issue 34: 400 fixes made 816 tile
+/// requests); a reconnect reloads the roster.
+async fn console_units_live(url: &str) {
+    suite(url, "units-live").await;
+}
+
+/// The incident card is rendered once per change: a refused status change's error stays, one recommendation request
+/// per click, the dropdown offers only the lifecycle's moves.
+async fn console_incident_card(url: &str) {
+    suite(url, "incident-card").await;
+}
+
+/// The choropleth legend, problem pins, the key button with access control off, and English labels.
+async fn console_fixes(url: &str) {
+    suite(url, "fixes").await;
+}
+
+/// The unit board: kinds, status, current incident, position age, grid; filter, sort, fly to.
+async fn console_unit_board(url: &str) {
+    suite(url, "unit-board").await;
+}
+
+/// Alerts for urgent incidents and a queue that scales (total, pages, sort, names, filters that filter the map).
+async fn console_alerts_queue(url: &str) {
+    suite(url, "alerts-queue").await;
+}
+
+/// Selection on the map: highlighted grid and incident, pointer, legend, clusters.
+async fn console_map_select(url: &str) {
+    suite(url, "map-select").await;
+}
+
+/// The new-incident form (address, caller, grid before saving, Esc) and search by code, name and coordinates.
+async fn console_create_search(url: &str) {
+    suite(url, "create-search").await;
+}
+
+/// Keyboard shortcuts and layouts from 1024×700 to wide screens.
+async fn console_keyboard_layout(url: &str) {
+    suite(url, "keyboard-layout").await;
+}
+
+/// The GIS officer's import page: the diff code by code, the file previewed on the map, messages in the page's
+/// language.
+async fn console_gis_diff(url: &str) {
+    suite(url, "gis-diff").await;
 }
