@@ -8,6 +8,7 @@ use tokio::sync::Mutex;
 
 use crate::import::{self, HierarchyContext, ImportError, Parsed, ReadOptions, Report};
 use crate::index::{BoundaryIndex, LayerFeatures};
+use crate::layers::GenerationError;
 use crate::layers::{Feature, GenerationId, Layer};
 use crate::locate::Locator;
 use crate::sample;
@@ -19,6 +20,9 @@ pub enum CatalogError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A generation could not be switched to, rolled back or discarded.
+    #[error(transparent)]
+    Generation(#[from] GenerationError),
     /// A file could not be read.
     #[error(transparent)]
     Import(#[from] ImportError),
@@ -98,12 +102,12 @@ impl Catalog {
     }
 
     /// Reads, validates and (unless rejected or a dry run) writes one generation replacing the given layers.
-    /// Returns one report per file; nothing is written when any of them has errors.
+    /// Returns one report per file; nothing is written when any of them has errors. The phases: which generation
+    /// it builds on; the files parsed while what they are checked against is read from the store; each layer's
+    /// context (parent and children from this import or the base); the checks and the write side by side (the write
+    /// is kept only on the checks' verdict); activation.
     pub async fn import(&self, files: Vec<ImportFile>, mode: ImportMode) -> Result<Vec<Report>, CatalogError> {
-        let base = match mode.base {
-            Some(b) => Some(b),
-            None => self.store.active_generation().await?,
-        };
+        let base = self.import_base(mode.base).await?;
         let mut layers_seen = HashSet::new();
         for f in &files {
             if !layers_seen.insert(f.options.layer) {
@@ -112,37 +116,9 @@ impl Catalog {
         }
         let clock = std::time::Instant::now();
         let trackers: Vec<import::Tracker> = files.iter().map(|f| f.options.progress.clone()).collect();
-        trackers.iter().for_each(|t| t.phase("reading", 0));
-        // The files are parsed on the blocking pool while what they are checked against is read from the store.
-        let layers: Vec<Layer> = files.iter().map(|f| f.options.layer).collect();
-        let parse = blocking(move || {
-            files.into_iter().map(|f| import::read(&f.name, &f.bytes, &f.options)).collect::<Result<Vec<_>, _>>()
-        });
-        let (parsed, stored) = tokio::join!(parse, self.stored_context(base, &layers));
-        let mut parsed: Vec<Parsed> = parsed??;
-        let stored = stored?;
-
+        let (parsed, stored) = self.read_files(files, base, &trackers).await?;
         let read_ms = clock.elapsed().as_millis() as u64;
-        // Validate each layer against its neighbours: from this import when present, else from the base; and
-        // compare it with the layer it replaces.
-        let mut contexts = Vec::with_capacity(parsed.len());
-        let mut previous = Vec::with_capacity(parsed.len());
-        for (p, stored) in parsed.iter().zip(stored) {
-            let layer = p.report.layer;
-            // The parent layer is read once: its polygons for containment, its codes for the code checks.
-            let parent_shapes: Vec<(String, geo::MultiPolygon<f64>)> = match (layer.parent(), stored.parent) {
-                (None, _) => Vec::new(),
-                (Some(_), Some(from_store)) => from_store.into_iter().map(|f| (f.code, f.geometry)).collect(),
-                (Some(parent), None) => parsed
-                    .iter()
-                    .filter(|q| q.report.layer == parent)
-                    .flat_map(|q| q.features.iter().map(|f| (f.code.clone(), f.geometry.clone())))
-                    .collect(),
-            };
-            let parent_codes = layer.parent().map(|_| parent_shapes.iter().map(|(c, _)| c.clone()).collect());
-            contexts.push(HierarchyContext { parent_codes, children: stored.children, parent_shapes });
-            previous.push(stored.previous);
-        }
+        let checks = check_contexts(&parsed, stored);
         let description = format!(
             "import {}",
             parsed.iter().map(|p| format!("{} from {}", p.report.layer, p.report.file)).collect::<Vec<_>>().join(", ")
@@ -155,25 +131,13 @@ impl Catalog {
             false => parsed.iter().map(|p| (p.report.layer, p.features.clone())).collect(),
         };
         let (send_verdict, verdict) = tokio::sync::oneshot::channel();
-        let checking = trackers.clone();
         let check = async {
-            let parsed = blocking(move || {
-                for (((p, ctx), before), progress) in parsed.iter_mut().zip(&contexts).zip(&previous).zip(&checking) {
-                    import::validate(p, ctx, progress);
-                    progress.phase("comparing with the current generation", 0);
-                    p.report.describe_fields(ctx.parent_codes.as_ref());
-                    p.report.diff = Some(import::Diff::between(before, &p.features));
-                    let shift = import::detect_vendor_shift(before, &p.features)
-                        .or_else(|| import::detect_against_parent(&ctx.parent_shapes, &p.features));
-                    if let Some(shift) = shift {
-                        p.report.warn(import::Problem::file(shift.message()));
-                    }
-                }
-                parsed
+            let checked = blocking({
+                let trackers = trackers.clone();
+                move || check_files(parsed, &checks, &trackers)
             })
             .await;
-            let checked_ms = clock.elapsed().as_millis() as u64;
-            let keep = match &parsed {
+            let keep = match &checked {
                 Ok(parsed) if parsed.iter().all(|p| p.report.valid) => Some(
                     serde_json::to_value(parsed.iter().map(|p| &p.report).collect::<Vec<_>>())
                         .unwrap_or(serde_json::Value::Null),
@@ -185,7 +149,7 @@ impl Catalog {
             }
             // Nobody listens on a dry run.
             let _ = send_verdict.send(keep);
-            parsed.map(|p| (p, checked_ms))
+            checked.map(|p| (p, clock.elapsed().as_millis() as u64))
         };
         let write = async {
             if mode.dry_run {
@@ -231,6 +195,33 @@ impl Catalog {
                 p.report
             })
             .collect())
+    }
+
+    /// The generation an import builds on: the one asked for (which must exist), else the active one.
+    async fn import_base(&self, asked: Option<GenerationId>) -> Result<Option<GenerationId>, CatalogError> {
+        match asked {
+            Some(b) if !self.store.generations().await?.iter().any(|g| g.id == b) => {
+                Err(GenerationError::NotFound(b).into())
+            }
+            Some(b) => Ok(Some(b)),
+            None => Ok(self.store.active_generation().await?),
+        }
+    }
+
+    /// The files parsed on the blocking pool while what they are checked against is read from the store.
+    async fn read_files(
+        &self,
+        files: Vec<ImportFile>,
+        base: Option<GenerationId>,
+        trackers: &[import::Tracker],
+    ) -> Result<(Vec<Parsed>, Vec<Stored>), CatalogError> {
+        trackers.iter().for_each(|t| t.phase("reading", 0));
+        let layers: Vec<Layer> = files.iter().map(|f| f.options.layer).collect();
+        let parse = blocking(move || {
+            files.into_iter().map(|f| import::read(&f.name, &f.bytes, &f.options)).collect::<Result<Vec<_>, _>>()
+        });
+        let (parsed, stored) = tokio::join!(parse, self.stored_context(base, &layers));
+        Ok((parsed??, stored?))
     }
 
     /// For each layer of an import, what it is checked against from the base generation: the layer it replaces,
@@ -358,6 +349,55 @@ impl Catalog {
         }
         blocking(move || BoundaryIndex::build(Some(generation), features).with_sources(sources)).await
     }
+}
+
+/// What one file is checked against: its hierarchy context and the layer it replaces.
+struct Checks {
+    context: HierarchyContext,
+    previous: Vec<Feature>,
+}
+
+/// Each layer's context: its parent from this import when present, else from the base (its polygons for
+/// containment, read once, and its codes for the code checks); its children's codes from the base.
+fn check_contexts(parsed: &[Parsed], stored: Vec<Stored>) -> Vec<Checks> {
+    parsed
+        .iter()
+        .zip(stored)
+        .map(|(p, stored)| {
+            let layer = p.report.layer;
+            let parent_shapes: Vec<(String, geo::MultiPolygon<f64>)> = match (layer.parent(), stored.parent) {
+                (None, _) => Vec::new(),
+                (Some(_), Some(from_store)) => from_store.into_iter().map(|f| (f.code, f.geometry)).collect(),
+                (Some(parent), None) => parsed
+                    .iter()
+                    .filter(|q| q.report.layer == parent)
+                    .flat_map(|q| q.features.iter().map(|f| (f.code.clone(), f.geometry.clone())))
+                    .collect(),
+            };
+            let parent_codes = layer.parent().map(|_| parent_shapes.iter().map(|(c, _)| c.clone()).collect());
+            Checks {
+                context: HierarchyContext { parent_codes, children: stored.children, parent_shapes },
+                previous: stored.previous,
+            }
+        })
+        .collect()
+}
+
+/// The checks of every file (on the blocking pool): validation, then the comparison with the layer it replaces
+/// (field suggestions, diff, vendor shift).
+fn check_files(mut parsed: Vec<Parsed>, checks: &[Checks], trackers: &[import::Tracker]) -> Vec<Parsed> {
+    for ((p, c), progress) in parsed.iter_mut().zip(checks).zip(trackers) {
+        import::validate(p, &c.context, progress);
+        progress.phase("comparing with the current generation", 0);
+        p.report.describe_fields(c.context.parent_codes.as_ref());
+        p.report.diff = Some(import::Diff::between(&c.previous, &p.features));
+        let shift = import::detect_vendor_shift(&c.previous, &p.features)
+            .or_else(|| import::detect_against_parent(&c.context.parent_shapes, &p.features));
+        if let Some(shift) = shift {
+            p.report.warn(import::Problem::file(shift.message()));
+        }
+    }
+    parsed
 }
 
 /// What one layer of an import is checked against, read from the base generation ([`Catalog::stored_context`]).

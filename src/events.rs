@@ -42,7 +42,7 @@ impl Events {
         if self.tx.receiver_count() == 0 && self.relay.is_none() {
             return;
         }
-        let at = crate::store::rfc3339(time::OffsetDateTime::now_utc());
+        let at = crate::times::rfc3339(time::OffsetDateTime::now_utc());
         let event: Arc<str> = Arc::from(serde_json::json!({"type": kind, "at": at, "data": data}).to_string());
         if let Some(relay) = &self.relay
             && relay.try_send(event.clone()).is_err()

@@ -115,6 +115,28 @@ pub struct Feature {
     pub properties: serde_json::Map<String, serde_json::Value>,
 }
 
+/// Why a generation could not be switched to, rolled back or discarded.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerationError {
+    /// No generation with that id.
+    #[error("generation {0} does not exist")]
+    NotFound(GenerationId),
+    /// Rollback with no earlier active generation.
+    #[error("nothing to roll back to: no generation was active before the current one")]
+    NothingToRollBack,
+    /// A generation that cannot be discarded.
+    #[error("generation {id} cannot be discarded: {reason}")]
+    InUse {
+        /// The generation.
+        id: GenerationId,
+        /// Why (it was active, another generation builds on it).
+        reason: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
 /// What a generation is, as listed by `gridmap generations` and `GET /generations`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct GenerationInfo {

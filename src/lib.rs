@@ -61,3 +61,5 @@ pub mod stats;
 pub mod store;
 /// Vector tiles cut from memory, cached by data version.
 pub mod tiles;
+/// Times as answers write them (RFC 3339).
+pub mod times;

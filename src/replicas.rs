@@ -17,7 +17,7 @@ use crate::events::Events;
 use crate::incidents::{IncidentId, IncidentService};
 use crate::responders::{PositionFix, ResponderId, ResponderService};
 use crate::store::ChangeChannel;
-use crate::store::changes::MAX_PAYLOAD_BYTES;
+use crate::store::changes::{Heard, MAX_PAYLOAD_BYTES};
 
 /// What a replica updates when others change things.
 #[derive(Debug, Clone)]
@@ -109,9 +109,9 @@ pub async fn listen(channel: Arc<dyn ChangeChannel>, replica: Replica) {
         }
         first = false;
         loop {
-            match listener.try_recv().await {
-                Ok(Some(n)) => apply(&replica, n.payload()).await,
-                Ok(None) => {
+            match listener.next().await {
+                Ok(Heard::Payload(payload)) => apply(&replica, &payload).await,
+                Ok(Heard::Reconnected) => {
                     tracing::warn!("the change listener lost its connection; resyncing from the store");
                     resync(&replica).await;
                 }

@@ -134,7 +134,7 @@ async fn roles_are_enforced(url: &str) {
     assert_eq!(history["assignments"][0]["actor"], format!("key:{dispatcher_id}:调度员甲"), "{history}");
 
     // Revoked: refused once the keyring's cache has expired.
-    s.store.revoke_key(dispatcher_id).await.expect("revoke");
+    s.store.revoke_key(dispatcher_id).await.expect("revoke").expect("the key exists");
     tokio::time::sleep(Keyring::FRESH + std::time::Duration::from_millis(200)).await;
     let (st, v) = send(&s, Some(&dispatcher), Method::GET, "/api/v1/incidents", None).await;
     assert_eq!((st, v["error"]["code"].as_str()), (401, Some("unauthorized")), "{v}");

@@ -3,7 +3,7 @@
 mod common;
 
 use geo::{MultiPolygon, wkt};
-use gridmap::layers::{Feature, GenerationId, GenerationStatus, Layer};
+use gridmap::layers::{Feature, GenerationError, GenerationId, GenerationStatus, Layer};
 use gridmap::store::{self, NewGeneration, StoreError};
 
 fn square(code: &str, parent: Option<&str>, x: f64) -> Feature {
@@ -66,9 +66,9 @@ async fn generations_stack_activate_and_rollback(url: &str) {
 
     assert_eq!(store.rollback().await.expect("rollback"), g1);
     assert_eq!(store.active_generation().await.expect("active"), Some(g1));
-    assert!(matches!(store.rollback().await, Err(StoreError::NothingToRollBack)));
+    assert!(matches!(store.rollback().await, Err(GenerationError::NothingToRollBack)));
     assert_eq!(store.active_generation().await.expect("active"), Some(g1), "a refused rollback changes nothing");
-    assert!(matches!(store.activate(GenerationId(9999)).await, Err(StoreError::NoSuchGeneration(GenerationId(9999)))));
+    assert!(matches!(store.activate(GenerationId(9999)).await, Err(GenerationError::NotFound(GenerationId(9999)))));
 }
 
 async fn a_generation_takes_unreplaced_layers_from_its_base(url: &str) {

@@ -7,8 +7,7 @@ use super::{EXIT_REJECTED, ImportArgs};
 use crate::audit::AuditLog;
 use crate::catalog::{Catalog, CatalogError, ImportFile, ImportMode};
 use crate::import::{Progress, ReadOptions, Sidecars, Tracker};
-use crate::layers::GenerationId;
-use crate::store::StoreError;
+use crate::layers::{GenerationError, GenerationId};
 
 /// The catalogue and audit log of `db`; only an import may `create` the database.
 async fn open(db: &str, create: bool) -> anyhow::Result<(Catalog, AuditLog)> {
@@ -118,7 +117,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
             return Ok(ExitCode::from(EXIT_REJECTED));
         }
-        Err(CatalogError::Store(StoreError::NoSuchGeneration(g))) => {
+        Err(CatalogError::Generation(GenerationError::NotFound(g))) => {
             eprintln!("error: --base {g}: generation {g} does not exist");
             return Ok(ExitCode::from(EXIT_REJECTED));
         }
@@ -171,7 +170,7 @@ pub async fn activate(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
             println!("generation {generation} is active");
             Ok(ExitCode::SUCCESS)
         }
-        Err(CatalogError::Store(e @ StoreError::NoSuchGeneration(_))) => {
+        Err(CatalogError::Generation(e @ GenerationError::NotFound(_))) => {
             eprintln!("error: {e}");
             Ok(ExitCode::from(EXIT_REJECTED))
         }
@@ -190,7 +189,7 @@ pub async fn discard(db: &str, generation: i64) -> anyhow::Result<ExitCode> {
             println!("generation {generation} discarded");
             Ok(ExitCode::SUCCESS)
         }
-        Err(CatalogError::Store(e @ (StoreError::NoSuchGeneration(_) | StoreError::GenerationInUse { .. }))) => {
+        Err(CatalogError::Generation(e @ (GenerationError::NotFound(_) | GenerationError::InUse { .. }))) => {
             eprintln!("error: {e}");
             Ok(ExitCode::from(EXIT_REJECTED))
         }
@@ -211,7 +210,7 @@ pub async fn rollback(db: &str) -> anyhow::Result<ExitCode> {
             println!("rolled back: generation {g} is active");
             Ok(ExitCode::SUCCESS)
         }
-        Err(CatalogError::Store(e @ StoreError::NothingToRollBack)) => {
+        Err(CatalogError::Generation(e @ GenerationError::NothingToRollBack)) => {
             eprintln!("error: {e}");
             Ok(ExitCode::from(EXIT_REJECTED))
         }

@@ -9,7 +9,6 @@ use crate::audit::AuditLog;
 use crate::auth::Scope;
 use crate::auth::keys::generate;
 use crate::layers::Layer;
-use crate::store::StoreError;
 
 /// Why a scope names nothing in the active generation (`None`: it names a street or community there).
 async fn scope_problem(store: &dyn crate::store::Store, scope: &Scope) -> anyhow::Result<Option<String>> {
@@ -73,17 +72,16 @@ pub async fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        KeysCommand::Revoke { id, .. } => match store.revoke_key(id).await {
-            Ok(k) => {
+        KeysCommand::Revoke { id, .. } => match store.revoke_key(id).await? {
+            Some(k) => {
                 let details = json!({"name": k.name, "role": k.role});
                 audit.record(&AuditLog::cli_actor(), "key.revoked", Some(format!("key:{id}")), details).await;
                 println!("key {id} ({}) revoked at {}", k.name, k.revoked_at.unwrap_or_default());
             }
-            Err(e @ StoreError::NoSuchKey(_)) => {
-                eprintln!("error: {e}");
+            None => {
+                eprintln!("error: API key {id} does not exist");
                 return Ok(ExitCode::from(EXIT_REJECTED));
             }
-            Err(e) => return Err(e.into()),
         },
     }
     Ok(ExitCode::SUCCESS)

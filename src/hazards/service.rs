@@ -13,7 +13,7 @@ use crate::events::Events;
 use crate::incidents::ServiceArea;
 use crate::index::BoundaryIndex;
 use crate::locate::{Locator, geocode, regeocoded};
-use crate::store::{Store, StoreError};
+use crate::store::{HazardStore, StoreError};
 
 /// Why a hazard request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -51,15 +51,18 @@ pub enum HazardError {
 
 impl From<StoreError> for HazardError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NoSuchHazard(id) => HazardError::NotFound(id),
-            StoreError::InvalidHazardTransition { id, from, to } => HazardError::InvalidTransition {
-                id,
-                from: from.as_str(),
-                to: to.as_str(),
-                allowed: from.next().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
-            },
-            other => HazardError::Store(other),
+        HazardError::Store(e)
+    }
+}
+
+impl HazardError {
+    /// The lifecycle does not allow `from → to` (the message lists what it allows).
+    pub fn invalid_transition(id: HazardId, from: HazardStatus, to: HazardStatus) -> Self {
+        HazardError::InvalidTransition {
+            id,
+            from: from.as_str(),
+            to: to.as_str(),
+            allowed: from.next().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
         }
     }
 }
@@ -90,7 +93,7 @@ pub struct CreateHazard {
 /// Hazard operations.
 #[derive(Debug)]
 pub struct HazardService {
-    store: Arc<dyn Store>,
+    store: Arc<dyn HazardStore>,
     locator: Arc<Locator>,
     area: ServiceArea,
     events: Events,
@@ -132,7 +135,7 @@ fn shape(raw: &serde_json::Value, crs: Crs) -> Result<(serde_json::Value, LonLat
 
 impl HazardService {
     /// A service with the default categories.
-    pub fn new(store: Arc<dyn Store>, locator: Arc<Locator>, area: ServiceArea, events: Events) -> Self {
+    pub fn new(store: Arc<dyn HazardStore>, locator: Arc<Locator>, area: ServiceArea, events: Events) -> Self {
         Self { store, locator, area, events }
     }
 

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::catalog::CatalogError;
+use crate::layers::GenerationError;
 use crate::store::StoreError;
 
 /// An error answer.
@@ -88,15 +89,16 @@ impl From<StoreError> for ApiError {
 impl From<CatalogError> for ApiError {
     fn from(e: CatalogError) -> Self {
         match e {
-            CatalogError::Store(StoreError::NoSuchGeneration(g)) => {
-                ApiError::new(StatusCode::NOT_FOUND, "generation_not_found", format!("generation {g} does not exist"))
+            CatalogError::Generation(e @ GenerationError::NotFound(_)) => {
+                ApiError::new(StatusCode::NOT_FOUND, "generation_not_found", e.to_string())
             }
-            CatalogError::Store(StoreError::NothingToRollBack) => {
-                ApiError::new(StatusCode::CONFLICT, "nothing_to_roll_back", StoreError::NothingToRollBack.to_string())
+            CatalogError::Generation(e @ GenerationError::NothingToRollBack) => {
+                ApiError::new(StatusCode::CONFLICT, "nothing_to_roll_back", e.to_string())
             }
-            CatalogError::Store(e @ StoreError::GenerationInUse { .. }) => {
+            CatalogError::Generation(e @ GenerationError::InUse { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "generation_in_use", e.to_string())
             }
+            CatalogError::Generation(GenerationError::Store(s)) => ApiError::store(&s),
             CatalogError::Import(e) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable_file", e.to_string())
             }

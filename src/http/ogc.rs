@@ -104,7 +104,7 @@ fn title(layer: Layer) -> &'static str {
 async fn describe(state: &AppState, b: &str, layer: Layer) -> Value {
     let index = state.locator.current();
     let li = index.layer(layer);
-    let since = active_since(state).await.ok().flatten().map(crate::store::rfc3339);
+    let since = active_since(state).await.ok().flatten().map(crate::times::rfc3339);
     let id = layer.as_str();
     json!({
         "id": id,
@@ -238,7 +238,7 @@ async fn items(
             "features": features,
             "numberMatched": matched,
             "numberReturned": page.len(),
-            "timeStamp": crate::store::rfc3339(time::OffsetDateTime::now_utc()),
+            "timeStamp": crate::times::rfc3339(time::OffsetDateTime::now_utc()),
             "links": links,
         });
         serde_json::to_vec(&body)

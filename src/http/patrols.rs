@@ -172,8 +172,8 @@ async fn coverage(
         .collect();
     Ok(Json(GridCoverage {
         coverage: c,
-        from: crate::store::rfc3339(from),
-        to: crate::store::rfc3339(to),
+        from: crate::times::rfc3339(from),
+        to: crate::times::rfc3339(to),
         unvisited: json!({"type": "FeatureCollection", "features": hexagons}),
     }))
 }
@@ -217,5 +217,5 @@ async fn unpatrolled(
     }
     let since = OffsetDateTime::now_utc() - time::Duration::days(i64::from(days));
     let grids = state.patrols.unpatrolled(since).await?;
-    Ok(Json(UnpatrolledGrids { days, since: crate::store::rfc3339(since), count: grids.len(), grids }))
+    Ok(Json(UnpatrolledGrids { days, since: crate::times::rfc3339(since), count: grids.len(), grids }))
 }

@@ -349,7 +349,7 @@ async fn history(
     let to = time(q.to).unwrap_or_else(|| OffsetDateTime::now_utc() + time::Duration::days(1));
     let fixes = state.responders.history(id, from, to).await?;
     let positions =
-        fixes.iter().map(|f| PastPosition { location: f.location.into(), at: crate::store::rfc3339(f.at) }).collect();
+        fixes.iter().map(|f| PastPosition { location: f.location.into(), at: crate::times::rfc3339(f.at) }).collect();
     Ok(Json(History { responder_id: id, positions }))
 }
 

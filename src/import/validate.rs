@@ -27,11 +27,25 @@ pub const MAX_VERTICES_PER_FEATURE: usize = 1_000_000;
 /// Most problems of one kind listed individually; the rest are counted.
 const LIST_LIMIT: usize = 200;
 
-/// Adds geometry, duplicate-code and hierarchy problems to the report.
+/// Adds geometry, duplicate-code and hierarchy problems to the report, phase by phase: each feature's geometry,
+/// duplicate codes, overlaps between features, parent codes, children the file would orphan, children outside their
+/// parent.
 pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::Tracker) {
-    let layer = parsed.report.layer;
+    let broken = check_geometries(parsed, progress);
+    let codes = check_duplicate_codes(parsed);
+    check_overlaps(parsed, &broken, progress);
+    check_parent_codes(parsed, ctx);
+    warn_orphaned_children(parsed, ctx, &codes);
+    if let Some(parent_layer) = parsed.report.layer.parent().filter(|_| !ctx.parent_shapes.is_empty()) {
+        containment(parsed, &broken, ctx, parent_layer, progress);
+    }
+    parsed.report.valid = parsed.report.errors.is_empty();
+}
+
+/// Each feature's geometry, on every core (rayon), gathered in file order; returns the features whose geometry is
+/// broken (left out of the pair checks).
+fn check_geometries(parsed: &mut Parsed, progress: &super::Tracker) -> HashSet<usize> {
     progress.phase("checking geometry", parsed.features.len());
-    // Each feature on every core (rayon), gathered in file order.
     let (broken, invalid): (HashSet<usize>, Vec<Problem>) = parsed
         .features
         .par_iter()
@@ -45,8 +59,12 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::T
         .into_iter()
         .unzip();
     push_capped(&mut parsed.report.errors, invalid, "invalid geometries");
+    broken
+}
 
-    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+/// Codes given twice; returns every code with the file position that first has it.
+fn check_duplicate_codes(parsed: &mut Parsed) -> HashMap<String, usize> {
+    let mut first_seen: HashMap<String, usize> = HashMap::new();
     let mut dups = Vec::new();
     for (f, &i) in parsed.features.iter().zip(&parsed.source_index) {
         if let Some(&earlier) = first_seen.get(f.code.as_str()) {
@@ -57,11 +75,15 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::T
                 format!("duplicate code: feature {earlier} has the same code"),
             ));
         } else {
-            first_seen.insert(&f.code, i);
+            first_seen.insert(f.code.clone(), i);
         }
     }
     push_capped(&mut parsed.report.errors, dups, "duplicate codes");
+    first_seen
+}
 
+/// Features of the layer overlapping each other (slivers from imperfect noding are counted in one warning).
+fn check_overlaps(parsed: &mut Parsed, broken: &HashSet<usize>, progress: &super::Tracker) {
     let shapes: Vec<Option<&geo::MultiPolygon<f64>>> =
         parsed.features.iter().enumerate().map(|(k, f)| (!broken.contains(&k)).then_some(&f.geometry)).collect();
     let (mut overlaps, mut slivers) = (Vec::new(), 0usize);
@@ -91,53 +113,53 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::T
             super::overlaps::SLIVER_WIDTH_M
         )));
     }
+}
 
-    if let (Some(parents), Some(parent_layer)) = (&ctx.parent_codes, layer.parent()) {
-        if parents.is_empty() {
-            parsed.report.errors.push(Problem::file(format!(
-                "layer {parent_layer} is empty in the generation this import builds on: import {parent_layer} first"
-            )));
-        } else {
-            let orphans = parsed
-                .features
-                .iter()
-                .zip(&parsed.source_index)
-                .filter_map(|(f, &i)| {
-                    let p = f.parent_code.as_deref()?;
-                    (!parents.contains(p)).then(|| {
-                        Problem::at(
-                            i,
-                            Some(&f.code),
-                            "parent_code",
-                            format!("parent code {p} does not exist in layer {parent_layer}"),
-                        )
-                    })
-                })
-                .collect();
-            push_capped(&mut parsed.report.errors, orphans, "unknown parent codes");
-        }
+/// Parent codes that the parent layer does not have.
+fn check_parent_codes(parsed: &mut Parsed, ctx: &HierarchyContext) {
+    let (Some(parents), Some(parent_layer)) = (&ctx.parent_codes, parsed.report.layer.parent()) else { return };
+    if parents.is_empty() {
+        parsed.report.errors.push(Problem::file(format!(
+            "layer {parent_layer} is empty in the generation this import builds on: import {parent_layer} first"
+        )));
+        return;
     }
+    let orphans = parsed
+        .features
+        .iter()
+        .zip(&parsed.source_index)
+        .filter_map(|(f, &i)| {
+            let p = f.parent_code.as_deref()?;
+            (!parents.contains(p)).then(|| {
+                Problem::at(
+                    i,
+                    Some(&f.code),
+                    "parent_code",
+                    format!("parent code {p} does not exist in layer {parent_layer}"),
+                )
+            })
+        })
+        .collect();
+    push_capped(&mut parsed.report.errors, orphans, "unknown parent codes");
+}
 
-    if let Some(child_layer) = layer.child() {
-        let orphaned: Vec<&str> = ctx
-            .children
-            .iter()
-            .filter(|(_, p)| p.as_deref().is_some_and(|p| !first_seen.contains_key(p)))
-            .map(|(c, _)| c.as_str())
-            .collect();
-        if !orphaned.is_empty() {
-            let sample: Vec<&str> = orphaned.iter().take(10).copied().collect();
-            parsed.report.warn(Problem::file(format!(
-                "{} {child_layer} of the current generation name a parent code this file lacks (e.g. {sample:?}); \
-                 import {child_layer} into this generation too (--base) before activating",
-                orphaned.len()
-            )));
-        }
+/// Children in the current generation whose parent this file lacks (a warning: they can follow with `--base`).
+fn warn_orphaned_children(parsed: &mut Parsed, ctx: &HierarchyContext, codes: &HashMap<String, usize>) {
+    let Some(child_layer) = parsed.report.layer.child() else { return };
+    let orphaned: Vec<&str> = ctx
+        .children
+        .iter()
+        .filter(|(_, p)| p.as_deref().is_some_and(|p| !codes.contains_key(p)))
+        .map(|(c, _)| c.as_str())
+        .collect();
+    if !orphaned.is_empty() {
+        let sample: Vec<&str> = orphaned.iter().take(10).copied().collect();
+        parsed.report.warn(Problem::file(format!(
+            "{} {child_layer} of the current generation name a parent code this file lacks (e.g. {sample:?}); \
+             import {child_layer} into this generation too (--base) before activating",
+            orphaned.len()
+        )));
     }
-    if let Some(parent_layer) = layer.parent().filter(|_| !ctx.parent_shapes.is_empty()) {
-        containment(parsed, &broken, ctx, parent_layer, progress);
-    }
-    parsed.report.valid = parsed.report.errors.is_empty();
 }
 
 /// What is wrong with a feature's geometry (`i`: its position in the file), if anything.

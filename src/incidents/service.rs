@@ -13,7 +13,7 @@ use crate::events::Events;
 use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::{Locator, geocode, regeocoded};
-use crate::store::{Store, StoreError};
+use crate::store::{IncidentStorage, StoreError};
 
 /// Where incidents, hazards and fixed resources may be placed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -147,26 +147,33 @@ pub enum IncidentError {
 
 impl From<StoreError> for IncidentError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NoSuchIncident(id) => IncidentError::NotFound(id),
-            StoreError::InvalidTransition { id, from, to } => IncidentError::InvalidTransition {
-                id,
-                from: from.as_str(),
-                to: to.as_str(),
-                allowed: from.next().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
-            },
-            StoreError::NoSuchResponder(id) => IncidentError::NoSuchResponder(id),
-            StoreError::ResponderNotAvailable { id, status } => IncidentError::ResponderNotAvailable { id, status },
-            StoreError::AlreadyAssigned { incident, responders } => IncidentError::AlreadyAssigned {
-                incident,
-                responders: responders.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
-            },
-            StoreError::AlreadyOnIncident { incident, responder } => {
-                IncidentError::AlreadyOnIncident { incident, responder }
-            }
-            e @ StoreError::NotAssigned { .. } => IncidentError::NotAssigned(e.to_string()),
-            other => IncidentError::Store(other),
+        IncidentError::Store(e)
+    }
+}
+
+impl IncidentError {
+    /// The lifecycle does not allow `from → to` (the message lists what it allows).
+    pub fn invalid_transition(id: IncidentId, from: IncidentStatus, to: IncidentStatus) -> Self {
+        IncidentError::InvalidTransition {
+            id,
+            from: from.as_str(),
+            to: to.as_str(),
+            allowed: from.next().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
         }
+    }
+
+    /// The incident has these responders on it already.
+    pub fn already_assigned(incident: IncidentId, responders: &[crate::responders::ResponderId]) -> Self {
+        let responders = responders.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        IncidentError::AlreadyAssigned { incident, responders }
+    }
+
+    /// Nobody (or not `responder`) is on the incident.
+    pub fn not_assigned(incident: IncidentId, responder: Option<crate::responders::ResponderId>) -> Self {
+        IncidentError::NotAssigned(match responder {
+            Some(r) => format!("responder {r} is not assigned to incident {incident}"),
+            None => format!("nobody is assigned to incident {incident}"),
+        })
     }
 }
 
@@ -194,7 +201,7 @@ pub struct CreateIncident {
 /// Incident operations over a store and the live boundary index.
 #[derive(Debug)]
 pub struct IncidentService {
-    store: Arc<dyn Store>,
+    store: Arc<dyn IncidentStorage>,
     locator: Arc<Locator>,
     categories: Categories,
     area: ServiceArea,
@@ -208,7 +215,7 @@ pub struct IncidentService {
 impl IncidentService {
     /// A service with the given categories and service area.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn IncidentStorage>,
         locator: Arc<Locator>,
         categories: Categories,
         area: ServiceArea,

@@ -24,7 +24,7 @@ use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::Locator;
 use crate::responders::ResponderId;
-use crate::store::{Store, StoreError};
+use crate::store::{PatrolStore, StoreError};
 
 /// Why a patrol request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -48,10 +48,7 @@ pub enum PatrolError {
 
 impl From<StoreError> for PatrolError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NoSuchResponder(id) => PatrolError::UnknownResponder(id),
-            other => PatrolError::Store(other),
-        }
+        PatrolError::Store(e)
     }
 }
 
@@ -181,7 +178,7 @@ pub struct GridCoverage {
 /// Patrol operations over the store and the live boundary index.
 #[derive(Debug)]
 pub struct PatrolService {
-    store: Arc<dyn Store>,
+    store: Arc<dyn PatrolStore>,
     locator: Arc<Locator>,
     events: Events,
     cell_totals: Mutex<Option<CellTotals>>,
@@ -189,7 +186,7 @@ pub struct PatrolService {
 
 impl PatrolService {
     /// A service.
-    pub fn new(store: Arc<dyn Store>, locator: Arc<Locator>, events: Events) -> Self {
+    pub fn new(store: Arc<dyn PatrolStore>, locator: Arc<Locator>, events: Events) -> Self {
         Self { store, locator, events, cell_totals: Mutex::new(None) }
     }
 
@@ -339,5 +336,123 @@ impl PatrolService {
                 community_code: e.feature.parent_code.clone(),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The service over an in-memory fake of its one store trait: no database, which the narrow trait makes possible.
+
+    use std::sync::Mutex;
+
+    use geo::{LineString, MultiPolygon, Polygon};
+
+    use super::*;
+    use crate::coord::LonLat;
+    use crate::layers::{Feature, GenerationId};
+
+    /// Patrol cells kept in a vector, as the stores keep them in a table.
+    #[derive(Debug, Default)]
+    struct FakePatrols {
+        cells: Mutex<Vec<(String, OffsetDateTime)>>,
+        responders: Vec<ResponderId>,
+    }
+
+    #[async_trait::async_trait]
+    impl PatrolStore for FakePatrols {
+        async fn create_patrol(&self, new: &NewPatrol) -> Result<Patrol, PatrolError> {
+            if !self.responders.contains(&new.responder) {
+                return Err(PatrolError::UnknownResponder(new.responder));
+            }
+            let mut cells = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            cells.extend(new.cells.iter().map(|c| (c.cell.to_string(), c.first_at)));
+            Ok(Patrol {
+                id: PatrolId(1),
+                responder_id: new.responder,
+                started_at: new.fixes[0].at,
+                ended_at: new.fixes[new.fixes.len() - 1].at,
+                points: new.fixes.len() as i64,
+                length_m: new.length_m,
+                resolution: i64::from(new.resolution),
+                generation: new.generation,
+            })
+        }
+
+        async fn visited_among(
+            &self,
+            cells: &[String],
+            from: OffsetDateTime,
+            to: OffsetDateTime,
+        ) -> Result<Vec<String>, StoreError> {
+            let stored = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Ok(stored
+                .iter()
+                .filter(|(c, at)| cells.contains(c) && *at >= from && *at < to)
+                .map(|(c, _)| c.clone())
+                .collect())
+        }
+
+        async fn patrol_cell_counts(
+            &self,
+            from: Option<OffsetDateTime>,
+            to: Option<OffsetDateTime>,
+            cells: Option<&[String]>,
+        ) -> Result<Vec<(String, i64)>, StoreError> {
+            let stored = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut counts: HashMap<String, i64> = HashMap::new();
+            for (c, at) in stored.iter() {
+                if from.is_none_or(|f| *at >= f) && to.is_none_or(|t| *at < t) && cells.is_none_or(|l| l.contains(c)) {
+                    *counts.entry(c.clone()).or_default() += 1;
+                }
+            }
+            Ok(counts.into_iter().collect())
+        }
+    }
+
+    fn square(code: &str, x0: f64, y0: f64, side: f64) -> Feature {
+        let ring = LineString::from(vec![(x0, y0), (x0 + side, y0), (x0 + side, y0 + side), (x0, y0 + side), (x0, y0)]);
+        Feature {
+            code: code.into(),
+            name: code.into(),
+            parent_code: None,
+            geometry: MultiPolygon(vec![Polygon::new(ring, vec![])]),
+            properties: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn coverage_from_a_fake_store() {
+        // Two grids side by side, 0.004° (≈ 380 m) wide.
+        let grids = vec![square("G1", 118.790, 32.020, 0.004), square("G2", 118.794, 32.020, 0.004)];
+        let index = BoundaryIndex::build(Some(GenerationId(1)), [Vec::new(), Vec::new(), grids]);
+        let locator = Arc::new(Locator::new(index, h3o::Resolution::Ten));
+        let store = Arc::new(FakePatrols { responders: vec![ResponderId(7)], ..Default::default() });
+        let service = PatrolService::new(store, locator, Events::default());
+        let now = OffsetDateTime::now_utc();
+        let fix = |lon: f64, s: i64| Fix {
+            location: LonLat::new(lon, 32.022).expect("valid"),
+            at: now + time::Duration::seconds(s),
+        };
+        // A walk along G1's middle, then into G2.
+        let recorded =
+            service.record(ResponderId(7), vec![fix(118.7905, 0), fix(118.7960, 300)]).await.expect("recorded");
+        let codes: Vec<&str> = recorded.grids.iter().map(|g| g.code.as_str()).collect();
+        assert_eq!(codes, ["G1", "G2"], "{:?}", recorded.grids);
+        let period = (now - time::Duration::hours(1), now + time::Duration::hours(1));
+        let g1 = service.coverage("G1", period.0, period.1).await.expect("coverage");
+        let by_grid = service.coverage_by_grid(Some(period.0), Some(period.1)).await.expect("all grids");
+        assert_eq!(
+            g1.cells_visited, recorded.grids[0].cells,
+            "the one rule: the track's cells of G1 are G1's visited ones"
+        );
+        assert_eq!(by_grid["G1"].cells_visited, g1.cells_visited);
+        assert!(
+            g1.cells_visited > 0 && g1.cells_visited < g1.cells_total,
+            "{} of {}",
+            g1.cells_visited,
+            g1.cells_total
+        );
+        let unknown = service.record(ResponderId(8), vec![fix(118.791, 0), fix(118.792, 60)]).await;
+        assert!(matches!(unknown, Err(PatrolError::UnknownResponder(ResponderId(8)))));
     }
 }

@@ -80,7 +80,7 @@ pub fn check(fixes: &[Fix]) -> Result<(), TrackError> {
     }
     for (i, w) in fixes.windows(2).enumerate() {
         if w[1].at <= w[0].at {
-            let fmt = |t: OffsetDateTime| crate::store::rfc3339(t);
+            let fmt = |t: OffsetDateTime| crate::times::rfc3339(t);
             return Err(TrackError::NotMonotonic { index: i + 1, at: fmt(w[1].at), previous: fmt(w[0].at) });
         }
     }

@@ -13,7 +13,7 @@ use crate::events::Events;
 use crate::incidents::ServiceArea;
 use crate::index::BoundaryIndex;
 use crate::locate::{Geocode, Locator, geocode, regeocoded};
-use crate::store::{Store, StoreError};
+use crate::store::{ResourceStore, StoreError};
 
 /// Categories accepted by default.
 pub const DEFAULT_RESOURCE_CATEGORIES: &[(&str, &str)] = &[
@@ -142,17 +142,14 @@ pub enum ResourceError {
 
 impl From<StoreError> for ResourceError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Duplicate(m) => ResourceError::Duplicate(m),
-            other => ResourceError::Store(other),
-        }
+        ResourceError::Store(e)
     }
 }
 
 /// Resource operations.
 #[derive(Debug)]
 pub struct ResourceService {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ResourceStore>,
     locator: Arc<Locator>,
     categories: Vec<String>,
     area: ServiceArea,
@@ -161,7 +158,7 @@ pub struct ResourceService {
 
 impl ResourceService {
     /// A service with the default categories.
-    pub fn new(store: Arc<dyn Store>, locator: Arc<Locator>, area: ServiceArea, events: Events) -> Self {
+    pub fn new(store: Arc<dyn ResourceStore>, locator: Arc<Locator>, area: ServiceArea, events: Events) -> Self {
         let categories = DEFAULT_RESOURCE_CATEGORIES.iter().map(|(c, _)| (*c).to_owned()).collect();
         Self { store, locator, categories, area, events }
     }

@@ -14,8 +14,6 @@ pub use fleet::{Fleet, FleetSnapshot, LiveResponder, distance_m};
 pub use service::{ResponderError, ResponderService, check_new};
 pub use writer::{PositionWriter, WriterTask};
 
-pub use crate::store::NewResponder;
-
 use crate::coord::LonLat;
 use crate::crs::Position;
 
@@ -101,6 +99,25 @@ pub struct Responder {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub position_at: Option<OffsetDateTime>,
+}
+
+/// A responder to create.
+#[derive(Debug, Clone)]
+pub struct NewResponder {
+    /// Display name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Skills.
+    pub skills: Vec<String>,
+    /// Team.
+    pub team: Option<String>,
+    /// Home grid code.
+    pub home_grid: Option<String>,
+    /// Initial status.
+    pub status: ResponderStatus,
+    /// Initial position and when it was taken.
+    pub position: Option<(LonLat, OffsetDateTime)>,
 }
 
 /// One position report.

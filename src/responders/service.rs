@@ -95,13 +95,7 @@ pub fn check_new(
 
 impl From<StoreError> for ResponderError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NoSuchResponder(id) => ResponderError::NotFound(id),
-            StoreError::ResponderOnIncident { responder, incident } => {
-                ResponderError::OnIncident { responder, incident }
-            }
-            other => ResponderError::Store(other),
-        }
+        ResponderError::Store(e)
     }
 }
 
@@ -127,7 +121,7 @@ fn publish_moves(events: &Events, fleet: &Fleet, fixes: &[PositionFix]) {
         if let Some(r) = snapshot.get(id) {
             events.publish(
                 "responder.moved",
-                &serde_json::json!({"id": id, "location": r.responder.location, "at": r.responder.position_at.map(crate::store::rfc3339), "grid_code": r.grid_code}),
+                &serde_json::json!({"id": id, "location": r.responder.location, "at": r.responder.position_at.map(crate::times::rfc3339), "grid_code": r.grid_code}),
             );
         }
     }

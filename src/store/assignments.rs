@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::incidents::{Assignment, AssignmentChange, AssignmentRecord, IncidentId};
+use crate::incidents::{Assignment, AssignmentChange, AssignmentRecord, IncidentError, IncidentId};
 use crate::responders::ResponderId;
 
 /// Storage of assignments.
@@ -15,7 +15,7 @@ pub trait AssignmentStore: Send + Sync + std::fmt::Debug {
     /// Sends an available responder to an incident in one transaction: the responder becomes `busy`; a `reported`
     /// incident becomes `dispatched` (an `on_scene` one too when replacing); the history names the responder; the
     /// assignment is recorded with the ranking the dispatcher saw. Nothing changes when any step is refused.
-    async fn assign_incident(&self, a: &Assignment) -> Result<AssignmentChange, StoreError>;
+    async fn assign_incident(&self, a: &Assignment) -> Result<AssignmentChange, IncidentError>;
     /// Releases one responder (or all) from an incident; a `dispatched` incident left with nobody goes back to
     /// `reported`. One transaction.
     async fn unassign_incident(
@@ -24,21 +24,16 @@ pub trait AssignmentStore: Send + Sync + std::fmt::Debug {
         responder: Option<ResponderId>,
         actor: &str,
         note: Option<&str>,
-    ) -> Result<AssignmentChange, StoreError>;
+    ) -> Result<AssignmentChange, IncidentError>;
     /// Every assignment of an incident, oldest first.
     async fn incident_assignments(&self, incident: IncidentId) -> Result<Vec<AssignmentRecord>, StoreError>;
 }
 
-/// Implements [`AssignmentStore`] for a store type with a `pool` of the given sqlx database; `$begin` opens a
-/// transaction that will write (SQLite: `BEGIN IMMEDIATE`, so a read-then-write never fails on a lock upgrade).
+/// Implements [`AssignmentStore`] for a store type with a `pool` of the given sqlx database; the backend's
+/// `begin_write` opens a transaction that will write (SQLite: `BEGIN IMMEDIATE`, so a read-then-write never fails on
+/// a lock upgrade).
 macro_rules! assignment_store_impl {
-    ($store:ty, $db:ty, $begin:literal) => {
-        async fn begin_write(
-            pool: &sqlx::Pool<$db>,
-        ) -> Result<sqlx::Transaction<'static, $db>, $crate::store::StoreError> {
-            pool.begin_with($begin).await.map_err($crate::store::query_err("begin a transaction"))
-        }
-
+    ($store:ty, $db:ty) => {
         /// Ends the incident's open assignments (of one responder, or all) and frees each responder that no other
         /// open assignment holds. Returns the released responders as stored after the change.
         async fn release_assignments(
@@ -118,7 +113,7 @@ macro_rules! assignment_store_impl {
             from: $crate::incidents::IncidentStatus,
             to: $crate::incidents::IncidentStatus,
             now: time::OffsetDateTime,
-        ) -> Result<(), $crate::store::StoreError> {
+        ) -> Result<(), $crate::incidents::IncidentError> {
             let updated = sqlx::query("UPDATE incidents SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
                 .bind(to.as_str())
                 .bind(now)
@@ -130,7 +125,7 @@ macro_rules! assignment_store_impl {
             if updated.rows_affected() == 1 {
                 Ok(())
             } else {
-                Err($crate::store::StoreError::InvalidTransition { id: incident, from, to })
+                Err($crate::incidents::IncidentError::invalid_transition(incident, from, to))
             }
         }
 
@@ -139,13 +134,14 @@ macro_rules! assignment_store_impl {
             async fn assign_incident(
                 &self,
                 a: &$crate::incidents::Assignment,
-            ) -> Result<$crate::incidents::AssignmentChange, $crate::store::StoreError> {
+            ) -> Result<$crate::incidents::AssignmentChange, $crate::incidents::IncidentError> {
                 use $crate::incidents::IncidentStatus;
                 use $crate::incidents::AssignMode;
-                use $crate::store::{StoreError, query_err};
+                use $crate::incidents::IncidentError;
+                use $crate::store::query_err;
                 let now = time::OffsetDateTime::now_utc();
                 let mut tx = begin_write(&self.pool).await?;
-                let current = fetch_incident(&mut tx, a.incident).await?.ok_or(StoreError::NoSuchIncident(a.incident))?;
+                let current = fetch_incident(&mut tx, a.incident).await?.ok_or(IncidentError::NotFound(a.incident))?;
                 let on_it: Vec<i64> = sqlx::query_scalar("SELECT responder_id FROM assignments WHERE incident_id = $1 AND released_at IS NULL ORDER BY id")
                     .bind(a.incident.0)
                     .fetch_all(&mut *tx)
@@ -157,19 +153,19 @@ macro_rules! assignment_store_impl {
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(query_err("read the responder's status"))?;
-                let Some(status) = status else { return Err(StoreError::NoSuchResponder(a.responder)) };
+                let Some(status) = status else { return Err(IncidentError::NoSuchResponder(a.responder)) };
                 if on_it.contains(&a.responder.0) {
-                    return Err(StoreError::AlreadyOnIncident { incident: a.incident, responder: a.responder });
+                    return Err(IncidentError::AlreadyOnIncident { incident: a.incident, responder: a.responder });
                 }
                 let to = match (current.status, a.mode) {
                     (IncidentStatus::Reported, _) => IncidentStatus::Dispatched,
                     (IncidentStatus::Dispatched | IncidentStatus::OnScene, AssignMode::First) if !on_it.is_empty() => {
-                        let responders = on_it.into_iter().map($crate::responders::ResponderId).collect();
-                        return Err(StoreError::AlreadyAssigned { incident: a.incident, responders });
+                        let responders: Vec<_> = on_it.into_iter().map($crate::responders::ResponderId).collect();
+                        return Err(IncidentError::already_assigned(a.incident, &responders));
                     }
                     (IncidentStatus::Dispatched | IncidentStatus::OnScene, AssignMode::Additional) => current.status,
                     (IncidentStatus::Dispatched | IncidentStatus::OnScene, _) => IncidentStatus::Dispatched,
-                    (from, _) => return Err(StoreError::InvalidTransition { id: a.incident, from, to: IncidentStatus::Dispatched }),
+                    (from, _) => return Err(IncidentError::invalid_transition(a.incident, from, IncidentStatus::Dispatched)),
                 };
                 let sql = format!(
                     "UPDATE responders SET status = 'busy', updated_at = $1 WHERE id = $2 AND status = 'available' RETURNING {}",
@@ -181,7 +177,7 @@ macro_rules! assignment_store_impl {
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(query_err("mark the responder busy"))?;
-                let Some(row) = row else { return Err(StoreError::ResponderNotAvailable { id: a.responder, status }) };
+                let Some(row) = row else { return Err(IncidentError::ResponderNotAvailable { id: a.responder, status }) };
                 let responder = responder_from_row(&row)?;
                 let released = if a.mode == AssignMode::Replace && !on_it.is_empty() {
                     let reason = format!("replaced by responder {}", responder.id);
@@ -209,7 +205,7 @@ macro_rules! assignment_store_impl {
                     .execute(&mut *tx)
                     .await
                     .map_err(query_err("record the assignment"))?;
-                let incident = fetch_incident(&mut tx, a.incident).await?.ok_or(StoreError::NoSuchIncident(a.incident))?;
+                let incident = fetch_incident(&mut tx, a.incident).await?.ok_or(IncidentError::NotFound(a.incident))?;
                 tx.commit().await.map_err(query_err("commit the assignment"))?;
                 Ok($crate::incidents::AssignmentChange { incident, assigned: Some(responder), released })
             }
@@ -220,19 +216,20 @@ macro_rules! assignment_store_impl {
                 responder: Option<$crate::responders::ResponderId>,
                 actor: &str,
                 note: Option<&str>,
-            ) -> Result<$crate::incidents::AssignmentChange, $crate::store::StoreError> {
+            ) -> Result<$crate::incidents::AssignmentChange, $crate::incidents::IncidentError> {
                 use $crate::incidents::IncidentStatus;
-                use $crate::store::{StoreError, query_err};
+                use $crate::incidents::IncidentError;
+                use $crate::store::query_err;
                 let now = time::OffsetDateTime::now_utc();
                 let mut tx = begin_write(&self.pool).await?;
-                let current = fetch_incident(&mut tx, id).await?.ok_or(StoreError::NoSuchIncident(id))?;
+                let current = fetch_incident(&mut tx, id).await?.ok_or(IncidentError::NotFound(id))?;
                 let reason = match note {
                     Some(n) if !n.trim().is_empty() => format!("unassigned: {n}"),
                     _ => "unassigned".to_owned(),
                 };
                 let released = release_assignments(&mut tx, id, responder, actor, &reason, now).await?;
                 if released.is_empty() {
-                    return Err(StoreError::NotAssigned { incident: id, responder });
+                    return Err(IncidentError::not_assigned(id, responder));
                 }
                 let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments WHERE incident_id = $1 AND released_at IS NULL")
                     .bind(id.0)
@@ -250,7 +247,7 @@ macro_rules! assignment_store_impl {
                 let names: Vec<String> = released.iter().map(|r| format!("{} ({})", r.id, r.name)).collect();
                 let text = format!("released responder {}{}", names.join(", "), note.map(|n| format!(": {n}")).unwrap_or_default());
                 write_event(&mut tx, id, current.status, to, actor, &text, now).await?;
-                let incident = fetch_incident(&mut tx, id).await?.ok_or(StoreError::NoSuchIncident(id))?;
+                let incident = fetch_incident(&mut tx, id).await?.ok_or(IncidentError::NotFound(id))?;
                 tx.commit().await.map_err(query_err("commit the release"))?;
                 Ok($crate::incidents::AssignmentChange { incident, assigned: None, released })
             }
@@ -259,24 +256,23 @@ macro_rules! assignment_store_impl {
                 &self,
                 id: $crate::incidents::IncidentId,
             ) -> Result<Vec<$crate::incidents::AssignmentRecord>, $crate::store::StoreError> {
-                use sqlx::Row;
+                use $crate::store::row::Column;
                 let rows = sqlx::query("SELECT responder_id, actor, assigned_at, ranking, released_at, released_by, release_reason FROM assignments WHERE incident_id = $1 ORDER BY id")
                     .bind(id.0)
                     .fetch_all(&self.pool)
                     .await
                     .map_err($crate::store::query_err("read the incident's assignments"))?;
-                Ok(rows
-                    .iter()
-                    .map(|r| $crate::incidents::AssignmentRecord {
-                        responder_id: $crate::responders::ResponderId(r.get("responder_id")),
-                        actor: r.get("actor"),
-                        assigned_at: r.get("assigned_at"),
-                        ranking: r.get::<sqlx::types::Json<serde_json::Value>, _>("ranking").0,
-                        released_at: r.get("released_at"),
-                        released_by: r.get("released_by"),
-                        release_reason: r.get("release_reason"),
-                    })
-                    .collect())
+                rows.iter()
+                    .map(|r| Ok($crate::incidents::AssignmentRecord {
+                        responder_id: $crate::responders::ResponderId(r.col("responder_id")?),
+                        actor: r.col("actor")?,
+                        assigned_at: r.col("assigned_at")?,
+                        ranking: r.col::<sqlx::types::Json<serde_json::Value>>("ranking")?.0,
+                        released_at: r.col("released_at")?,
+                        released_by: r.col("released_by")?,
+                        release_reason: r.col("release_reason")?,
+                    }))
+                    .collect()
             }
         }
     };

@@ -49,7 +49,7 @@ macro_rules! audit_store_impl {
                 &self,
                 f: &$crate::audit::AuditFilter,
             ) -> Result<Vec<$crate::audit::AuditEntry>, $crate::store::StoreError> {
-                use sqlx::Row;
+                use $crate::store::row::Column;
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "SELECT id, at, actor, action, target, details FROM audit_log WHERE 1 = 1",
                 );
@@ -65,17 +65,18 @@ macro_rules! audit_store_impl {
                 q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(f.limit));
                 let rows =
                     q.build().fetch_all(&self.pool).await.map_err($crate::store::query_err("read the audit log"))?;
-                Ok(rows
-                    .iter()
-                    .map(|r| $crate::audit::AuditEntry {
-                        id: r.get("id"),
-                        at: $crate::store::rfc3339(r.get("at")),
-                        actor: r.get("actor"),
-                        action: r.get("action"),
-                        target: r.get("target"),
-                        details: r.get::<sqlx::types::Json<serde_json::Value>, _>("details").0,
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::audit::AuditEntry {
+                            id: r.col("id")?,
+                            at: $crate::times::rfc3339(r.col("at")?),
+                            actor: r.col("actor")?,
+                            action: r.col("action")?,
+                            target: r.col("target")?,
+                            details: r.col::<sqlx::types::Json<serde_json::Value>>("details")?.0,
+                        })
                     })
-                    .collect())
+                    .collect()
             }
         }
     };

@@ -21,6 +21,36 @@ pub trait ChangeChannel: Send + Sync + std::fmt::Debug {
     fn shared(&self) -> bool;
     /// Sends a payload to every listener (SQLite: nothing).
     async fn notify(&self, payload: &str) -> Result<(), StoreError>;
-    /// A connection listening on [`CHANNEL`] (SQLite: none).
-    async fn listener(&self) -> Result<Option<sqlx::postgres::PgListener>, StoreError>;
+    /// A subscription to [`CHANNEL`] (SQLite: none).
+    async fn listener(&self) -> Result<Option<Box<dyn ChangeListener>>, StoreError>;
+}
+
+/// What a listener heard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// A notification's payload.
+    Payload(String),
+    /// The connection was lost and made again: notifications may have been missed meanwhile.
+    Reconnected,
+}
+
+/// A subscription to the change channel, whatever carries it (a fake in tests).
+#[async_trait]
+pub trait ChangeListener: Send + std::fmt::Debug {
+    /// The next thing heard; an error when listening failed (the caller subscribes again).
+    async fn next(&mut self) -> Result<Heard, StoreError>;
+}
+
+/// PostgreSQL `LISTEN` on [`CHANNEL`].
+#[derive(Debug)]
+pub(crate) struct PgChanges(pub(crate) sqlx::postgres::PgListener);
+
+#[async_trait]
+impl ChangeListener for PgChanges {
+    async fn next(&mut self) -> Result<Heard, StoreError> {
+        match self.0.try_recv().await.map_err(super::query_err("listen for changes"))? {
+            Some(n) => Ok(Heard::Payload(n.payload().to_owned())),
+            None => Ok(Heard::Reconnected),
+        }
+    }
 }

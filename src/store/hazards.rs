@@ -25,7 +25,7 @@ pub trait HazardStore: Send + Sync + std::fmt::Debug {
         to: HazardStatus,
         actor: &str,
         note: Option<&str>,
-    ) -> Result<Hazard, StoreError>;
+    ) -> Result<Hazard, crate::hazards::HazardError>;
     /// Inside points and codes of hazards not closed, for re-geocoding.
     async fn open_hazards(&self) -> Result<Vec<(HazardId, LonLat, Geocode)>, StoreError>;
     /// New codes, in one transaction.
@@ -39,34 +39,34 @@ pub(crate) const HAZARD_COLUMNS: &str = "id, category, description, severity, de
 macro_rules! hazard_store_impl {
     ($store:ty, $db:ty) => {
         fn hazard_from_row(r: &<$db as sqlx::Database>::Row) -> Result<$crate::hazards::Hazard, $crate::store::StoreError> {
-            use sqlx::Row;
+            use $crate::store::row::Column;
             use $crate::store::StoreError;
-            let status: String = r.get("status");
+            let status: String = r.col("status")?;
             let status: $crate::hazards::HazardStatus =
                 status.parse().map_err(|e: $crate::hazards::UnknownHazardStatus| StoreError::Corrupt(e.to_string()))?;
-            let geometry: String = r.get("geometry");
-            let due_at: Option<time::OffsetDateTime> = r.get("due_at");
+            let geometry: String = r.col("geometry")?;
+            let due_at: Option<time::OffsetDateTime> = r.col("due_at")?;
             Ok($crate::hazards::Hazard {
-                id: $crate::hazards::HazardId(r.get("id")),
-                category: r.get("category"),
-                description: r.get("description"),
-                severity: r.get("severity"),
-                department: r.get("department"),
+                id: $crate::hazards::HazardId(r.col("id")?),
+                category: r.col("category")?,
+                description: r.col("description")?,
+                severity: r.col("severity")?,
+                department: r.col("department")?,
                 status,
                 geometry: serde_json::from_str(&geometry).map_err(|e| StoreError::Corrupt(format!("hazard geometry: {e}")))?,
-                location: $crate::crs::Position([r.get("lon"), r.get("lat")]),
+                location: $crate::crs::Position([r.col("lon")?, r.col("lat")?]),
                 geocode: $crate::locate::Geocode {
-                    street_code: r.get("street_code"),
-                    community_code: r.get("community_code"),
-                    grid_code: r.get("grid_code"),
-                    h3: r.get("h3"),
-                    generation: r.get::<Option<i64>, _>("generation_id").map($crate::layers::GenerationId),
+                    street_code: r.col("street_code")?,
+                    community_code: r.col("community_code")?,
+                    grid_code: r.col("grid_code")?,
+                    h3: r.col("h3")?,
+                    generation: r.col::<Option<i64>>("generation_id")?.map($crate::layers::GenerationId),
                 },
                 overdue: status != $crate::hazards::HazardStatus::Closed
                     && due_at.is_some_and(|d| d < time::OffsetDateTime::now_utc()),
                 due_at,
-                reported_at: r.get("reported_at"),
-                updated_at: r.get("updated_at"),
+                reported_at: r.col("reported_at")?,
+                updated_at: r.col("updated_at")?,
             })
         }
 
@@ -166,7 +166,7 @@ macro_rules! hazard_store_impl {
                 &self,
                 id: $crate::hazards::HazardId,
             ) -> Result<Option<($crate::hazards::Hazard, Vec<$crate::hazards::HazardEvent>)>, $crate::store::StoreError> {
-                use sqlx::Row;
+                use $crate::store::row::Column;
                 use $crate::store::query_err;
                 let mut conn = self.pool.acquire().await.map_err(query_err("get a connection"))?;
                 let Some(hazard) = fetch_hazard(&mut conn, id).await? else { return Ok(None) };
@@ -180,11 +180,11 @@ macro_rules! hazard_store_impl {
                     .iter()
                     .map(|r| {
                         Ok($crate::hazards::HazardEvent {
-                            from: r.get::<Option<String>, _>("from_status").as_deref().map(parse).transpose()?,
-                            to: parse(r.get::<&str, _>("to_status"))?,
-                            at: r.get("at"),
-                            actor: r.get("actor"),
-                            note: r.get("note"),
+                            from: r.col::<Option<String>>("from_status")?.as_deref().map(parse).transpose()?,
+                            to: parse(r.col::<&str>("to_status")?)?,
+                            at: r.col("at")?,
+                            actor: r.col("actor")?,
+                            note: r.col("note")?,
                         })
                     })
                     .collect::<Result<Vec<_>, $crate::store::StoreError>>()?;
@@ -221,13 +221,14 @@ macro_rules! hazard_store_impl {
                 to: $crate::hazards::HazardStatus,
                 actor: &str,
                 note: Option<&str>,
-            ) -> Result<$crate::hazards::Hazard, $crate::store::StoreError> {
-                use $crate::store::{StoreError, query_err};
+            ) -> Result<$crate::hazards::Hazard, $crate::hazards::HazardError> {
+                use $crate::hazards::HazardError;
+                use $crate::store::query_err;
                 let now = time::OffsetDateTime::now_utc();
                 let mut tx = begin_write(&self.pool).await?;
-                let current = fetch_hazard(&mut tx, id).await?.ok_or(StoreError::NoSuchHazard(id))?;
+                let current = fetch_hazard(&mut tx, id).await?.ok_or(HazardError::NotFound(id))?;
                 if !current.status.next().contains(&to) {
-                    return Err(StoreError::InvalidHazardTransition { id, from: current.status, to });
+                    return Err(HazardError::invalid_transition(id, current.status, to));
                 }
                 let updated = sqlx::query("UPDATE hazards SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
                     .bind(to.as_str())
@@ -238,7 +239,7 @@ macro_rules! hazard_store_impl {
                     .await
                     .map_err(query_err("change the hazard's status"))?;
                 if updated.rows_affected() != 1 {
-                    return Err(StoreError::InvalidHazardTransition { id, from: current.status, to });
+                    return Err(HazardError::invalid_transition(id, current.status, to));
                 }
                 sqlx::query("INSERT INTO hazard_events (hazard_id, from_status, to_status, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(id.0)
@@ -250,7 +251,7 @@ macro_rules! hazard_store_impl {
                     .execute(&mut *tx)
                     .await
                     .map_err(query_err("write the hazard's history"))?;
-                let hazard = fetch_hazard(&mut tx, id).await?.ok_or(StoreError::NoSuchHazard(id))?;
+                let hazard = fetch_hazard(&mut tx, id).await?.ok_or(HazardError::NotFound(id))?;
                 tx.commit().await.map_err(query_err("commit the hazard's change"))?;
                 Ok(hazard)
             }

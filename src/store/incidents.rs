@@ -30,7 +30,7 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         to: IncidentStatus,
         actor: &str,
         note: Option<&str>,
-    ) -> Result<(Incident, Vec<Responder>), StoreError>;
+    ) -> Result<(Incident, Vec<Responder>), crate::incidents::IncidentError>;
     /// Locations and codes of the open incidents whose stored geocode was not made from `generation` at
     /// `resolution`, for re-geocoding after a boundary change or a start: the others cannot change (a generation's
     /// layers never change and an incident's location is fixed), so a start on the generation and resolution the
@@ -82,32 +82,32 @@ macro_rules! incident_store_impl {
         }
 
         /// The geocode columns of an incident row.
-        fn geocode_from_row(r: &<$db as sqlx::Database>::Row) -> $crate::incidents::Geocode {
-            use sqlx::Row;
-            $crate::incidents::Geocode {
-                street_code: r.get("street_code"),
-                community_code: r.get("community_code"),
-                grid_code: r.get("grid_code"),
-                h3: r.get("h3"),
-                generation: r.get::<Option<i64>, _>("generation_id").map($crate::layers::GenerationId),
-            }
+        fn geocode_from_row(r: &<$db as sqlx::Database>::Row) -> Result<$crate::incidents::Geocode, $crate::store::StoreError> {
+            use $crate::store::row::Column;
+            Ok($crate::incidents::Geocode {
+                street_code: r.col("street_code")?,
+                community_code: r.col("community_code")?,
+                grid_code: r.col("grid_code")?,
+                h3: r.col("h3")?,
+                generation: r.col::<Option<i64>>("generation_id")?.map($crate::layers::GenerationId),
+            })
         }
 
         fn incident_from_row(r: &<$db as sqlx::Database>::Row) -> Result<$crate::incidents::Incident, $crate::store::StoreError> {
-            use sqlx::Row;
-            let status: String = r.get("status");
+            use $crate::store::row::Column;
+            let status: String = r.col("status")?;
             Ok($crate::incidents::Incident {
-                id: $crate::incidents::IncidentId(r.get("id")),
-                category: r.get("category"),
-                description: r.get("description"),
-                priority: r.get("priority"),
-                source: r.get("source"),
-                address: r.get("address"),
-                location: $crate::crs::Position([r.get("lon"), r.get("lat")]),
+                id: $crate::incidents::IncidentId(r.col("id")?),
+                category: r.col("category")?,
+                description: r.col("description")?,
+                priority: r.col("priority")?,
+                source: r.col("source")?,
+                address: r.col("address")?,
+                location: $crate::crs::Position([r.col("lon")?, r.col("lat")?]),
                 status: status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?,
-                geocode: geocode_from_row(r),
-                reported_at: r.get("reported_at"),
-                updated_at: r.get("updated_at"),
+                geocode: geocode_from_row(r)?,
+                reported_at: r.col("reported_at")?,
+                updated_at: r.col("updated_at")?,
             })
         }
 
@@ -175,7 +175,7 @@ macro_rules! incident_store_impl {
                 &self,
                 id: $crate::incidents::IncidentId,
             ) -> Result<Option<($crate::incidents::Incident, Vec<$crate::incidents::IncidentEvent>)>, $crate::store::StoreError> {
-                use sqlx::Row;
+                use $crate::store::row::Column;
                 use $crate::store::query_err;
                 let mut conn = self.pool.acquire().await.map_err(query_err("get a connection"))?;
                 let Some(incident) = fetch_incident(&mut conn, id).await? else { return Ok(None) };
@@ -189,11 +189,11 @@ macro_rules! incident_store_impl {
                     .iter()
                     .map(|r| {
                         Ok($crate::incidents::IncidentEvent {
-                            from: r.get::<Option<String>, _>("from_status").as_deref().map(parse).transpose()?,
-                            to: parse(r.get::<&str, _>("to_status"))?,
-                            at: r.get("at"),
-                            actor: r.get("actor"),
-                            note: r.get("note"),
+                            from: r.col::<Option<String>>("from_status")?.as_deref().map(parse).transpose()?,
+                            to: parse(r.col::<&str>("to_status")?)?,
+                            at: r.col("at")?,
+                            actor: r.col("actor")?,
+                            note: r.col("note")?,
                         })
                     })
                     .collect::<Result<Vec<_>, $crate::store::StoreError>>()?;
@@ -216,23 +216,23 @@ macro_rules! incident_store_impl {
 
             async fn incident_summaries(&self) -> Result<Vec<$crate::incidents::StoredSummary>, $crate::store::StoreError> {
                 use futures_util::TryStreamExt;
-                use sqlx::Row;
+                use $crate::store::row::Column;
                 // Streamed, not fetched whole: a district's million incidents must not sit in memory twice.
                 let mut rows = sqlx::query("SELECT id, lon, lat, h3, category, status, grid_code, reported_at, updated_at FROM incidents ORDER BY id")
                     .fetch(&self.pool);
                 let mut out = Vec::new();
                 while let Some(r) = rows.try_next().await.map_err($crate::store::query_err("read incident summaries"))? {
-                    let status: &str = r.get("status");
+                    let status: &str = r.col("status")?;
                     let status = status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?;
                     out.push($crate::incidents::StoredSummary {
-                        id: r.get("id"),
-                        location: [r.get("lon"), r.get("lat")],
-                        cell: r.get("h3"),
-                        category: r.get("category"),
+                        id: r.col("id")?,
+                        location: [r.col("lon")?, r.col("lat")?],
+                        cell: r.col("h3")?,
+                        category: r.col("category")?,
                         status,
-                        grid_code: r.get("grid_code"),
-                        reported_at: r.get("reported_at"),
-                        updated_at: r.get("updated_at"),
+                        grid_code: r.col("grid_code")?,
+                        reported_at: r.col("reported_at")?,
+                        updated_at: r.col("updated_at")?,
                     });
                 }
                 Ok(out)
@@ -242,12 +242,12 @@ macro_rules! incident_store_impl {
                 &self,
                 f: &$crate::incidents::IncidentFilter,
             ) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
-                use sqlx::Row;
+                use $crate::store::row::Column;
                 let mut q = sqlx::QueryBuilder::<$db>::new("SELECT h3, COUNT(*) AS n FROM incidents WHERE 1 = 1");
                 push_incident_filter(&mut q, f);
                 q.push(" GROUP BY h3");
                 let rows = q.build().fetch_all(&self.pool).await.map_err($crate::store::query_err("count incidents per cell"))?;
-                Ok(rows.iter().map(|r| (r.get("h3"), r.get("n"))).collect())
+                rows.iter().map(|r| Ok((r.col("h3")?, r.col("n")?))).collect()
             }
 
             async fn transition_incident(
@@ -256,14 +256,14 @@ macro_rules! incident_store_impl {
                 to: $crate::incidents::IncidentStatus,
                 actor: &str,
                 note: Option<&str>,
-            ) -> Result<($crate::incidents::Incident, Vec<$crate::responders::Responder>), $crate::store::StoreError> {
+            ) -> Result<($crate::incidents::Incident, Vec<$crate::responders::Responder>), $crate::incidents::IncidentError> {
                 use $crate::incidents::IncidentStatus;
-                use $crate::store::{StoreError, query_err};
+                use $crate::store::query_err;
                 let now = time::OffsetDateTime::now_utc();
                 let mut tx = begin_write(&self.pool).await?;
-                let current = fetch_incident(&mut tx, id).await?.ok_or(StoreError::NoSuchIncident(id))?;
+                let current = fetch_incident(&mut tx, id).await?.ok_or($crate::incidents::IncidentError::NotFound(id))?;
                 if !current.status.can_move_to(to) {
-                    return Err(StoreError::InvalidTransition { id, from: current.status, to });
+                    return Err($crate::incidents::IncidentError::invalid_transition(id, current.status, to));
                 }
                 move_incident(&mut tx, id, current.status, to, now).await?;
                 sqlx::query("INSERT INTO incident_events (incident_id, from_status, to_status, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -281,7 +281,7 @@ macro_rules! incident_store_impl {
                 } else {
                     Vec::new()
                 };
-                let incident = fetch_incident(&mut tx, id).await?.ok_or(StoreError::NoSuchIncident(id))?;
+                let incident = fetch_incident(&mut tx, id).await?.ok_or($crate::incidents::IncidentError::NotFound(id))?;
                 tx.commit().await.map_err(query_err("commit the status change"))?;
                 Ok((incident, released))
             }
@@ -292,7 +292,7 @@ macro_rules! incident_store_impl {
                 resolution: h3o::Resolution,
             ) -> Result<Vec<($crate::incidents::IncidentId, $crate::coord::LonLat, $crate::incidents::Geocode)>, $crate::store::StoreError> {
                 use futures_util::TryStreamExt;
-                use sqlx::Row;
+                use $crate::store::row::Column;
                 // Only what re-geocoding compares, streamed (reading whole incidents took 7 s for 333 000 on SQLite).
                 // A cell's resolution is the second hex digit of its index (h3o writes mode-1 cells as "8" followed
                 // by it). Reading every open incident at each start took 3.4 s for 500 000 on SQLite.
@@ -306,10 +306,10 @@ macro_rules! incident_store_impl {
                 .fetch(&self.pool);
                 let mut out = Vec::new();
                 while let Some(r) = rows.try_next().await.map_err($crate::store::query_err("list open incidents"))? {
-                    let id = $crate::incidents::IncidentId(r.get("id"));
-                    let p = $crate::coord::LonLat::new(r.get("lon"), r.get("lat"))
+                    let id = $crate::incidents::IncidentId(r.col("id")?);
+                    let p = $crate::coord::LonLat::new(r.col("lon")?, r.col("lat")?)
                         .map_err(|e| $crate::store::StoreError::Corrupt(format!("incident {id}: {e}")))?;
-                    out.push((id, p, geocode_from_row(&r)));
+                    out.push((id, p, geocode_from_row(&r)?));
                 }
                 Ok(out)
             }

@@ -14,8 +14,8 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     async fn keys(&self) -> Result<Vec<StoredKey>, StoreError>;
     /// The key with this hash, revoked or not.
     async fn key_by_hash(&self, hash: &str) -> Result<Option<StoredKey>, StoreError>;
-    /// Revokes a key; `StoreError::NoSuchKey` when there is none with that id, the stored key when it already was.
-    async fn revoke_key(&self, id: i64) -> Result<StoredKey, StoreError>;
+    /// Revokes a key; `None` when there is none with that id, the stored key when it already was.
+    async fn revoke_key(&self, id: i64) -> Result<Option<StoredKey>, StoreError>;
 }
 
 pub(crate) const KEY_COLUMNS: &str = "id, name, role, scope_layer, scope_code, prefix, created_at, revoked_at";
@@ -44,8 +44,8 @@ pub(crate) fn key_from_parts(
         role,
         scope,
         prefix,
-        created_at: super::rfc3339(created_at),
-        revoked_at: revoked_at.map(super::rfc3339),
+        created_at: crate::times::rfc3339(created_at),
+        revoked_at: revoked_at.map(crate::times::rfc3339),
     })
 }
 
@@ -55,15 +55,15 @@ macro_rules! key_store_impl {
         fn key_from_row(
             r: &<$db as sqlx::Database>::Row,
         ) -> Result<$crate::auth::StoredKey, $crate::store::StoreError> {
-            use sqlx::Row;
+            use $crate::store::row::Column;
             $crate::store::keys::key_from_parts(
-                r.get("id"),
-                r.get("name"),
-                r.get::<&str, _>("role"),
-                (r.get("scope_layer"), r.get("scope_code")),
-                r.get("prefix"),
-                r.get("created_at"),
-                r.get("revoked_at"),
+                r.col("id")?,
+                r.col("name")?,
+                r.col::<&str>("role")?,
+                (r.col("scope_layer")?, r.col("scope_code")?),
+                r.col("prefix")?,
+                r.col("created_at")?,
+                r.col("revoked_at")?,
             )
         }
 
@@ -119,7 +119,7 @@ macro_rules! key_store_impl {
                 row.as_ref().map(key_from_row).transpose()
             }
 
-            async fn revoke_key(&self, id: i64) -> Result<$crate::auth::StoredKey, $crate::store::StoreError> {
+            async fn revoke_key(&self, id: i64) -> Result<Option<$crate::auth::StoredKey>, $crate::store::StoreError> {
                 sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                     .bind(time::OffsetDateTime::now_utc())
                     .bind(id)
@@ -132,7 +132,7 @@ macro_rules! key_store_impl {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err($crate::store::query_err("read an API key"))?;
-                row.as_ref().map(key_from_row).transpose()?.ok_or($crate::store::StoreError::NoSuchKey(id))
+                row.as_ref().map(key_from_row).transpose()
             }
         }
     };

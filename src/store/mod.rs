@@ -1,7 +1,11 @@
-//! Persistence of boundary generations behind one trait, with an SQLite and a PostGIS backend (sqlx).
+//! Persistence behind one trait per concern, each implemented once for both backends (SQLite and PostGIS, sqlx) by a
+//! macro with a small per-backend table (see [`boundaries`]). [`StoreError`] is a database failure; what the data
+//! refuses (an incident that cannot move, a responder already on an incident) is the domain's own error, which the
+//! store traits return where a refusal can happen.
 
 pub(crate) mod assignments;
 pub(crate) mod audit;
+pub(crate) mod boundaries;
 pub(crate) mod changes;
 pub(crate) mod hazards;
 pub(crate) mod incidents;
@@ -10,29 +14,26 @@ pub(crate) mod patrols;
 mod postgres;
 pub(crate) mod resources;
 pub(crate) mod responders;
+pub(crate) mod row;
 mod sqlite;
 mod wkb;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use time::OffsetDateTime;
-
 pub use assignments::AssignmentStore;
 pub use audit::AuditStore;
-pub use changes::ChangeChannel;
+pub use boundaries::{BoundaryStore, NewGeneration, Verdict};
+pub use changes::{ChangeChannel, ChangeListener, Heard};
 pub use hazards::HazardStore;
 pub use incidents::IncidentStore;
 pub use keys::KeyStore;
 pub use patrols::PatrolStore;
 pub use postgres::PgStore;
 pub use resources::ResourceStore;
-pub use responders::{NewResponder, ResponderStore};
+pub use responders::ResponderStore;
 pub use sqlite::SqliteStore;
 
-use crate::incidents::{IncidentId, IncidentStatus};
-use crate::layers::{Feature, GenerationId, GenerationInfo, GenerationStatus, Layer, LayerCount};
-use crate::responders::ResponderId;
+use crate::layers::Layer;
 
 /// What went wrong in the store; messages name the action.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,15 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("cannot migrate database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A column could not be read as the code expects (missing, or another type): the database and the code
+    /// disagree.
+    #[error("reading column {column}: {source}")]
+    Column {
+        /// The column.
+        column: &'static str,
+        /// Cause.
+        source: sqlx::Error,
+    },
     /// A query failed.
     #[error("{action}: {source}")]
     Query {
@@ -65,100 +75,6 @@ pub enum StoreError {
         /// Cause.
         source: sqlx::Error,
     },
-    /// No generation with that id.
-    #[error("generation {0} does not exist")]
-    NoSuchGeneration(GenerationId),
-    /// Rollback with no earlier active generation.
-    #[error("nothing to roll back to: no generation was active before the current one")]
-    NothingToRollBack,
-    /// A generation that cannot be discarded.
-    #[error("generation {id} cannot be discarded: {reason}")]
-    GenerationInUse {
-        /// The generation.
-        id: GenerationId,
-        /// Why (it was active, another generation builds on it).
-        reason: String,
-    },
-    /// No incident with that id.
-    #[error("incident {0} does not exist")]
-    NoSuchIncident(IncidentId),
-    /// The incident's stored state does not allow the change (or changed concurrently).
-    #[error("incident {id} cannot go from {} to {}", from.as_str(), to.as_str())]
-    InvalidTransition {
-        /// Incident.
-        id: IncidentId,
-        /// Stored state.
-        from: IncidentStatus,
-        /// Requested state.
-        to: IncidentStatus,
-    },
-    /// No responder with that id.
-    #[error("responder {0} does not exist")]
-    NoSuchResponder(ResponderId),
-    /// The responder cannot take a job now.
-    #[error("responder {id} is {status}, not available")]
-    ResponderNotAvailable {
-        /// Responder.
-        id: ResponderId,
-        /// Stored status.
-        status: String,
-    },
-    /// The incident already has responders (or this one) on it.
-    #[error("incident {incident} already has responder(s) {} on it", ids(responders))]
-    AlreadyAssigned {
-        /// Incident.
-        incident: IncidentId,
-        /// Who is on it.
-        responders: Vec<ResponderId>,
-    },
-    /// The responder is already on this incident.
-    #[error("responder {responder} is already on incident {incident}")]
-    AlreadyOnIncident {
-        /// Incident.
-        incident: IncidentId,
-        /// Responder.
-        responder: ResponderId,
-    },
-    /// The responder is on an open assignment, so only `busy` fits until it is released.
-    #[error(
-        "responder {responder} is on incident {incident}: release them there first (POST /api/v1/incidents/{incident}/unassign) or resolve the incident"
-    )]
-    ResponderOnIncident {
-        /// Responder.
-        responder: ResponderId,
-        /// The incident they are on.
-        incident: IncidentId,
-    },
-    /// Nobody (or not that responder) is on the incident.
-    #[error("{}", match responder {
-        Some(r) => format!("responder {r} is not assigned to incident {incident}"),
-        None => format!("nobody is assigned to incident {incident}"),
-    })]
-    NotAssigned {
-        /// Incident.
-        incident: IncidentId,
-        /// The responder named, if one was.
-        responder: Option<ResponderId>,
-    },
-    /// No hazard with that id.
-    #[error("hazard {0} does not exist")]
-    NoSuchHazard(crate::hazards::HazardId),
-    /// The hazard's stored state does not allow the change.
-    #[error("hazard {id} cannot go from {} to {}", from.as_str(), to.as_str())]
-    InvalidHazardTransition {
-        /// Hazard.
-        id: crate::hazards::HazardId,
-        /// Stored state.
-        from: crate::hazards::HazardStatus,
-        /// Requested state.
-        to: crate::hazards::HazardStatus,
-    },
-    /// A unique value is taken.
-    #[error("{0}")]
-    Duplicate(String),
-    /// No API key with that id.
-    #[error("API key {0} does not exist")]
-    NoSuchKey(i64),
     /// A background writer failed or stopped.
     #[error("background write failed: {0}")]
     Background(String),
@@ -198,79 +114,21 @@ impl StoreError {
     }
 }
 
-fn ids(list: &[ResponderId]) -> String {
-    list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-}
-
 /// Adds the action to a sqlx error.
 pub(crate) fn query_err(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { action, source }
 }
 
-/// A generation to write: the layers it replaces; the other layers are taken from `base`.
-#[derive(Debug)]
-pub struct NewGeneration<'a> {
-    /// The generation the snapshot builds on (normally the active one).
-    pub base: Option<GenerationId>,
-    /// What created it.
-    pub description: String,
-    /// The validation report, kept with the generation.
-    pub report: serde_json::Value,
-    /// Replaced layers with their complete feature sets.
-    pub layers: Vec<(Layer, &'a [Feature])>,
-}
+/// What the incident service stores: incidents and who is sent to them (one transaction spans both).
+pub trait IncidentStorage: IncidentStore + AssignmentStore {}
 
-/// What a write that runs beside an import's checks waits for before it commits: the validation report when the
-/// generation may be kept, `None` when it must not be ([`BoundaryStore::create_generation_when`]).
-pub type Verdict<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Option<serde_json::Value>> + Send + 'a>>;
+impl<T: IncidentStore + AssignmentStore + ?Sized> IncidentStorage for T {}
 
-/// Storage of boundary generations. Every method is atomic: it either completes or leaves the store unchanged.
-#[async_trait]
-pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
-    /// Which backend, for logs and `/readyz`.
-    fn backend(&self) -> &'static str;
-    /// Cheap round trip, for readiness.
-    async fn ping(&self) -> Result<(), StoreError>;
-    /// Writes a staged generation in one transaction and returns its id.
-    async fn create_generation(&self, new: NewGeneration<'_>) -> Result<GenerationId, StoreError>;
-    /// Like [`BoundaryStore::create_generation`], for a generation whose checks are still running: committed with
-    /// the report `verdict` resolves to, or not written at all (`Ok(None)`) when it resolves to `None`;
-    /// `new.report` is ignored. A store may start writing before the verdict, in a transaction nobody sees until
-    /// it commits. This default waits for the verdict first, as a store with one writer must (its open write
-    /// transaction would hold up every other write for as long as the checks take).
-    async fn create_generation_when(
-        &self,
-        mut new: NewGeneration<'_>,
-        verdict: Verdict<'_>,
-    ) -> Result<Option<GenerationId>, StoreError> {
-        match verdict.await {
-            Some(report) => {
-                new.report = report;
-                self.create_generation(new).await.map(Some)
-            }
-            None => Ok(None),
-        }
-    }
-    /// Makes a generation the active one.
-    async fn activate(&self, id: GenerationId) -> Result<(), StoreError>;
-    /// Re-activates the generation that was active before the current one; returns it.
-    async fn rollback(&self) -> Result<GenerationId, StoreError>;
-    /// Deletes a staged generation that was never active and that no other generation builds on or shares layers
-    /// with, in one transaction.
-    async fn discard(&self, id: GenerationId) -> Result<(), StoreError>;
-    /// The active generation, if any.
-    async fn active_generation(&self) -> Result<Option<GenerationId>, StoreError>;
-    /// All generations, newest first.
-    async fn generations(&self) -> Result<Vec<GenerationInfo>, StoreError>;
-    /// The features of one layer of a generation.
-    async fn layer_features(&self, id: GenerationId, layer: Layer) -> Result<Vec<Feature>, StoreError>;
-    /// `(code, parent_code)` of one layer of a generation, for validation without reading geometry.
-    async fn layer_codes(&self, id: GenerationId, layer: Layer) -> Result<Vec<(String, Option<String>)>, StoreError>;
-}
-
-/// Everything gridmap stores, behind one handle (each backend implements every part).
+/// Everything gridmap stores, behind one handle (each backend implements every part). Services take only the part
+/// they use (`Arc<dyn PatrolStore>`, …), to which an `Arc<dyn Store>` coerces.
 pub trait Store:
     BoundaryStore
+    + IncidentStorage
     + IncidentStore
     + ResponderStore
     + AssignmentStore
@@ -295,20 +153,6 @@ impl<T> Store for T where
         + AuditStore
         + ChangeChannel
 {
-}
-
-/// Whether a generation may be discarded, from the counts both stores read in their transaction.
-fn discardable(id: GenerationId, exists: i64, activated: i64, dependants: i64) -> Result<(), StoreError> {
-    let reason = if exists == 0 {
-        return Err(StoreError::NoSuchGeneration(id));
-    } else if activated > 0 {
-        "it has been active (roll back instead; the history keeps it)"
-    } else if dependants > 0 {
-        "a later generation builds on it or shares its layers"
-    } else {
-        return Ok(());
-    };
-    Err(StoreError::GenerationInUse { id, reason: reason.to_owned() })
 }
 
 /// Opens (creating and migrating as needed) the store behind a URL.
@@ -346,57 +190,6 @@ async fn open_with(url: &str, create: bool) -> Result<Arc<dyn Store>, StoreError
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }
-}
-
-/// One row of the generations listing, before grouping.
-pub(crate) struct GenerationRow {
-    pub id: i64,
-    pub base_id: Option<i64>,
-    pub description: String,
-    pub created_at: OffsetDateTime,
-    pub last_activated: Option<OffsetDateTime>,
-    pub ever_activated: bool,
-}
-
-/// Builds the listing from rows and layer counts, marking the active generation.
-pub(crate) fn assemble_generations(
-    rows: Vec<GenerationRow>,
-    counts: Vec<(i64, String, i64, i64)>,
-    active: Option<GenerationId>,
-) -> Vec<GenerationInfo> {
-    rows.into_iter()
-        .map(|r| {
-            let id = GenerationId(r.id);
-            let layers = counts
-                .iter()
-                .filter(|c| c.0 == r.id)
-                .filter_map(|(_, layer, source, n)| {
-                    Some(LayerCount { layer: layer.parse().ok()?, source: GenerationId(*source), features: *n })
-                })
-                .collect();
-            let status = if Some(id) == active {
-                GenerationStatus::Active
-            } else if r.ever_activated {
-                GenerationStatus::Retired
-            } else {
-                GenerationStatus::Staged
-            };
-            GenerationInfo {
-                id,
-                status,
-                base: r.base_id.map(GenerationId),
-                description: r.description,
-                created_at: rfc3339(r.created_at),
-                activated_at: r.last_activated.map(rfc3339),
-                layers,
-            }
-        })
-        .collect()
-}
-
-/// Formats a timestamp as RFC 3339.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
 /// Redacts the password of a URL for messages.

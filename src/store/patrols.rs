@@ -11,7 +11,7 @@ use crate::patrols::{NewPatrol, Patrol};
 #[async_trait]
 pub trait PatrolStore: Send + Sync + std::fmt::Debug {
     /// Stores a patrol with its cells in one transaction (the responder must exist).
-    async fn create_patrol(&self, new: &NewPatrol) -> Result<Patrol, StoreError>;
+    async fn create_patrol(&self, new: &NewPatrol) -> Result<Patrol, crate::patrols::PatrolError>;
     /// The cells among `cells` that some patrol reached in `[from, to)`.
     async fn visited_among(
         &self,
@@ -40,17 +40,17 @@ macro_rules! patrol_store_impl {
             async fn create_patrol(
                 &self,
                 new: &$crate::patrols::NewPatrol,
-            ) -> Result<$crate::patrols::Patrol, $crate::store::StoreError> {
+            ) -> Result<$crate::patrols::Patrol, $crate::patrols::PatrolError> {
                 use $crate::store::query_err;
                 let utc = |t: time::OffsetDateTime| t.to_offset(time::UtcOffset::UTC);
                 let (first, last) = match (new.fixes.first(), new.fixes.last()) {
                     (Some(f), Some(l)) => (f.at, l.at),
-                    _ => return Err($crate::store::StoreError::Corrupt("a patrol without fixes".into())),
+                    _ => return Err($crate::store::StoreError::Corrupt("a patrol without fixes".into()).into()),
                 };
                 let track: Vec<serde_json::Value> = new
                     .fixes
                     .iter()
-                    .map(|f| serde_json::json!([f.location.lon(), f.location.lat(), $crate::store::rfc3339(f.at)]))
+                    .map(|f| serde_json::json!([f.location.lon(), f.location.lat(), $crate::times::rfc3339(f.at)]))
                     .collect();
                 let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
                 let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM responders WHERE id = $1")
@@ -59,7 +59,7 @@ macro_rules! patrol_store_impl {
                     .await
                     .map_err(query_err("read the responder"))?;
                 if exists.is_none() {
-                    return Err($crate::store::StoreError::NoSuchResponder(new.responder));
+                    return Err($crate::patrols::PatrolError::UnknownResponder(new.responder));
                 }
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO patrols (responder_id, started_at, ended_at, points, length_m, resolution, generation_id, track, created_at) \

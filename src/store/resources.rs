@@ -5,13 +5,13 @@ use async_trait::async_trait;
 use super::StoreError;
 use crate::coord::LonLat;
 use crate::locate::Geocode;
-use crate::resources::{NewResource, Resource, ResourceFilter, ResourceId};
+use crate::resources::{NewResource, Resource, ResourceError, ResourceFilter, ResourceId};
 
 /// Storage of fixed resources.
 #[async_trait]
 pub trait ResourceStore: Send + Sync + std::fmt::Debug {
-    /// Stores resources in one transaction; an external id already stored is `StoreError::Duplicate`.
-    async fn create_resources(&self, new: &[NewResource]) -> Result<Vec<Resource>, StoreError>;
+    /// Stores resources in one transaction; an external id already stored is `ResourceError::Duplicate`.
+    async fn create_resources(&self, new: &[NewResource]) -> Result<Vec<Resource>, ResourceError>;
     /// One resource.
     async fn resource(&self, id: ResourceId) -> Result<Option<Resource>, StoreError>;
     /// A page, newest first.
@@ -28,24 +28,24 @@ pub(crate) const RESOURCE_COLUMNS: &str = "id, external_id, category, name, attr
 /// Implements [`ResourceStore`] for a store type with a `pool` of the given sqlx database.
 macro_rules! resource_store_impl {
     ($store:ty, $db:ty) => {
-        fn resource_from_row(r: &<$db as sqlx::Database>::Row) -> $crate::resources::Resource {
-            use sqlx::Row;
-            $crate::resources::Resource {
-                id: $crate::resources::ResourceId(r.get("id")),
-                external_id: r.get("external_id"),
-                category: r.get("category"),
-                name: r.get("name"),
-                attributes: r.get::<sqlx::types::Json<serde_json::Map<String, serde_json::Value>>, _>("attributes").0,
-                location: $crate::crs::Position([r.get("lon"), r.get("lat")]),
+        fn resource_from_row(r: &<$db as sqlx::Database>::Row) -> Result<$crate::resources::Resource, $crate::store::StoreError> {
+            use $crate::store::row::Column;
+            Ok($crate::resources::Resource {
+                id: $crate::resources::ResourceId(r.col("id")?),
+                external_id: r.col("external_id")?,
+                category: r.col("category")?,
+                name: r.col("name")?,
+                attributes: r.col::<sqlx::types::Json<serde_json::Map<String, serde_json::Value>>>("attributes")?.0,
+                location: $crate::crs::Position([r.col("lon")?, r.col("lat")?]),
                 geocode: $crate::locate::Geocode {
-                    street_code: r.get("street_code"),
-                    community_code: r.get("community_code"),
-                    grid_code: r.get("grid_code"),
-                    h3: r.get("h3"),
-                    generation: r.get::<Option<i64>, _>("generation_id").map($crate::layers::GenerationId),
+                    street_code: r.col("street_code")?,
+                    community_code: r.col("community_code")?,
+                    grid_code: r.col("grid_code")?,
+                    h3: r.col("h3")?,
+                    generation: r.col::<Option<i64>>("generation_id")?.map($crate::layers::GenerationId),
                 },
-                updated_at: r.get("updated_at"),
-            }
+                updated_at: r.col("updated_at")?,
+            })
         }
 
         #[async_trait::async_trait]
@@ -53,7 +53,7 @@ macro_rules! resource_store_impl {
             async fn create_resources(
                 &self,
                 new: &[$crate::resources::NewResource],
-            ) -> Result<Vec<$crate::resources::Resource>, $crate::store::StoreError> {
+            ) -> Result<Vec<$crate::resources::Resource>, $crate::resources::ResourceError> {
                 use $crate::store::query_err;
                 let now = time::OffsetDateTime::now_utc();
                 let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
@@ -68,7 +68,7 @@ macro_rules! resource_store_impl {
                     let taken: Option<(String,)> =
                         q.build_query_as().fetch_optional(&mut *tx).await.map_err(query_err("check external ids"))?;
                     if let Some((id,)) = taken {
-                        return Err($crate::store::StoreError::Duplicate(format!("a resource with id {id:?} is stored already")));
+                        return Err($crate::resources::ResourceError::Duplicate(format!("a resource with id {id:?} is stored already")));
                     }
                 }
                 let mut out = Vec::with_capacity(new.len());
@@ -94,7 +94,7 @@ macro_rules! resource_store_impl {
                         .fetch_one(&mut *tx)
                         .await
                         .map_err(query_err("write a resource"))?;
-                    out.push(resource_from_row(&row));
+                    out.push(resource_from_row(&row)?);
                 }
                 tx.commit().await.map_err(query_err("commit the resources"))?;
                 Ok(out)
@@ -110,7 +110,7 @@ macro_rules! resource_store_impl {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err($crate::store::query_err("read a resource"))?;
-                Ok(row.as_ref().map(resource_from_row))
+                row.as_ref().map(resource_from_row).transpose()
             }
 
             async fn list_resources(
@@ -132,7 +132,7 @@ macro_rules! resource_store_impl {
                 }
                 q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(f.limit));
                 let rows = q.build().fetch_all(&self.pool).await.map_err($crate::store::query_err("list resources"))?;
-                Ok(rows.iter().map(resource_from_row).collect())
+                rows.iter().map(resource_from_row).collect()
             }
 
             async fn resource_locations(
@@ -142,7 +142,7 @@ macro_rules! resource_store_impl {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err($crate::store::query_err("list resources"))?;
                 rows.iter()
                     .map(|r| {
-                        let r = resource_from_row(r);
+                        let r = resource_from_row(r)?;
                         let p = $crate::coord::LonLat::new(r.location[0], r.location[1])
                             .map_err(|e| $crate::store::StoreError::Corrupt(format!("resource {}: {e}", r.id.0)))?;
                         Ok((r.id, p, r.geocode))

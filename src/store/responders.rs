@@ -3,30 +3,8 @@
 
 use async_trait::async_trait;
 
-use time::OffsetDateTime;
-
 use super::StoreError;
-use crate::coord::LonLat;
-use crate::responders::{PositionFix, Responder, ResponderId, ResponderStatus};
-
-/// A responder to create.
-#[derive(Debug, Clone)]
-pub struct NewResponder {
-    /// Display name.
-    pub name: String,
-    /// Kind.
-    pub kind: String,
-    /// Skills.
-    pub skills: Vec<String>,
-    /// Team.
-    pub team: Option<String>,
-    /// Home grid code.
-    pub home_grid: Option<String>,
-    /// Initial status.
-    pub status: ResponderStatus,
-    /// Initial position and when it was taken.
-    pub position: Option<(LonLat, OffsetDateTime)>,
-}
+use crate::responders::{NewResponder, PositionFix, Responder, ResponderId, ResponderStatus};
 
 /// Storage of responders and positions.
 #[async_trait]
@@ -40,7 +18,11 @@ pub trait ResponderStore: Send + Sync + std::fmt::Debug {
     /// One responder.
     async fn responder(&self, id: ResponderId) -> Result<Option<Responder>, StoreError>;
     /// Changes a responder's status.
-    async fn set_responder_status(&self, id: ResponderId, status: ResponderStatus) -> Result<Responder, StoreError>;
+    async fn set_responder_status(
+        &self,
+        id: ResponderId,
+        status: ResponderStatus,
+    ) -> Result<Responder, crate::responders::ResponderError>;
     /// Appends fixes to the history and moves each responder's latest position forward (never backward), in one
     /// transaction.
     async fn record_positions(&self, fixes: &[PositionFix]) -> Result<(), StoreError>;
@@ -66,22 +48,22 @@ macro_rules! responder_store_impl {
         fn responder_from_row(
             r: &<$db as sqlx::Database>::Row,
         ) -> Result<$crate::responders::Responder, $crate::store::StoreError> {
-            use sqlx::Row;
+            use $crate::store::row::Column;
             use $crate::store::StoreError;
-            let skills: String = r.get("skills");
-            let status: String = r.get("status");
-            let lon: Option<f64> = r.get("lon");
-            let lat: Option<f64> = r.get("lat");
+            let skills: String = r.col("skills")?;
+            let status: String = r.col("status")?;
+            let lon: Option<f64> = r.col("lon")?;
+            let lat: Option<f64> = r.col("lat")?;
             Ok($crate::responders::Responder {
-                id: $crate::responders::ResponderId(r.get("id")),
-                name: r.get("name"),
-                kind: r.get("kind"),
+                id: $crate::responders::ResponderId(r.col("id")?),
+                name: r.col("name")?,
+                kind: r.col("kind")?,
                 skills: serde_json::from_str(&skills).map_err(|e| StoreError::Corrupt(format!("skills: {e}")))?,
-                team: r.get("team"),
-                home_grid: r.get("home_grid"),
+                team: r.col("team")?,
+                home_grid: r.col("home_grid")?,
                 status: status.parse().map_err(|e: $crate::responders::UnknownResponderStatus| StoreError::Corrupt(e.to_string()))?,
                 location: lon.zip(lat).map(|(x, y)| $crate::crs::Position([x, y])),
-                position_at: r.get("position_at"),
+                position_at: r.col("position_at")?,
             })
         }
 
@@ -89,7 +71,7 @@ macro_rules! responder_store_impl {
         impl $crate::store::responders::ResponderStore for $store {
             async fn create_responder(
                 &self,
-                new: &$crate::store::responders::NewResponder,
+                new: &$crate::responders::NewResponder,
             ) -> Result<$crate::responders::Responder, $crate::store::StoreError> {
                 let mut stored = self.create_responders(std::slice::from_ref(new)).await?;
                 stored.pop().ok_or_else(|| $crate::store::StoreError::Corrupt("a responder written, none returned".into()))
@@ -97,7 +79,7 @@ macro_rules! responder_store_impl {
 
             async fn create_responders(
                 &self,
-                new: &[$crate::store::responders::NewResponder],
+                new: &[$crate::responders::NewResponder],
             ) -> Result<Vec<$crate::responders::Responder>, $crate::store::StoreError> {
                 use $crate::store::query_err;
                 use $crate::store::responders::{RESPONDER_CHUNK, RESPONDER_COLUMNS};
@@ -181,7 +163,7 @@ macro_rules! responder_store_impl {
                 &self,
                 id: $crate::responders::ResponderId,
                 status: $crate::responders::ResponderStatus,
-            ) -> Result<$crate::responders::Responder, $crate::store::StoreError> {
+            ) -> Result<$crate::responders::Responder, $crate::responders::ResponderError> {
                 // One statement, so a racing assignment cannot slip between the check and the change: a responder
                 // on an open assignment stays busy until the assignment is released.
                 let sql = format!(
@@ -198,7 +180,7 @@ macro_rules! responder_store_impl {
                     .await
                     .map_err($crate::store::query_err("change a responder's status"))?;
                 if let Some(row) = row {
-                    return responder_from_row(&row);
+                    return Ok(responder_from_row(&row)?);
                 }
                 let on: Option<i64> = sqlx::query_scalar(
                     "SELECT incident_id FROM assignments WHERE responder_id = $1 AND released_at IS NULL ORDER BY id LIMIT 1",
@@ -208,11 +190,11 @@ macro_rules! responder_store_impl {
                 .await
                 .map_err($crate::store::query_err("read the responder's assignment"))?;
                 Err(match on {
-                    Some(incident) => $crate::store::StoreError::ResponderOnIncident {
+                    Some(incident) => $crate::responders::ResponderError::OnIncident {
                         responder: id,
                         incident: $crate::incidents::IncidentId(incident),
                     },
-                    None => $crate::store::StoreError::NoSuchResponder(id),
+                    None => $crate::responders::ResponderError::NotFound(id),
                 })
             }
 
@@ -267,7 +249,7 @@ macro_rules! responder_store_impl {
                 from: time::OffsetDateTime,
                 to: time::OffsetDateTime,
             ) -> Result<Vec<$crate::responders::PositionFix>, $crate::store::StoreError> {
-                use sqlx::Row;
+                use $crate::store::row::Column;
                 let rows = sqlx::query("SELECT lon, lat, at FROM responder_positions WHERE responder_id = $1 AND at >= $2 AND at < $3 ORDER BY at, id")
                     .bind(id.0)
                     .bind(from.to_offset(time::UtcOffset::UTC))
@@ -277,9 +259,9 @@ macro_rules! responder_store_impl {
                     .map_err($crate::store::query_err("read position history"))?;
                 rows.iter()
                     .map(|r| {
-                        let location = $crate::coord::LonLat::new(r.get("lon"), r.get("lat"))
+                        let location = $crate::coord::LonLat::new(r.col("lon")?, r.col("lat")?)
                             .map_err(|e| $crate::store::StoreError::Corrupt(e.to_string()))?;
-                        Ok($crate::responders::PositionFix { responder: id, location, at: r.get("at") })
+                        Ok($crate::responders::PositionFix { responder: id, location, at: r.col("at")? })
                     })
                     .collect()
             }

@@ -5,14 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, types::Json};
-use time::OffsetDateTime;
 
-use super::{BoundaryStore, GenerationRow, NewGeneration, StoreError, assemble_generations, query_err, wkb};
-use crate::layers::{Feature, GenerationId, GenerationInfo, Layer};
-
-/// Features per INSERT statement (11 bound values each; SQLite allows 32 766 per statement).
-const FEATURE_ROWS: usize = 500;
+use super::StoreError;
 
 /// Boundary store in an SQLite file.
 #[derive(Debug, Clone)]
@@ -38,15 +32,6 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
-
-    async fn active(&self, conn: &mut sqlx::SqliteConnection) -> Result<Option<GenerationId>, StoreError> {
-        let row =
-            sqlx::query("SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1")
-                .fetch_optional(conn)
-                .await
-                .map_err(query_err("read the active generation"))?;
-        Ok(row.map(|r| GenerationId(r.get(0))))
-    }
 }
 
 #[async_trait]
@@ -59,226 +44,80 @@ impl super::changes::ChangeChannel for SqliteStore {
         Ok(())
     }
 
-    async fn listener(&self) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
+    async fn listener(&self) -> Result<Option<Box<dyn super::changes::ChangeListener>>, StoreError> {
         Ok(None)
     }
 }
 
-#[async_trait]
-impl BoundaryStore for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
+/// What SQLite does differently (see `store::boundaries`).
+mod sql {
+    use sqlx::Sqlite;
 
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(query_err("ping the database"))?;
+    use crate::layers::{Feature, Layer};
+    use crate::store::{StoreError, query_err, wkb};
+
+    pub(super) const BACKEND: &str = "sqlite";
+    /// One writer: take the write lock before reading what the write depends on (a deferred transaction would fail
+    /// to upgrade its lock when another writer got there first).
+    pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    pub(super) const GEOM: &str = "f.geom";
+    /// An open write transaction would hold up every other writer while an import's checks run.
+    pub(super) const WRITE_WHILE_CHECKING: bool = false;
+    /// Features per INSERT statement (11 bound values each; SQLite allows 32 766 per statement).
+    const FEATURE_ROWS: usize = 500;
+
+    /// Many rows per statement: one round trip to sqlx's SQLite worker thread per chunk, not per feature.
+    pub(super) async fn insert_features(
+        tx: &mut sqlx::Transaction<'_, Sqlite>,
+        id: i64,
+        layer: Layer,
+        features: &[Feature],
+    ) -> Result<(), StoreError> {
+        for chunk in features.chunks(FEATURE_ROWS) {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO features (generation_id, layer, code, name, parent_code, properties, min_lon, min_lat, \
+                 max_lon, max_lat, geom) ",
+            );
+            q.push_values(chunk, |mut row, f| {
+                let bbox = geo::BoundingRect::bounding_rect(&f.geometry);
+                let (min, max) = bbox.map_or(((0.0, 0.0), (0.0, 0.0)), |r| (r.min().x_y(), r.max().x_y()));
+                row.push_bind(id)
+                    .push_bind(layer.as_str())
+                    .push_bind(&f.code)
+                    .push_bind(&f.name)
+                    .push_bind(&f.parent_code)
+                    .push_bind(sqlx::types::Json(&f.properties))
+                    .push_bind(min.0)
+                    .push_bind(min.1)
+                    .push_bind(max.0)
+                    .push_bind(max.1)
+                    .push_bind(wkb::encode(&f.geometry));
+            });
+            q.build().execute(&mut **tx).await.map_err(query_err("write features of the new generation"))?;
+        }
         Ok(())
     }
 
-    async fn create_generation(&self, new: NewGeneration<'_>) -> Result<GenerationId, StoreError> {
-        let err = query_err("write the new generation");
-        let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO generations (base_id, description, report, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(new.base.map(|g| g.0))
-        .bind(&new.description)
-        .bind(Json(&new.report))
-        .bind(OffsetDateTime::now_utc())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(query_err("write the new generation"))?
-        .get(0);
-
-        for layer in Layer::ALL {
-            if let Some((_, features)) = new.layers.iter().find(|(l, _)| *l == layer) {
-                // Many rows per statement: one round trip to sqlx's SQLite worker thread per chunk, not per feature.
-                for chunk in features.chunks(FEATURE_ROWS) {
-                    let mut q = sqlx::QueryBuilder::<Sqlite>::new(
-                        "INSERT INTO features (generation_id, layer, code, name, parent_code, properties, min_lon, \
-                         min_lat, max_lon, max_lat, geom) ",
-                    );
-                    q.push_values(chunk, |mut row, f| {
-                        let bbox = geo::BoundingRect::bounding_rect(&f.geometry);
-                        let (min, max) = bbox.map_or(((0.0, 0.0), (0.0, 0.0)), |r| (r.min().x_y(), r.max().x_y()));
-                        row.push_bind(id)
-                            .push_bind(layer.as_str())
-                            .push_bind(&f.code)
-                            .push_bind(&f.name)
-                            .push_bind(&f.parent_code)
-                            .push_bind(Json(&f.properties))
-                            .push_bind(min.0)
-                            .push_bind(min.1)
-                            .push_bind(max.0)
-                            .push_bind(max.1)
-                            .push_bind(wkb::encode(&f.geometry));
-                    });
-                    q.build().execute(&mut *tx).await.map_err(query_err("write features of the new generation"))?;
-                }
-                sqlx::query("INSERT INTO generation_layers VALUES (?, ?, ?, ?)")
-                    .bind(id)
-                    .bind(layer.as_str())
-                    .bind(id)
-                    .bind(features.len() as i64)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_err("write the new generation's layers"))?;
-            } else if let Some(base) = new.base {
-                sqlx::query(
-                    "INSERT INTO generation_layers SELECT ?, layer, source_generation_id, feature_count \
-                     FROM generation_layers WHERE generation_id = ? AND layer = ?",
-                )
-                .bind(id)
-                .bind(base.0)
-                .bind(layer.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(query_err("copy layers from the base generation"))?;
-            }
-        }
-        tx.commit().await.map_err(err)?;
-        Ok(GenerationId(id))
+    /// `BEGIN IMMEDIATE` serialises activations already.
+    pub(super) async fn lock_activations(_tx: &mut sqlx::Transaction<'_, Sqlite>) -> Result<(), StoreError> {
+        Ok(())
     }
 
-    async fn activate(&self, id: GenerationId) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
-        let exists = sqlx::query("SELECT 1 FROM generations WHERE id = ?")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(query_err("find the generation"))?;
-        if exists.is_none() {
-            return Err(StoreError::NoSuchGeneration(id));
-        }
-        if self.active(&mut tx).await? != Some(id) {
-            sqlx::query("INSERT INTO activations (generation_id, activated_at) VALUES (?, ?)")
-                .bind(id.0)
-                .bind(OffsetDateTime::now_utc())
-                .execute(&mut *tx)
-                .await
-                .map_err(query_err("record the activation"))?;
-        }
-        tx.commit().await.map_err(query_err("commit the activation"))
-    }
-
-    async fn rollback(&self) -> Result<GenerationId, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
-        let live: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT id, generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 2",
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(query_err("read the activation history"))?;
-        let [(top, _), (_, previous)] = live[..] else {
-            return Err(StoreError::NothingToRollBack);
-        };
-        sqlx::query("UPDATE activations SET rolled_back_at = ? WHERE id = ?")
-            .bind(OffsetDateTime::now_utc())
-            .bind(top)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_err("record the rollback"))?;
-        tx.commit().await.map_err(query_err("commit the rollback"))?;
-        Ok(GenerationId(previous))
-    }
-
-    async fn discard(&self, id: GenerationId) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
-        let (exists, activated, children): (i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM generations WHERE id = ?1),
-                    (SELECT count(*) FROM activations WHERE generation_id = ?1),
-                    (SELECT count(*) FROM generations WHERE base_id = ?1)
-                  + (SELECT count(*) FROM generation_layers WHERE source_generation_id = ?1 AND generation_id <> ?1)",
-        )
-        .bind(id.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(query_err("check the generation"))?;
-        super::discardable(id, exists, activated, children)?;
-        for sql in [
-            "DELETE FROM features WHERE generation_id = ?",
-            "DELETE FROM generation_layers WHERE generation_id = ?",
-            "DELETE FROM generations WHERE id = ?",
-        ] {
-            sqlx::query(sql).bind(id.0).execute(&mut *tx).await.map_err(query_err("discard the generation"))?;
-        }
-        tx.commit().await.map_err(query_err("commit the discard"))
-    }
-
-    async fn active_generation(&self) -> Result<Option<GenerationId>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(query_err("get a connection"))?;
-        self.active(&mut conn).await
-    }
-
-    async fn generations(&self) -> Result<Vec<GenerationInfo>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT g.id, g.base_id, g.description, g.created_at, \
-             (SELECT max(a.activated_at) FROM activations a WHERE a.generation_id = g.id) AS last_activated \
-             FROM generations g ORDER BY g.id DESC",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_err("list generations"))?;
-        let rows = rows
-            .into_iter()
-            .map(|r| {
-                let last_activated: Option<OffsetDateTime> = r.get("last_activated");
-                GenerationRow {
-                    id: r.get("id"),
-                    base_id: r.get("base_id"),
-                    description: r.get("description"),
-                    created_at: r.get("created_at"),
-                    ever_activated: last_activated.is_some(),
-                    last_activated,
-                }
-            })
-            .collect();
-        let counts: Vec<(i64, String, i64, i64)> =
-            sqlx::query_as("SELECT generation_id, layer, source_generation_id, feature_count FROM generation_layers")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(query_err("list generation layers"))?;
-        Ok(assemble_generations(rows, counts, self.active_generation().await?))
-    }
-
-    async fn layer_features(&self, id: GenerationId, layer: Layer) -> Result<Vec<Feature>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT f.code, f.name, f.parent_code, f.properties, f.geom FROM generation_layers gl \
-             JOIN features f ON f.generation_id = gl.source_generation_id AND f.layer = gl.layer \
-             WHERE gl.generation_id = ? AND gl.layer = ?",
-        )
-        .bind(id.0)
-        .bind(layer.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_err("read a layer's features"))?;
-        rows.into_iter()
-            .map(|r| {
-                let code: String = r.get("code");
-                let geometry = wkb::decode(r.get::<&[u8], _>("geom"), layer, &code)?;
-                let Json(properties) = r.get("properties");
-                Ok(Feature { name: r.get("name"), parent_code: r.get("parent_code"), properties, geometry, code })
-            })
-            .collect()
-    }
-
-    async fn layer_codes(&self, id: GenerationId, layer: Layer) -> Result<Vec<(String, Option<String>)>, StoreError> {
-        sqlx::query_as(
-            "SELECT f.code, f.parent_code FROM generation_layers gl \
-             JOIN features f ON f.generation_id = gl.source_generation_id AND f.layer = gl.layer \
-             WHERE gl.generation_id = ? AND gl.layer = ?",
-        )
-        .bind(id.0)
-        .bind(layer.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_err("read a layer's codes"))
+    /// One process per SQLite file: nobody to tell.
+    pub(super) async fn notify_activation(_tx: &mut sqlx::Transaction<'_, Sqlite>) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 
+/// A transaction that will write (see `sql::BEGIN_WRITE`).
+async fn begin_write(pool: &sqlx::Pool<sqlx::Sqlite>) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+    pool.begin_with(sql::BEGIN_WRITE).await.map_err(super::query_err("begin a transaction"))
+}
+
+super::boundaries::boundary_store_impl!(SqliteStore, sqlx::Sqlite);
 super::incidents::incident_store_impl!(SqliteStore, sqlx::Sqlite);
 super::responders::responder_store_impl!(SqliteStore, sqlx::Sqlite);
-super::assignments::assignment_store_impl!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
+super::assignments::assignment_store_impl!(SqliteStore, sqlx::Sqlite);
 super::patrols::patrol_store_impl!(SqliteStore, sqlx::Sqlite);
 super::resources::resource_store_impl!(SqliteStore, sqlx::Sqlite);
 super::hazards::hazard_store_impl!(SqliteStore, sqlx::Sqlite);
