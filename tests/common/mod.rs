@@ -194,3 +194,13 @@ pub async fn call(method: reqwest::Method, url: String, body: Option<serde_json:
     let status = r.status().as_u16();
     (status, r.json().await.expect("JSON body"))
 }
+
+/// `GET` a path of the test server; the status and the JSON answer.
+pub async fn get(s: &TestServer, path: &str) -> (u16, serde_json::Value) {
+    call(reqwest::Method::GET, s.url(path), None).await
+}
+
+/// `POST` JSON to a path of the test server; the status and the JSON answer.
+pub async fn post(s: &TestServer, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    call(reqwest::Method::POST, s.url(path), Some(body)).await
+}

@@ -2,20 +2,14 @@
 //! neighbours; areas in a bbox, intersecting a polygon and near a point (checked against a direct scan of the
 //! sample); H3 cell → grids and grid → H3 cover (checked with `/locate`); `crs` in and out; errors.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{TestServer, call, sample_layer};
+use crate::common::{TestServer, call, get, sample_layer};
 use geo::Intersects;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const POINT: [f64; 2] = [118.79, 32.02];
-
-async fn get(s: &TestServer, path: &str) -> (u16, Value) {
-    call(Method::GET, s.url(path), None).await
-}
 
 fn codes(v: &Value) -> BTreeSet<String> {
     v["items"].as_array().expect("items").iter().map(|i| i["code"].as_str().expect("code").to_owned()).collect()

@@ -3,11 +3,9 @@
 //! generation (PostGIS store) or a direct scan of the sample file (SQLite store). Also: CRS by reference with EPSG
 //! axis order, next links followed to the end, and parameter errors that name the parameter.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{TestServer, sample_layer};
+use crate::common::{TestServer, sample_layer};
 use geo::Intersects;
 use serde_json::Value;
 

@@ -1,8 +1,6 @@
 //! Responders, positions and nearest-responder dispatch over HTTP on both stores.
 
-mod common;
-
-use common::{TestServer, call};
+use crate::common::{TestServer, call};
 use geo::{Distance, Haversine, Point};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -2,11 +2,9 @@
 //! median time to close equal a direct computation over the stored incidents; areas add up to the district's; a
 //! process started later (loading its ledger from the store) gives the same figures.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{TestServer, call};
+use crate::common::{TestServer, call};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -2,9 +2,7 @@
 //! two dispatchers racing for one responder; recommendations follow the policy with reasons; unassign, reassign,
 //! another unit and completion release responders; drill rosters load all or nothing.
 
-mod common;
-
-use common::{TestServer, call};
+use crate::common::{TestServer, call, get, post};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -12,14 +10,6 @@ use serde_json::{Value, json};
 const IN_GRID: [f64; 2] = [118.79, 32.02];
 /// Around Qinhuai, a little wider than the district.
 const AREA: ([f64; 2], [f64; 2]) = ([118.75, 31.97], [118.88, 32.06]);
-
-async fn post(s: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    call(reqwest::Method::POST, s.url(path), Some(body)).await
-}
-
-async fn get(s: &TestServer, path: &str) -> (u16, Value) {
-    call(reqwest::Method::GET, s.url(path), None).await
-}
 
 /// Posts a roster file as the raw body.
 async fn load(s: &TestServer, name: &str, body: String) -> (u16, Value) {

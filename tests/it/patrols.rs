@@ -2,24 +2,14 @@
 //! as the grid is walked, grids not patrolled within N days, bad tracks refused with nothing stored, and the real
 //! GPX files of ../shared/data (timed tracks import; route-only, untimed and non-monotonic files are refused).
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::{TestServer, call, sample_layer, shared_data};
+use crate::common::{TestServer, get, post, sample_layer, shared_data};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 const IN_GRID: [f64; 2] = [118.79, 32.02];
-
-async fn post(s: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    call(reqwest::Method::POST, s.url(path), Some(body)).await
-}
-
-async fn get(s: &TestServer, path: &str) -> (u16, Value) {
-    call(reqwest::Method::GET, s.url(path), None).await
-}
 
 async fn responder(s: &TestServer) -> Value {
     let (st, r) = post(s, "/api/v1/responders", json!({"name": "巡查员", "kind": "grid_worker"})).await;

@@ -6,11 +6,9 @@
 //! `ogr2ogr -f GeoJSON -t_srs EPSG:4326 -lco COORDINATE_PRECISION=9 /vsistdout/ FILE` (first vertex of the named
 //! feature). For NAD27 GDAL/PROJ apply EPSG:1173 (NAD27 to WGS 84 (4), CONUS, ±10 m), about 18 m here.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::gridmap;
+use crate::common::gridmap;
 use geo::{Distance, Haversine, MultiPolygon, Point};
 use gridmap::layers::{Feature, GenerationId, Layer};
 use serde_json::Value;
@@ -167,10 +165,10 @@ async fn gcj02_shapefile_lands_on_the_wgs84_outlines(db: &str) {
 /// A communities file in GCJ-02 read as WGS84, with only the WGS84 streets active (no communities to compare codes
 /// with): judged against the parent streets it fills, flagged with `--crs gcj02`; read with it, not flagged.
 async fn gcj02_children_flagged_against_parent_streets(db: &str) {
-    let streets = common::sample_dir().join("streets.geojson").display().to_string();
+    let streets = crate::common::sample_dir().join("streets.geojson").display().to_string();
     let (code, out, err) = gridmap(&["import", "--layer", "streets", &streets, "--activate", "--db", db]);
     assert_eq!(code, 0, "{out}{err}");
-    let mut communities = common::sample_layer("communities");
+    let mut communities = crate::common::sample_layer("communities");
     fn shift(v: &mut Value) {
         match v.as_array_mut() {
             Some(a) if a.len() == 2 && a[0].is_number() => {
@@ -505,7 +503,7 @@ fn multipart(file_name: &str, file: &[u8], fields: &[(&str, &str)]) -> (String, 
 }
 
 async fn http_import_endpoint(db: &str) {
-    let server = common::TestServer::start(db, true).await;
+    let server = crate::common::TestServer::start(db, true).await;
     let client = reqwest::Client::new();
     let before = server.store.generations().await.expect("generations").len();
     let zip = std::fs::read(fixture("nybb/nybb_16a.zip")).expect("zip");

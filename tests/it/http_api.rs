@@ -1,8 +1,6 @@
 //! The HTTP API over real loopback sockets, on both stores: lookups, bad input, layers, generations, readiness.
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::{Value, json};
 
 /// A point inside 大光路街道第5社区第7网格 of the sample (checked against PostGIS by the acceptance test's method).
@@ -171,7 +169,7 @@ async fn layers_health_and_readiness(url: &str) {
 
     // An empty database without the sample: alive, but not ready (nothing to answer from).
     drop(s);
-    let empty = common::TestDb::sqlite();
+    let empty = crate::common::TestDb::sqlite();
     let s = TestServer::start(&empty.url, false).await;
     let (st, v) = get(&s.url("/readyz")).await;
     assert_eq!((st, &v["status"]), (503, &json!("not_ready")));
@@ -180,7 +178,7 @@ async fn layers_health_and_readiness(url: &str) {
 async fn activation_and_rollback_over_http_switch_answers(url: &str) {
     let s = TestServer::start(url, true).await;
     // A new grids generation where one grid is renamed.
-    let mut grids = common::sample_layer("grids");
+    let mut grids = crate::common::sample_layer("grids");
     let target = grids["features"]
         .as_array_mut()
         .expect("features")
@@ -221,7 +219,7 @@ async fn activation_and_rollback_over_http_switch_answers(url: &str) {
 async fn a_generation_activated_elsewhere_is_picked_up(url: &str) {
     let s = TestServer::start(url, true).await;
     let other = gridmap::catalog::Catalog::new(gridmap::store::open(url).await.expect("open"), None);
-    let mut streets = common::sample_layer("streets");
+    let mut streets = crate::common::sample_layer("streets");
     streets["features"][0]["properties"]["name"] = json!("新名字");
     let code = streets["features"][0]["properties"]["code"].as_str().expect("code").to_owned();
     let files = vec![gridmap::catalog::ImportFile {

@@ -2,11 +2,9 @@
 //! exactly the codes PostGIS `ST_Covers` gives (lowest code, byte order, where several cover a point), for 20 000
 //! seeded points, on the SQLite store and on the PostGIS store. Imports go through the `gridmap` binary.
 
-mod common;
-
 use std::io::Read;
 
-use common::{TestDb, TestServer, gridmap, shared_data};
+use crate::common::{TestDb, TestServer, gridmap, shared_data};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};

@@ -5,12 +5,10 @@
 //! - 204 for empty tiles, ETag/304, gzip, TileJSON and the style;
 //! - heatmap hexagon counts equal a direct count of the stored incidents per H3 cell, as GeoJSON and as tiles.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
-use common::{TestDb, TestServer, call, pg_admin_url, sample_layer};
+use crate::common::{TestDb, TestServer, call, pg_admin_url, sample_layer};
 use geozero::mvt::{Message, Tile};
 use reqwest::Method;
 use serde_json::{Value, json};

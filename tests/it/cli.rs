@@ -1,8 +1,6 @@
 //! The `gridmap` binary: import with its checks and exit codes, generations, activate, rollback, on both stores.
 
-mod common;
-
-use common::{gridmap, sample_dir, sample_layer};
+use crate::common::{gridmap, sample_dir, sample_layer};
 use serde_json::{Value, json};
 
 fn write(dir: &tempfile::TempDir, name: &str, v: &Value) -> String {
@@ -102,14 +100,14 @@ async fn discard_a_staged_generation(db: &str) {
     drop(store);
 
     // Over HTTP, on a server of the same database.
-    let server = common::TestServer::start(db, false).await;
+    let server = crate::common::TestServer::start(db, false).await;
     let g = stage(&["--layer", "grids", &sample("grids")]);
     let url = |g: i64| server.url(&format!("/api/v1/generations/{g}"));
     let resp = reqwest::Client::new().delete(url(g)).send().await.expect("delete");
     assert_eq!(resp.status().as_u16(), 204);
-    let (status, body) = common::call(reqwest::Method::DELETE, url(g), None).await;
+    let (status, body) = crate::common::call(reqwest::Method::DELETE, url(g), None).await;
     assert_eq!(status, 404, "{body}");
-    let (status, body) = common::call(reqwest::Method::DELETE, url(active_before), None).await;
+    let (status, body) = crate::common::call(reqwest::Method::DELETE, url(active_before), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("generation_in_use")), "{body}");
 }
 
@@ -136,7 +134,7 @@ async fn keys_from_the_cli_guard_a_server(db: &str) {
     assert!(!out.contains(&secret[4..]), "the secret is never listed");
     let id = keys[0]["id"].to_string();
 
-    let server = common::TestServer::start_with(db, true, |o| o.auth = true).await;
+    let server = crate::common::TestServer::start_with(db, true, |o| o.auth = true).await;
     let get = |key: &str| {
         let (url, key) = (server.url("/api/v1/incidents"), key.to_owned());
         async move { reqwest::Client::new().get(url).bearer_auth(key).send().await.expect("request").status().as_u16() }

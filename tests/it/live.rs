@@ -1,11 +1,9 @@
 //! `GET /api/v1/live`: events reach WebSocket clients; a client that stops reading is dropped without holding up
 //! the others. Both stores.
 
-mod common;
-
 use std::time::Duration;
 
-use common::TestServer;
+use crate::common::TestServer;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -76,7 +74,7 @@ async fn events_reach_clients(url: &str) {
     let e = next_of(&mut ws, "responder.moved").await;
     assert_eq!((e["data"]["id"].clone(), e["data"]["location"].clone()), (r["id"].clone(), json!([118.80, 32.03])));
 
-    let grids = common::sample_layer("grids");
+    let grids = crate::common::sample_layer("grids");
     let files = vec![gridmap::catalog::ImportFile {
         name: "grids.geojson".into(),
         bytes: grids.to_string().into_bytes(),

@@ -3,11 +3,9 @@
 //! other's live clients get the events. PostGIS only (SQLite is one process's file); skipped without a test server
 //! unless GRIDMAP_REQUIRE_PG is set.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{TestDb, TestServer, call, gridmap, sample_layer};
+use crate::common::{TestDb, TestServer, call, gridmap, sample_layer};
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};

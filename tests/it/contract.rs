@@ -5,9 +5,7 @@
 //! a 4xx `{"error": {"code", "message", "details"}}` naming the parameter. It fails when a handler goes back to a
 //! plain extractor (axum's text/plain rejections) or a parameter is undeclared.
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::Value;
 
 /// A value the declared schema refuses, if the schema refuses any.
@@ -103,7 +101,7 @@ fn assert_error_shape(what: &str, status: u16, kind: &str, body: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_refusal_is_a_json_error_naming_the_parameter() {
-    let db = common::TestDb::sqlite();
+    let db = crate::common::TestDb::sqlite();
     let s = TestServer::start(&db.url, true).await;
     let client = reqwest::Client::new();
     let doc: Value = client.get(s.url("/openapi.json")).send().await.expect("doc").json().await.expect("json");
@@ -194,7 +192,7 @@ async fn a_generated_client_calls_the_api() {
         eprintln!("skipping: GRIDMAP_PYTHON is not set (scripts/python-env sets it)");
         return;
     };
-    let db = common::TestDb::sqlite();
+    let db = crate::common::TestDb::sqlite();
     let s = TestServer::start(&db.url, true).await;
     let dir = tempfile::tempdir().expect("dir");
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ogc/client_check.py");

@@ -3,12 +3,10 @@
 //! Bounds (README, "Limits"): request bodies 64 MiB by default; a zip inflates at most 2 GiB in all and each entry at
 //! most max(64 MiB, 100 × its compressed size); a feature at most 1 000 000 vertices.
 
-mod common;
-
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::{TestServer, call};
+use crate::common::{TestServer, call};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -106,8 +104,15 @@ async fn hostile_uploads_are_refused_and_nothing_changes(url: &str) {
     let path = dir.path().join("huge.geojson");
     std::fs::write(&path, &huge).expect("write");
     let t = Instant::now();
-    let (code, out, err) =
-        common::gridmap(&["import", "--layer", "streets", &path.display().to_string(), "--activate", "--db", url]);
+    let (code, out, err) = crate::common::gridmap(&[
+        "import",
+        "--layer",
+        "streets",
+        &path.display().to_string(),
+        "--activate",
+        "--db",
+        url,
+    ]);
     assert_eq!(code, 1, "{out}{err}");
     for want in ["huge.geojson", "feature 0", "X1", "1000002 vertices", "at most 1000000"] {
         assert!(out.contains(want) || err.contains(want), "{want:?} missing: {out}{err}");

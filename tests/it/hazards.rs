@@ -2,20 +2,10 @@
 //! closed` lifecycle with a note to close, overdue lists, bad input refused with nothing stored, codes that follow
 //! a new generation.
 
-mod common;
-
-use common::{TestServer, call, sample_layer};
+use crate::common::{TestServer, get, post, sample_layer};
 use serde_json::{Value, json};
 
 const IN_GRID: [f64; 2] = [118.79, 32.02];
-
-async fn post(s: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    call(reqwest::Method::POST, s.url(path), Some(body)).await
-}
-
-async fn get(s: &TestServer, path: &str) -> (u16, Value) {
-    call(reqwest::Method::GET, s.url(path), None).await
-}
 
 fn square(c: [f64; 2], half: f64) -> Value {
     let [x, y] = c;

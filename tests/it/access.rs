@@ -2,9 +2,7 @@
 //! elsewhere), each role is held to what it may do (403), revoked and unknown keys are refused, a street-scoped key
 //! never sees items outside its street, hostile inputs get 4xx, and every privileged action leaves an audit row.
 
-mod common;
-
-use common::{TestServer, sample_layer};
+use crate::common::{TestServer, sample_layer};
 use geo::InteriorPoint;
 use gridmap::auth::keys::generate;
 use gridmap::auth::{Keyring, Role, Scope};

@@ -2,21 +2,11 @@
 //! stored, codes that follow a new generation, and the London cycle docking stations of ../shared/data as a real
 //! load (with a configured service area that reaches London).
 
-mod common;
-
-use common::{TestServer, call, sample_layer, shared_data};
+use crate::common::{TestServer, get, post, sample_layer, shared_data};
 use gridmap::incidents::ServiceArea;
 use serde_json::{Value, json};
 
 const IN_GRID: [f64; 2] = [118.79, 32.02];
-
-async fn post(s: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    call(reqwest::Method::POST, s.url(path), Some(body)).await
-}
-
-async fn get(s: &TestServer, path: &str) -> (u16, Value) {
-    call(reqwest::Method::GET, s.url(path), None).await
-}
 
 /// All stored resources, paging with the cursor.
 async fn count(s: &TestServer) -> usize {

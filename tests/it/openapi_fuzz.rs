@@ -2,9 +2,7 @@
 //! operation (its coverage and fuzzing phases: boundary values, wrong types, missing and extra fields), and no answer
 //! may be a 5xx. The seed is fixed so a failure reproduces; the report names the operation and the request.
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 
 both_stores!(no_generated_request_gets_a_server_error);
 

@@ -1,20 +1,10 @@
 //! Incidents over HTTP on both stores: geocoding on write, lifecycle, filters and pages, bad input, re-geocoding
 //! when a new generation is activated or the H3 resolution changed between starts.
 
-mod common;
-
-use common::{TestServer, call};
+use crate::common::{TestServer, get, post};
 use serde_json::{Value, json};
 
 const IN_GRID: [f64; 2] = [118.79, 32.02];
-
-async fn post(s: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    call(reqwest::Method::POST, s.url(path), Some(body)).await
-}
-
-async fn get(s: &TestServer, path: &str) -> (u16, Value) {
-    call(reqwest::Method::GET, s.url(path), None).await
-}
 
 async fn create_is_geocoded_like_locate(url: &str) {
     let s = TestServer::start(url, true).await;
@@ -203,7 +193,7 @@ async fn open_incidents_follow_a_new_generation(url: &str) {
         post(&s, &format!("/api/v1/incidents/{cid}/status"), json!({"status": to})).await;
     }
     // A new grids generation in which that grid has a new code.
-    let mut grids = common::sample_layer("grids");
+    let mut grids = crate::common::sample_layer("grids");
     for f in grids["features"].as_array_mut().expect("features") {
         if f["properties"]["code"] == old_grid.as_str() {
             f["properties"]["code"] = json!(format!("{old_grid}X"));
@@ -232,7 +222,7 @@ async fn open_incidents_follow_a_new_generation(url: &str) {
 /// The USGS feed of ../shared/data: 1 707 timestamped events worldwide, loaded with the service area and categories
 /// configured for them; each keeps its time, the time filter finds them all.
 async fn earthquakes_load_with_their_times(url: &str) {
-    let Some(data) = common::shared_data() else { return };
+    let Some(data) = crate::common::shared_data() else { return };
     let s = TestServer::start_with(url, true, |o| {
         o.service_area = gridmap::incidents::ServiceArea::Anywhere;
         o.categories =

@@ -1,7 +1,5 @@
 //! One store suite, run against SQLite and PostGIS.
 
-mod common;
-
 use geo::{MultiPolygon, wkt};
 use gridmap::layers::{Feature, GenerationError, GenerationId, GenerationStatus, Layer};
 use gridmap::store::{self, NewGeneration, StoreError};
