@@ -1,6 +1,10 @@
-//! `.prj` WKT (ESRI and OGC WKT1) to a PROJ string. proj4rs has no WKT parser, so the few projections boundary
-//! files use are mapped here: geographic, Transverse Mercator (incl. ESRI `Gauss_Kruger`), Lambert Conformal Conic,
-//! Albers and Web Mercator, on the datums gridmap knows how to shift (WGS84, CGCS2000, NAD83, NAD27).
+//! `.prj` WKT to a PROJ string. The projections boundary files use are mapped here: geographic, Transverse
+//! Mercator (incl. ESRI `Gauss_Kruger`), Lambert Conformal Conic, Albers and Web Mercator, on the datums gridmap knows
+//! how to shift (WGS84, CGCS2000, NAD83, NAD27); a datum it cannot shift is refused rather than read ~100 m off.
+//! What this reader cannot read (WKT2, other projections) goes to `proj4wkt` (from the proj4rs authors), kept only
+//! when its datum is one whose shift is known. proj4wkt was tried first on the reference files: it reads them all,
+//! but drops NAD27's shift (the North Carolina file ~100 m off) and would take Beijing 1954 with no shift, so it is
+//! the second reader, not the first.
 
 /// A node of the WKT tree: `NAME[arg, arg, …]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,8 +195,39 @@ fn datum(geogcs: &Node) -> Result<String, String> {
     })
 }
 
-/// Parses a `.prj` file's WKT.
+/// Parses a `.prj` file's WKT: this module's reader, else proj4wkt for what it cannot read (a datum this reader
+/// refuses stays refused).
 pub(super) fn prj_to_proj4(text: &str) -> Result<PrjCrs, String> {
+    match wkt1(text) {
+        Err(e) if !e.starts_with("datum ") => {
+            via_proj4wkt(text).map_err(|second| format!("{e} (nor can proj4wkt: {second})"))
+        }
+        other => other,
+    }
+}
+
+/// WKT (1 or 2) through proj4wkt, kept when the datum's shift to WGS84 is known: an explicit `+towgs84`, or the
+/// WGS84/GRS80 ellipsoid (WGS84, CGCS2000, NAD83 agree within a metre or so).
+fn via_proj4wkt(text: &str) -> Result<PrjCrs, String> {
+    let proj4 = proj4wkt::wkt_to_projstring(text).map_err(|e| e.to_string())?;
+    let has = |param: &str, value: f64| {
+        proj4
+            .split_whitespace()
+            .filter_map(|t| t.strip_prefix(param))
+            .any(|v| v.parse::<f64>().is_ok_and(|v| (v - value).abs() < 1e-6))
+    };
+    let known = proj4.contains("+towgs84=")
+        || proj4.contains("+datum=WGS84")
+        || (has("+a=", 6_378_137.0) && (has("+rf=", 298.257_223_563) || has("+rf=", 298.257_222_101)));
+    if !known {
+        return Err(format!("its datum has no known shift to WGS84 ({proj4}); pass --crs EPSG:NNNN"));
+    }
+    let name = text.split('"').nth(1).unwrap_or_default().to_owned();
+    Ok(PrjCrs { proj4: format!("{proj4} +no_defs"), epsg: None, name })
+}
+
+/// This module's WKT1 reader.
+fn wkt1(text: &str) -> Result<PrjCrs, String> {
     let root = parse(text)?;
     let name = root.text(0).unwrap_or_default().to_owned();
     match root.name.to_ascii_uppercase().as_str() {
@@ -260,5 +295,36 @@ mod tests {
         let wkt = r#"GEOGCS["GCS_Beijing_1954",DATUM["D_Beijing_1954",SPHEROID["Krasovsky_1940",6378245.0,298.3]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
         let e = prj_to_proj4(wkt).expect_err("refused");
         assert!(e.contains("Beijing_1954"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod second_reader {
+    use super::*;
+
+    /// CGCS2000 / 3-degree Gauss-Kruger CM 120E (EPSG:4549) in WKT2, which the WKT1 reader cannot read.
+    const WKT2_4549: &str = r#"PROJCRS["CGCS2000 / 3-degree Gauss-Kruger CM 120E",BASEGEOGCRS["China Geodetic Coordinate System 2000",DATUM["China 2000",ELLIPSOID["CGCS2000",6378137,298.257222101,LENGTHUNIT["metre",1]]],PRIMEM["Greenwich",0,ANGLEUNIT["degree",0.0174532925199433]]],CONVERSION["3-degree Gauss-Kruger CM 120E",METHOD["Transverse Mercator",ID["EPSG",9807]],PARAMETER["Latitude of natural origin",0,ANGLEUNIT["degree",0.0174532925199433]],PARAMETER["Longitude of natural origin",120,ANGLEUNIT["degree",0.0174532925199433]],PARAMETER["Scale factor at natural origin",1,SCALEUNIT["unity",1]],PARAMETER["False easting",500000,LENGTHUNIT["metre",1]],PARAMETER["False northing",0,LENGTHUNIT["metre",1]]],CS[Cartesian,2],AXIS["northing (X)",north,ORDER[1],LENGTHUNIT["metre",1]],AXIS["easting (Y)",east,ORDER[2],LENGTHUNIT["metre",1]]]"#;
+
+    #[test]
+    fn wkt2_is_read_by_proj4wkt() {
+        assert!(wkt1(WKT2_4549).is_err(), "the WKT1 reader does not read WKT2");
+        let prj = prj_to_proj4(WKT2_4549).expect("proj4wkt reads it");
+        assert!(prj.proj4.contains("+proj=tmerc") && prj.proj4.contains("+lon_0=120"), "{}", prj.proj4);
+        assert_eq!(prj.name, "CGCS2000 / 3-degree Gauss-Kruger CM 120E");
+        // The same place as EPSG:4549 gives it, near Nanjing (easting, northing as files store them).
+        let from_wkt2 = crate::crs::ImportCrs::from_prj(WKT2_4549).expect("prj").reprojector().expect("proj");
+        let from_epsg = crate::crs::ImportCrs::Epsg(4549).reprojector().expect("proj");
+        let (a, b) = (from_wkt2.to_wgs84(387_000.0, 3_544_000.0), from_epsg.to_wgs84(387_000.0, 3_544_000.0));
+        let ((x0, y0), (x1, y1)) = (a.expect("wkt2"), b.expect("epsg"));
+        assert!((x0 - x1).abs() < 1e-7 && (y0 - y1).abs() < 1e-7, "({x0}, {y0}) vs ({x1}, {y1})");
+    }
+
+    #[test]
+    fn a_datum_without_a_known_shift_stays_refused() {
+        let beijing = r#"GEOGCS["GCS_Beijing_1954",DATUM["D_Beijing_1954",SPHEROID["Krasovsky_1940",6378245.0,298.3]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
+        let e = prj_to_proj4(beijing).expect_err("no shift known");
+        assert!(e.contains("Beijing"), "{e}");
+        let wkt2 = WKT2_4549.replace("6378137,298.257222101", "6378245,298.3");
+        assert!(prj_to_proj4(&wkt2).is_err(), "proj4wkt's answer is not kept without a known shift");
     }
 }

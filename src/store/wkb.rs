@@ -1,4 +1,5 @@
-//! WKB encoding of boundary geometry, shared by both backends.
+//! WKB of boundary geometry, shared by both backends: georust's `wkb` writes, geozero reads (also PostGIS's
+//! `ST_AsBinary`).
 
 use geo::{Geometry, MultiPolygon};
 use geozero::ToGeo;
@@ -6,27 +7,12 @@ use geozero::ToGeo;
 use super::StoreError;
 use crate::layers::Layer;
 
-/// Encodes a multipolygon as 2D little-endian WKB (written by hand: geozero's writer needs an owned `Geometry`).
+/// Encodes a multipolygon as 2D little-endian WKB (georust's `wkb` writer, reading the geometry in place).
 pub(crate) fn encode(mp: &MultiPolygon<f64>) -> Vec<u8> {
-    let coords: usize =
-        mp.0.iter().map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()).sum();
-    let mut out = Vec::with_capacity(9 + mp.0.len() * 9 + coords * 16 + 64);
-    let header = |out: &mut Vec<u8>, kind: u32, n: usize| {
-        out.push(1);
-        out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&(n as u32).to_le_bytes());
-    };
-    header(&mut out, 6, mp.0.len());
-    for polygon in &mp.0 {
-        header(&mut out, 3, 1 + polygon.interiors().len());
-        for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-            out.extend_from_slice(&(ring.0.len() as u32).to_le_bytes());
-            for c in &ring.0 {
-                out.extend_from_slice(&c.x.to_le_bytes());
-                out.extend_from_slice(&c.y.to_le_bytes());
-            }
-        }
-    }
+    let mut out = Vec::with_capacity(wkb::writer::multi_polygon_wkb_size(mp));
+    let options = wkb::writer::WriteOptions { endianness: wkb::Endianness::LittleEndian };
+    // Writing into a Vec cannot fail, and a MultiPolygon of finite 2D coordinates is always writable.
+    let _ = wkb::writer::write_multi_polygon(&mut out, mp, &options);
     out
 }
 
@@ -48,6 +34,9 @@ mod tests {
     #[test]
     fn round_trips_through_geozero() {
         let mp = wkt! { MULTIPOLYGON(((0. 0.,10. 0.,10. 10.,0. 0.),(1. 1.,2. 1.,2. 2.,1. 1.)),((20. 0.,30. 5.,20. 10.,20. 0.))) };
-        assert_eq!(decode(&encode(&mp), Layer::Grids, "g").expect("decodes"), mp);
+        let bytes = encode(&mp);
+        assert_eq!(&bytes[..9], &[1, 6, 0, 0, 0, 2, 0, 0, 0], "little-endian MultiPolygon of 2 polygons");
+        assert_eq!(bytes.len(), 9 + (9 + 4 + 4 * 16 + 4 + 4 * 16) + (9 + 4 + 4 * 16), "2D: 16 bytes a coordinate");
+        assert_eq!(decode(&bytes, Layer::Grids, "g").expect("decodes"), mp);
     }
 }
