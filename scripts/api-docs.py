@@ -95,7 +95,7 @@ scheme with one scope, granted by these roles (keys are made with `gridmap keys 
 
 | scope | what it covers | roles that have it |
 |---|---|---|
-| (none) | boundary reads, lookups, boundary tiles, the style, OGC API Features, health, this document | anyone, no key needed |
+| (none) | boundary reads and lookups, category lists, boundary tiles, the style, OGC API Features, health, this document (and the console's files) | anyone, no key needed |
 | `read` | incidents, hazards, resources, responders and positions, heatmaps, statistics, item tiles, live events, generations, `/metrics` | `viewer`, `service`, `dispatcher`, `gis_admin` |
 | `report` | field reports: positions, patrols, incidents and hazards and their status, responder status | `service`, `dispatcher`, `gis_admin` |
 | `dispatch` | recommend, assign, unassign, add responders | `dispatcher`, `gis_admin` |
