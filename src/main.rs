@@ -1,7 +1,7 @@
 //! The `gridmap` binary.
 
 /// mimalloc instead of glibc malloc: freed memory goes back to the OS, and the tile cache's churn does not leave
-/// fragmented arenas behind (see README "Benchmarks", soak).
+/// fragmented arenas behind (see docs/operations.md, "Memory and the tile cache").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

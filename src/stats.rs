@@ -38,7 +38,7 @@ pub struct GridStats {
     pub patrol_cells: usize,
     /// Of those, reached by a patrol in the period.
     pub patrol_cells_visited: usize,
-    /// `patrol_cells_visited / patrol_cells`; `None` for a grid too small to hold a cell centre.
+    /// `patrol_cells_visited / patrol_cells`; null for a grid too small to hold a cell centre.
     pub patrol_coverage: Option<f64>,
 }
 

@@ -72,7 +72,7 @@ pub struct Candidate {
     pub kind: String,
     /// Team.
     pub team: Option<String>,
-    /// Great-circle distance to the point, metres (see [`DISTANCE_METHOD`]).
+    /// Great-circle distance to the point, metres (haversine, R = 6 371 008.8 m).
     pub distance_m: f64,
     /// Estimated travel time, seconds.
     pub eta_s: f64,
@@ -93,7 +93,7 @@ pub struct Candidate {
     /// The position is older than the policy's `stale_after_s` (only present when the policy flags, not excludes).
     pub stale: bool,
     /// The number of the policy's `prefer` rule that placed it, counting from 1 (1 is `prefer[0]`, as its
-    /// `preferred` reason says); `None`: ranked by ETA alone.
+    /// `preferred` reason says); null: ranked by ETA alone.
     pub preferred_by: Option<usize>,
     /// Why it is here.
     pub reasons: Vec<Reason>,

@@ -160,7 +160,7 @@ pub struct Hazard {
 /// One step of a hazard's history.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HazardEvent {
-    /// Previous state (`None` for the report).
+    /// Previous state (null for the report).
     pub from: Option<HazardStatus>,
     /// New state.
     pub to: HazardStatus,

@@ -170,7 +170,7 @@ pub(super) fn finish(doc: &mut OpenApi) {
         SecurityScheme::Http(
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
-                .description(Some("An API key from `gridmap keys create` (or `POST /api/v1/keys`)"))
+                .description(Some("An API key from `gridmap keys create`"))
                 .build(),
         ),
     );

@@ -36,7 +36,7 @@ impl<T: Serialize> IntoResponse for Reply<T> {
 }
 
 /// One page of a list, newest first; `next_cursor` (the last item's id, as text) asks for the next page and is
-/// absent on the last.
+/// null on the last.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     /// The items.

@@ -38,9 +38,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// boundary tiles stay open.
 macro_rules! item_layer {
     ($tile:ident, $doc:ident, $layer:expr, $tile_path:literal, $doc_path:literal, $what:literal) => {
-        #[doc = concat!("Vector tile of ", $what, " ({y} ends in .mvt)")]
         #[utoipa::path(
             get, path = $tile_path, tag = "tiles",
+            summary = concat!("Vector tile of ", $what, " ({y} ends in .mvt)"),
             params(("z" = u8, Path), ("x" = u32, Path), ("y" = String, Path, description = "{y}.mvt")),
             security(("bearer" = ["read"])),
             responses(
@@ -56,9 +56,9 @@ macro_rules! item_layer {
             serve_tile(&state, $layer, &z, &x, &y, &headers).await
         }
 
-        #[doc = concat!("TileJSON 3.0 of ", $what)]
         #[utoipa::path(
             get, path = $doc_path, tag = "tiles",
+            summary = concat!("TileJSON 3.0 of ", $what),
             security(("bearer" = ["read"])),
             responses((status = 200, description = "TileJSON 3.0", body = Object))
         )]

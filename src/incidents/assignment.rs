@@ -70,7 +70,7 @@ pub struct AssignmentRecord {
     /// The ranking the dispatcher saw.
     #[schema(value_type = Object)]
     pub ranking: serde_json::Value,
-    /// When released (`None`: still on it).
+    /// When released (null: still on it).
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub released_at: Option<OffsetDateTime>,

@@ -203,3 +203,28 @@ async fn a_generated_client_calls_the_api() {
     assert!(stdout.contains("locate: grid 32010400600507") && stdout.contains("list: "), "{stdout}");
     db.cleanup().await;
 }
+
+/// `docs/http-api.md` is what `scripts/api-docs.py` makes of the served `/openapi.json`: the reference cannot drift
+/// from the contract (regenerate it with the command at its top when an endpoint changes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_reference_is_generated_from_the_contract() {
+    let db = crate::common::TestDb::sqlite();
+    let s = TestServer::start(&db.url, true).await;
+    let doc = reqwest::get(s.url("/openapi.json")).await.expect("doc").text().await.expect("text");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc).expect("write");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("python3")
+        .arg(root.join("scripts/api-docs.py"))
+        .arg(&file)
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let committed = std::fs::read_to_string(root.join("docs/http-api.md")).expect("docs/http-api.md");
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == committed,
+        "docs/http-api.md is stale: regenerate it with scripts/api-docs.py (see its first lines)"
+    );
+    db.cleanup().await;
+}
