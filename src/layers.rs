@@ -134,7 +134,7 @@ pub enum GenerationError {
     },
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::store_error::StoreError),
 }
 
 /// What a generation is, as listed by `gridmap generations` and `GET /generations`.

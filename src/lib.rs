@@ -9,6 +9,8 @@ pub mod audit;
 pub mod auth;
 /// The boundary catalogue: import, activate, roll back, keep the index current.
 pub mod catalog;
+/// Telling other processes on the same database what changed (the replicas' channel).
+pub mod changes;
 /// Command-line interface.
 pub mod cli;
 /// Validated WGS84 coordinates.
@@ -59,6 +61,8 @@ pub mod service;
 pub mod stats;
 /// Persistence (SQLite and PostGIS).
 pub mod store;
+/// What a database failure is (the storage traits' error).
+pub mod store_error;
 /// Vector tiles cut from memory, cached by data version.
 pub mod tiles;
 /// Times as answers write them (RFC 3339).

@@ -12,12 +12,12 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::catalog::Catalog;
+use crate::changes::ChangeChannel;
+use crate::changes::{Heard, MAX_PAYLOAD_BYTES};
 use crate::coord::LonLat;
 use crate::events::Events;
 use crate::incidents::{IncidentId, IncidentService};
 use crate::responders::{PositionFix, ResponderId, ResponderService};
-use crate::store::ChangeChannel;
-use crate::store::changes::{Heard, MAX_PAYLOAD_BYTES};
 
 /// What a replica updates when others change things.
 #[derive(Debug, Clone)]

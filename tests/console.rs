@@ -211,50 +211,36 @@ async fn suite(url: &str, name: &str) {
     assert!(stdout.contains(&format!("[{name}] all checks passed")), "{name}: {stdout}");
 }
 
-/// Units move from the live feed without re-downloading responder tiles (issue 34: 400 fixes made 816 tile
-/// requests); a reconnect reloads the roster.
-async fn console_units_live(url: &str) {
-    suite(url, "units-live").await;
+/// One test function per browser suite (the suite file says what it checks).
+macro_rules! suites {
+    ($($(#[doc = $doc:literal])* $name:ident => $file:literal),* $(,)?) => {$(
+        $(#[doc = $doc])*
+        async fn $name(url: &str) {
+            suite(url, $file).await;
+        }
+    )*};
 }
 
-/// The incident card is rendered once per change: a refused status change's error stays, one recommendation request
-/// per click, the dropdown offers only the lifecycle's moves.
-async fn console_incident_card(url: &str) {
-    suite(url, "incident-card").await;
-}
-
-/// The choropleth legend, problem pins, the key button with access control off, and English labels.
-async fn console_fixes(url: &str) {
-    suite(url, "fixes").await;
-}
-
-/// The unit board: kinds, status, current incident, position age, grid; filter, sort, fly to.
-async fn console_unit_board(url: &str) {
-    suite(url, "unit-board").await;
-}
-
-/// Alerts for urgent incidents and a queue that scales (total, pages, sort, names, filters that filter the map).
-async fn console_alerts_queue(url: &str) {
-    suite(url, "alerts-queue").await;
-}
-
-/// Selection on the map: highlighted grid and incident, pointer, legend, clusters.
-async fn console_map_select(url: &str) {
-    suite(url, "map-select").await;
-}
-
-/// The new-incident form (address, caller, grid before saving, Esc) and search by code, name and coordinates.
-async fn console_create_search(url: &str) {
-    suite(url, "create-search").await;
-}
-
-/// Keyboard shortcuts and layouts from 1024×700 to wide screens.
-async fn console_keyboard_layout(url: &str) {
-    suite(url, "keyboard-layout").await;
-}
-
-/// The GIS officer's import page: the diff code by code, the file previewed on the map, messages in the page's
-/// language.
-async fn console_gis_diff(url: &str) {
-    suite(url, "gis-diff").await;
+suites! {
+    /// Units move from the live feed without re-downloading responder tiles (issue 34: 400 fixes made 816 tile
+    /// requests); a reconnect reloads the roster.
+    console_units_live => "units-live",
+    /// The incident card is rendered once per change: a refused status change's error stays, one recommendation
+    /// request per click, the dropdown offers only the lifecycle's moves.
+    console_incident_card => "incident-card",
+    /// The choropleth legend, problem pins, the key button with access control off, and English labels.
+    console_fixes => "fixes",
+    /// The unit board: kinds, status, current incident, position age, grid; filter, sort, fly to.
+    console_unit_board => "unit-board",
+    /// Alerts for urgent incidents and a queue that scales (total, pages, sort, names, filters that filter the map).
+    console_alerts_queue => "alerts-queue",
+    /// Selection on the map: highlighted grid and incident, pointer, legend, clusters.
+    console_map_select => "map-select",
+    /// The new-incident form (address, caller, grid before saving, Esc) and search by code, name and coordinates.
+    console_create_search => "create-search",
+    /// Keyboard shortcuts and layouts from 1024×700 to wide screens.
+    console_keyboard_layout => "keyboard-layout",
+    /// The GIS officer's import page: the diff code by code, the file previewed on the map, messages in the page's
+    /// language.
+    console_gis_diff => "gis-diff",
 }

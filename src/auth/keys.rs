@@ -9,8 +9,9 @@ use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::KeyStore;
 use super::{Caller, Role, Scope};
-use crate::store::{KeyStore, StoreError};
+use crate::store_error::StoreError;
 
 /// What every key starts with, so a leaked key is recognisable (secret scanners, logs).
 pub const KEY_PREFIX: &str = "gmk_";

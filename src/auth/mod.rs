@@ -4,6 +4,9 @@
 //! [`Access`] level it needs in the HTTP contract (`http::contract`); a [`Role`] grants a set of levels. Reading
 //! boundaries is open to anonymous callers; everything about people, positions, events and imports needs a key.
 
+mod storage;
+pub use storage::KeyStore;
+
 pub mod keys;
 
 use std::fmt;

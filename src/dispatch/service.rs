@@ -157,8 +157,8 @@ impl DispatchService {
     fn incident_request(&self, incident: &Incident, search: Search) -> Result<Request, DispatchError> {
         let [x, y] = incident.location.0;
         // Stored locations were validated when written.
-        let point =
-            LonLat::new(x, y).map_err(|e| IncidentError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+        let point = LonLat::new(x, y)
+            .map_err(|e| IncidentError::Store(crate::store_error::StoreError::Corrupt(e.to_string())))?;
         let place = Place {
             grid_code: incident.geocode.grid_code.clone(),
             community_code: incident.geocode.community_code.clone(),

@@ -1,6 +1,9 @@
 //! Safety hazards (安全隐患): a point or an area, a category, a severity and the department responsible, tracked
 //! `open → rectifying → closed`; closing (销账) needs a note; past their due date and not closed they are overdue.
 
+mod storage;
+pub use storage::HazardStore;
+
 mod service;
 
 use std::str::FromStr;

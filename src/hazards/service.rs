@@ -5,6 +5,7 @@ use std::sync::Arc;
 use geo::{Geometry, InteriorPoint, MapCoords, Validation};
 use time::OffsetDateTime;
 
+use super::HazardStore;
 use super::{DEFAULT_HAZARD_CATEGORIES, Hazard, HazardEvent, HazardFilter, HazardId, HazardStatus, NewHazard};
 use crate::catalog::ActivationListener;
 use crate::coord::LonLat;
@@ -13,7 +14,7 @@ use crate::events::Events;
 use crate::incidents::ServiceArea;
 use crate::index::BoundaryIndex;
 use crate::locate::{Locator, geocode, regeocoded};
-use crate::store::{HazardStore, StoreError};
+use crate::store_error::StoreError;
 
 /// Why a hazard request was refused.
 #[derive(Debug, thiserror::Error)]

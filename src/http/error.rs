@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::catalog::CatalogError;
 use crate::layers::GenerationError;
-use crate::store::StoreError;
+use crate::store_error::StoreError;
 
 /// An error answer.
 #[derive(Debug)]

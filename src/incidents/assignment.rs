@@ -1,5 +1,5 @@
 //! Who is sent where: a dispatcher's assignment of a responder to an incident, how it treats those already on it,
-//! what it changed, and the record kept of it (stored by [`crate::store::AssignmentStore`] in one transaction with
+//! what it changed, and the record kept of it (stored by [`super::AssignmentStore`] in one transaction with
 //! both sides' status).
 
 use serde::Serialize;

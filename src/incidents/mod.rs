@@ -1,5 +1,8 @@
 //! Incidents (事件): what grid workers, the 12345 hotline or video analytics report, tracked from report to close.
 
+mod storage;
+pub use storage::{AssignmentStore, IncidentStorage, IncidentStore};
+
 mod assignment;
 mod category;
 mod ledger;

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use time::OffsetDateTime;
 
+use super::IncidentStorage;
 use super::{Assignment, AssignmentChange, AssignmentRecord};
 use super::{Categories, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, Ledger, NewIncident};
 use crate::catalog::ActivationListener;
@@ -13,7 +14,7 @@ use crate::events::Events;
 use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::{Locator, geocode, regeocoded};
-use crate::store::{IncidentStorage, StoreError};
+use crate::store_error::StoreError;
 
 /// Where incidents, hazards and fixed resources may be placed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -322,7 +323,7 @@ impl IncidentService {
         Ok(self.changed_by(AssignmentChange { incident, assigned: None, released }))
     }
 
-    /// Sends a responder to an incident (one transaction; see [`crate::store::AssignmentStore::assign_incident`]).
+    /// Sends a responder to an incident (one transaction; see [`super::AssignmentStore::assign_incident`]).
     pub async fn assign(&self, a: &Assignment) -> Result<AssignmentChange, IncidentError> {
         let change = self.store.assign_incident(a).await?;
         Ok(self.changed_by(change))

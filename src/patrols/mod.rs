@@ -1,6 +1,9 @@
 //! Patrols (铁脚板): timestamped tracks walked by grid workers, geocoded to the H3 cells and grids they passed, and
 //! each grid's coverage — the share of its cells some patrol reached in a period, and the cells nobody did.
 
+mod storage;
+pub use storage::PatrolStore;
+
 mod gpx;
 mod stored;
 mod track;
@@ -24,7 +27,7 @@ use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::Locator;
 use crate::responders::ResponderId;
-use crate::store::{PatrolStore, StoreError};
+use crate::store_error::StoreError;
 
 /// Why a patrol request was refused.
 #[derive(Debug, thiserror::Error)]

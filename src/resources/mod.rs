@@ -1,6 +1,9 @@
 //! Fixed resources (物资与设施): hydrants, AEDs, cameras, workstations, shelters and the like, with a category, free
 //! attributes and a location geocoded on write (and again when the boundaries change).
 
+mod storage;
+pub use storage::ResourceStore;
+
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -13,7 +16,7 @@ use crate::events::Events;
 use crate::incidents::ServiceArea;
 use crate::index::BoundaryIndex;
 use crate::locate::{Geocode, Locator, geocode, regeocoded};
-use crate::store::{ResourceStore, StoreError};
+use crate::store_error::StoreError;
 
 /// Categories accepted by default.
 pub const DEFAULT_RESOURCE_CATEGORIES: &[(&str, &str)] = &[

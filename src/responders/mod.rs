@@ -1,5 +1,8 @@
 //! Responders (grid workers, enforcement teams, vehicles): who they are, their status and live position.
 
+mod storage;
+pub use storage::ResponderStore;
+
 mod fleet;
 pub mod roster;
 mod service;

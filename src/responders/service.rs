@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use super::ResponderStore;
 use super::{
     Fleet, LiveResponder, NewResponder, PositionFix, PositionWriter, Responder, ResponderId, ResponderStatus,
     WriterTask,
@@ -11,7 +12,7 @@ use super::{
 use crate::coord::LonLat;
 use crate::events::Events;
 use crate::locate::{Locator, grid_and_community};
-use crate::store::{ResponderStore, StoreError};
+use crate::store_error::StoreError;
 
 /// Why a responder request was refused.
 #[derive(Debug, thiserror::Error)]

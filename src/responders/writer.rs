@@ -8,7 +8,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::PositionFix;
-use crate::store::{ResponderStore, StoreError};
+use super::ResponderStore;
+use crate::store_error::StoreError;
 
 /// Most fixes written in one transaction.
 const MAX_BATCH: usize = 50_000;

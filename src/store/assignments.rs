@@ -3,32 +3,6 @@
 //! replaced, or the incident resolved, closed or cancelled), unless another assignment still holds them.
 //! One SQL text for both backends, instantiated per store by a macro (see `incidents.rs`).
 
-use async_trait::async_trait;
-
-use super::StoreError;
-use crate::incidents::{Assignment, AssignmentChange, AssignmentRecord, IncidentError, IncidentId};
-use crate::responders::ResponderId;
-
-/// Storage of assignments.
-#[async_trait]
-pub trait AssignmentStore: Send + Sync + std::fmt::Debug {
-    /// Sends an available responder to an incident in one transaction: the responder becomes `busy`; a `reported`
-    /// incident becomes `dispatched` (an `on_scene` one too when replacing); the history names the responder; the
-    /// assignment is recorded with the ranking the dispatcher saw. Nothing changes when any step is refused.
-    async fn assign_incident(&self, a: &Assignment) -> Result<AssignmentChange, IncidentError>;
-    /// Releases one responder (or all) from an incident; a `dispatched` incident left with nobody goes back to
-    /// `reported`. One transaction.
-    async fn unassign_incident(
-        &self,
-        incident: IncidentId,
-        responder: Option<ResponderId>,
-        actor: &str,
-        note: Option<&str>,
-    ) -> Result<AssignmentChange, IncidentError>;
-    /// Every assignment of an incident, oldest first.
-    async fn incident_assignments(&self, incident: IncidentId) -> Result<Vec<AssignmentRecord>, StoreError>;
-}
-
 /// Implements [`AssignmentStore`] for a store type with a `pool` of the given sqlx database; the backend's
 /// `begin_write` opens a transaction that will write (SQLite: `BEGIN IMMEDIATE`, so a read-then-write never fails on
 /// a lock upgrade).
@@ -130,7 +104,7 @@ macro_rules! assignment_store_impl {
         }
 
         #[async_trait::async_trait]
-        impl $crate::store::assignments::AssignmentStore for $store {
+        impl $crate::incidents::AssignmentStore for $store {
             async fn assign_incident(
                 &self,
                 a: &$crate::incidents::Assignment,

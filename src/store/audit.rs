@@ -1,31 +1,10 @@
 //! Audit log persistence: append and list, nothing else (the tables' triggers refuse UPDATE and DELETE).
 
-use async_trait::async_trait;
-use serde_json::Value;
-
-use super::StoreError;
-use crate::audit::{AuditEntry, AuditFilter};
-
-/// Storage of the audit log.
-#[async_trait]
-pub trait AuditStore: Send + Sync + std::fmt::Debug {
-    /// Appends an entry.
-    async fn append_audit(
-        &self,
-        actor: &str,
-        action: &str,
-        target: Option<&str>,
-        details: &Value,
-    ) -> Result<(), StoreError>;
-    /// A page of entries, newest first.
-    async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
-}
-
 /// Implements [`AuditStore`] for a store type with a `pool` of the given sqlx database.
 macro_rules! audit_store_impl {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
-        impl $crate::store::audit::AuditStore for $store {
+        impl $crate::audit::AuditStore for $store {
             async fn append_audit(
                 &self,
                 actor: &str,

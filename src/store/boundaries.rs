@@ -1,4 +1,4 @@
-//! Boundary generations: the trait and its one implementation for both backends. As for every store trait here, the
+//! Boundary generations: the one implementation of `catalog::BoundaryStore` for both backends. As for every store trait, the
 //! SQL is written once (`$N` placeholders work in SQLite too) and instantiated per backend by a macro — sqlx cannot
 //! check one query text against two databases at compile time, so a generic function over `sqlx::Database` would
 //! need bounds on every bind and decode, and two hand-written copies drift (this file replaced 176 matching lines).
@@ -15,64 +15,10 @@
 //! | `lock_activations` | nothing (`BEGIN IMMEDIATE` serialises) | advisory transaction lock |
 //! | `notify_activation` | nothing (one process) | `pg_notify` to the other replicas |
 
-use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::StoreError;
-use crate::layers::{Feature, GenerationError, GenerationId, GenerationInfo, GenerationStatus, Layer, LayerCount};
+use crate::layers::{GenerationError, GenerationId, GenerationInfo, GenerationStatus, LayerCount};
 use crate::times::rfc3339;
-
-/// A generation to write: the layers it replaces; the other layers are taken from `base`.
-#[derive(Debug)]
-pub struct NewGeneration<'a> {
-    /// The generation the snapshot builds on (normally the active one).
-    pub base: Option<GenerationId>,
-    /// What created it.
-    pub description: String,
-    /// The validation report, kept with the generation.
-    pub report: serde_json::Value,
-    /// Replaced layers with their complete feature sets.
-    pub layers: Vec<(Layer, &'a [Feature])>,
-}
-
-/// What a write that runs beside an import's checks waits for before it commits: the validation report when the
-/// generation may be kept, `None` when it must not be ([`BoundaryStore::create_generation_when`]).
-pub type Verdict<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Option<serde_json::Value>> + Send + 'a>>;
-
-/// Storage of boundary generations. Every method is atomic: it either completes or leaves the store unchanged.
-#[async_trait]
-pub trait BoundaryStore: Send + Sync + std::fmt::Debug {
-    /// Which backend, for logs and `/readyz`.
-    fn backend(&self) -> &'static str;
-    /// Cheap round trip, for readiness.
-    async fn ping(&self) -> Result<(), StoreError>;
-    /// Writes a staged generation in one transaction and returns its id.
-    async fn create_generation(&self, new: NewGeneration<'_>) -> Result<GenerationId, StoreError>;
-    /// Like [`BoundaryStore::create_generation`], for a generation whose checks are still running: committed with
-    /// the report `verdict` resolves to, or not written at all (`Ok(None)`) when it resolves to `None`;
-    /// `new.report` is ignored. A backend that takes concurrent writers writes before the verdict, in a transaction
-    /// nobody sees until it commits; one with a single writer waits for the verdict first.
-    async fn create_generation_when(
-        &self,
-        new: NewGeneration<'_>,
-        verdict: Verdict<'_>,
-    ) -> Result<Option<GenerationId>, StoreError>;
-    /// Makes a generation the active one.
-    async fn activate(&self, id: GenerationId) -> Result<(), GenerationError>;
-    /// Re-activates the generation that was active before the current one; returns it.
-    async fn rollback(&self) -> Result<GenerationId, GenerationError>;
-    /// Deletes a staged generation that was never active and that no other generation builds on or shares layers
-    /// with, in one transaction.
-    async fn discard(&self, id: GenerationId) -> Result<(), GenerationError>;
-    /// The active generation, if any.
-    async fn active_generation(&self) -> Result<Option<GenerationId>, StoreError>;
-    /// All generations, newest first.
-    async fn generations(&self) -> Result<Vec<GenerationInfo>, StoreError>;
-    /// The features of one layer of a generation.
-    async fn layer_features(&self, id: GenerationId, layer: Layer) -> Result<Vec<Feature>, StoreError>;
-    /// `(code, parent_code)` of one layer of a generation, for validation without reading geometry.
-    async fn layer_codes(&self, id: GenerationId, layer: Layer) -> Result<Vec<(String, Option<String>)>, StoreError>;
-}
 
 /// Whether a generation may be discarded, from the counts read in the discard's transaction.
 pub(crate) fn discardable(
@@ -142,7 +88,7 @@ pub(crate) fn assemble_generations(
 pub(crate) const ACTIVE_SQL: &str =
     "SELECT generation_id FROM activations WHERE rolled_back_at IS NULL ORDER BY id DESC LIMIT 1";
 
-/// Implements [`BoundaryStore`] for a store type with a `pool` of the given sqlx database, with the backend's
+/// Implements [`crate::catalog::BoundaryStore`] for a store type with a `pool` of the given sqlx database, with the backend's
 /// differences from the `sql` module in scope where the macro is called (see the table above) and its
 /// `begin_write` (a transaction that will write, begun with `sql::BEGIN_WRITE`).
 macro_rules! boundary_store_impl {
@@ -150,7 +96,7 @@ macro_rules! boundary_store_impl {
         /// Writes a generation row, its replaced layers' features and its layer table inside `tx`.
         async fn write_generation(
             tx: &mut sqlx::Transaction<'_, $db>,
-            new: &$crate::store::boundaries::NewGeneration<'_>,
+            new: &$crate::catalog::NewGeneration<'_>,
         ) -> Result<$crate::layers::GenerationId, $crate::store::StoreError> {
             use $crate::store::query_err;
             use $crate::store::row::Column;
@@ -203,7 +149,7 @@ macro_rules! boundary_store_impl {
         }
 
         #[async_trait::async_trait]
-        impl $crate::store::boundaries::BoundaryStore for $store {
+        impl $crate::catalog::BoundaryStore for $store {
             fn backend(&self) -> &'static str {
                 sql::BACKEND
             }
@@ -215,7 +161,7 @@ macro_rules! boundary_store_impl {
 
             async fn create_generation(
                 &self,
-                new: $crate::store::boundaries::NewGeneration<'_>,
+                new: $crate::catalog::NewGeneration<'_>,
             ) -> Result<$crate::layers::GenerationId, $crate::store::StoreError> {
                 let mut tx = begin_write(&self.pool).await?;
                 let id = write_generation(&mut tx, &new).await?;
@@ -225,8 +171,8 @@ macro_rules! boundary_store_impl {
 
             async fn create_generation_when(
                 &self,
-                mut new: $crate::store::boundaries::NewGeneration<'_>,
-                verdict: $crate::store::boundaries::Verdict<'_>,
+                mut new: $crate::catalog::NewGeneration<'_>,
+                verdict: $crate::catalog::Verdict<'_>,
             ) -> Result<Option<$crate::layers::GenerationId>, $crate::store::StoreError> {
                 use $crate::store::query_err;
                 if !sql::WRITE_WHILE_CHECKING {

@@ -1,37 +1,5 @@
 //! Hazard persistence and history. One SQL text for both backends, instantiated per store by a macro.
 
-use async_trait::async_trait;
-
-use super::StoreError;
-use crate::coord::LonLat;
-use crate::hazards::{Hazard, HazardEvent, HazardFilter, HazardId, HazardStatus, NewHazard};
-use crate::locate::Geocode;
-
-/// Storage of hazards.
-#[async_trait]
-pub trait HazardStore: Send + Sync + std::fmt::Debug {
-    /// Stores a hazard (status `open`) with its first history event.
-    async fn create_hazard(&self, new: &NewHazard) -> Result<Hazard, StoreError>;
-    /// One hazard with its history.
-    async fn hazard(&self, id: HazardId) -> Result<Option<(Hazard, Vec<HazardEvent>)>, StoreError>;
-    /// A page, newest first.
-    async fn list_hazards(&self, filter: &HazardFilter) -> Result<Vec<Hazard>, StoreError>;
-    /// Hazards matching `filter` counted per stored H3 cell (`limit` and `before_id` are ignored).
-    async fn hazard_cell_counts(&self, filter: &HazardFilter) -> Result<Vec<(String, i64)>, StoreError>;
-    /// Moves a hazard if its lifecycle allows it from the stored state (checked and written atomically).
-    async fn transition_hazard(
-        &self,
-        id: HazardId,
-        to: HazardStatus,
-        actor: &str,
-        note: Option<&str>,
-    ) -> Result<Hazard, crate::hazards::HazardError>;
-    /// Inside points and codes of hazards not closed, for re-geocoding.
-    async fn open_hazards(&self) -> Result<Vec<(HazardId, LonLat, Geocode)>, StoreError>;
-    /// New codes, in one transaction.
-    async fn update_hazard_geocodes(&self, changes: &[(HazardId, Geocode)]) -> Result<(), StoreError>;
-}
-
 pub(crate) const HAZARD_COLUMNS: &str = "id, category, description, severity, department, status, geometry, lon, lat, \
      street_code, community_code, grid_code, h3, generation_id, due_at, reported_at, updated_at";
 
@@ -114,7 +82,7 @@ macro_rules! hazard_store_impl {
         }
 
         #[async_trait::async_trait]
-        impl $crate::store::hazards::HazardStore for $store {
+        impl $crate::hazards::HazardStore for $store {
             async fn create_hazard(
                 &self,
                 new: &$crate::hazards::NewHazard,

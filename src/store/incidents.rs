@@ -1,49 +1,6 @@
 //! Incident persistence. The SQL is shared by both backends (`$N` placeholders work in SQLite too), so one
 //! implementation is instantiated for each store by a macro.
 
-use async_trait::async_trait;
-
-use super::StoreError;
-use crate::coord::LonLat;
-use crate::incidents::{Geocode, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, NewIncident};
-use crate::layers::GenerationId;
-use crate::responders::Responder;
-
-/// Storage of incidents and their history.
-#[async_trait]
-pub trait IncidentStore: Send + Sync + std::fmt::Debug {
-    /// Stores a new incident (status `reported`) with its first history event.
-    async fn create_incident(&self, new: &NewIncident) -> Result<Incident, StoreError>;
-    /// One incident with its history, oldest event first.
-    async fn incident(&self, id: IncidentId) -> Result<Option<(Incident, Vec<IncidentEvent>)>, StoreError>;
-    /// A page of incidents, newest first.
-    async fn list_incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, StoreError>;
-    /// Every incident's id, location, cell, category, status and report time, for the in-memory ledger.
-    async fn incident_summaries(&self) -> Result<Vec<crate::incidents::StoredSummary>, StoreError>;
-    /// Incidents matching `filter` counted per stored H3 cell (`limit` and `before_id` are ignored).
-    async fn incident_cell_counts(&self, filter: &IncidentFilter) -> Result<Vec<(String, i64)>, StoreError>;
-    /// Moves an incident to `to` if its lifecycle allows it from the stored state (checked and written atomically).
-    /// Resolving, closing or cancelling also releases its responders (returned as stored after the change).
-    async fn transition_incident(
-        &self,
-        id: IncidentId,
-        to: IncidentStatus,
-        actor: &str,
-        note: Option<&str>,
-    ) -> Result<(Incident, Vec<Responder>), crate::incidents::IncidentError>;
-    /// Locations and codes of the open incidents whose stored geocode was not made from `generation` at
-    /// `resolution`, for re-geocoding after a boundary change or a start: the others cannot change (a generation's
-    /// layers never change and an incident's location is fixed), so a start on the generation and resolution the
-    /// incidents were written with reads none of them.
-    async fn open_incidents_not_geocoded_by(
-        &self,
-        generation: Option<GenerationId>,
-        resolution: h3o::Resolution,
-    ) -> Result<Vec<(IncidentId, LonLat, Geocode)>, StoreError>;
-    /// Writes new codes for incidents, in one transaction.
-    async fn update_incident_geocodes(&self, changes: &[(IncidentId, Geocode)]) -> Result<(), StoreError>;
-}
-
 /// Incidents per multi-row re-geocoding statement (6 values each: 12 000 binds, under SQLite's and PostgreSQL's
 /// limits).
 pub(crate) const REGEOCODE_CHUNK: usize = 2000;
@@ -125,7 +82,7 @@ macro_rules! incident_store_impl {
         }
 
         #[async_trait::async_trait]
-        impl $crate::store::incidents::IncidentStore for $store {
+        impl $crate::incidents::IncidentStore for $store {
             async fn create_incident(
                 &self,
                 new: &$crate::incidents::NewIncident,

@@ -1,22 +1,7 @@
 //! API key persistence (hashes only). One SQL text for both backends, instantiated per store by a macro.
 
-use async_trait::async_trait;
-
 use super::StoreError;
-use crate::auth::{NewKey, StoredKey};
-
-/// Storage of API keys.
-#[async_trait]
-pub trait KeyStore: Send + Sync + std::fmt::Debug {
-    /// Stores a key.
-    async fn create_key(&self, key: &NewKey) -> Result<StoredKey, StoreError>;
-    /// Every key, revoked ones included, oldest first.
-    async fn keys(&self) -> Result<Vec<StoredKey>, StoreError>;
-    /// The key with this hash, revoked or not.
-    async fn key_by_hash(&self, hash: &str) -> Result<Option<StoredKey>, StoreError>;
-    /// Revokes a key; `None` when there is none with that id, the stored key when it already was.
-    async fn revoke_key(&self, id: i64) -> Result<Option<StoredKey>, StoreError>;
-}
+use crate::auth::StoredKey;
 
 pub(crate) const KEY_COLUMNS: &str = "id, name, role, scope_layer, scope_code, prefix, created_at, revoked_at";
 
@@ -68,7 +53,7 @@ macro_rules! key_store_impl {
         }
 
         #[async_trait::async_trait]
-        impl $crate::store::keys::KeyStore for $store {
+        impl $crate::auth::KeyStore for $store {
             async fn create_key(
                 &self,
                 key: &$crate::auth::NewKey,

@@ -1,34 +1,6 @@
 //! Patrol persistence: the track and the cells it covered, written together. One SQL text for both backends,
 //! instantiated per store by a macro (see `incidents.rs`).
 
-use async_trait::async_trait;
-use time::OffsetDateTime;
-
-use super::StoreError;
-use crate::patrols::{NewPatrol, Patrol};
-
-/// Storage of patrols.
-#[async_trait]
-pub trait PatrolStore: Send + Sync + std::fmt::Debug {
-    /// Stores a patrol with its cells in one transaction (the responder must exist).
-    async fn create_patrol(&self, new: &NewPatrol) -> Result<Patrol, crate::patrols::PatrolError>;
-    /// The cells among `cells` that some patrol reached in `[from, to)`.
-    async fn visited_among(
-        &self,
-        cells: &[String],
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-    ) -> Result<Vec<String>, StoreError>;
-    /// Patrol cell visits (one per patrol and cell) counted per cell, first reached in `[from, to)`, optionally only
-    /// among `cells`.
-    async fn patrol_cell_counts(
-        &self,
-        from: Option<OffsetDateTime>,
-        to: Option<OffsetDateTime>,
-        cells: Option<&[String]>,
-    ) -> Result<Vec<(String, i64)>, StoreError>;
-}
-
 /// Cells per `IN (…)` list.
 pub(crate) const CELL_CHUNK: usize = 500;
 
@@ -36,7 +8,7 @@ pub(crate) const CELL_CHUNK: usize = 500;
 macro_rules! patrol_store_impl {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
-        impl $crate::store::patrols::PatrolStore for $store {
+        impl $crate::patrols::PatrolStore for $store {
             async fn create_patrol(
                 &self,
                 new: &$crate::patrols::NewPatrol,

@@ -37,14 +37,14 @@ impl PgStore {
 const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[async_trait]
-impl super::changes::ChangeChannel for PgStore {
+impl crate::changes::ChangeChannel for PgStore {
     fn shared(&self) -> bool {
         true
     }
 
     async fn notify(&self, payload: &str) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(super::changes::CHANNEL)
+            .bind(crate::changes::CHANNEL)
             .bind(payload)
             .execute(&self.pool)
             .await
@@ -52,10 +52,10 @@ impl super::changes::ChangeChannel for PgStore {
         Ok(())
     }
 
-    async fn listener(&self) -> Result<Option<Box<dyn super::changes::ChangeListener>>, StoreError> {
+    async fn listener(&self) -> Result<Option<Box<dyn crate::changes::ChangeListener>>, StoreError> {
         let mut l =
             sqlx::postgres::PgListener::connect_with(&self.pool).await.map_err(query_err("listen for changes"))?;
-        l.listen(super::changes::CHANNEL).await.map_err(query_err("listen for changes"))?;
+        l.listen(crate::changes::CHANNEL).await.map_err(query_err("listen for changes"))?;
         Ok(Some(Box::new(super::changes::PgChanges(l))))
     }
 }
@@ -125,8 +125,8 @@ mod sql {
     /// a `gridmap activate` from the command line reaches running servers too).
     pub(super) async fn notify_activation(tx: &mut sqlx::Transaction<'_, Postgres>) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(crate::store::changes::CHANNEL)
-            .bind(crate::store::changes::ACTIVATION_PAYLOAD)
+            .bind(crate::changes::CHANNEL)
+            .bind(crate::changes::ACTIVATION_PAYLOAD)
             .execute(&mut **tx)
             .await
             .map_err(query_err("notify the activation"))?;

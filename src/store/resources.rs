@@ -1,27 +1,5 @@
 //! Fixed-resource persistence. One SQL text for both backends, instantiated per store by a macro.
 
-use async_trait::async_trait;
-
-use super::StoreError;
-use crate::coord::LonLat;
-use crate::locate::Geocode;
-use crate::resources::{NewResource, Resource, ResourceError, ResourceFilter, ResourceId};
-
-/// Storage of fixed resources.
-#[async_trait]
-pub trait ResourceStore: Send + Sync + std::fmt::Debug {
-    /// Stores resources in one transaction; an external id already stored is `ResourceError::Duplicate`.
-    async fn create_resources(&self, new: &[NewResource]) -> Result<Vec<Resource>, ResourceError>;
-    /// One resource.
-    async fn resource(&self, id: ResourceId) -> Result<Option<Resource>, StoreError>;
-    /// A page, newest first.
-    async fn list_resources(&self, filter: &ResourceFilter) -> Result<Vec<Resource>, StoreError>;
-    /// Every resource's location and codes, for re-geocoding.
-    async fn resource_locations(&self) -> Result<Vec<(ResourceId, LonLat, Geocode)>, StoreError>;
-    /// New codes, in one transaction.
-    async fn update_resource_geocodes(&self, changes: &[(ResourceId, Geocode)]) -> Result<(), StoreError>;
-}
-
 pub(crate) const RESOURCE_COLUMNS: &str = "id, external_id, category, name, attributes, lon, lat, street_code, \
      community_code, grid_code, h3, generation_id, updated_at";
 
@@ -49,7 +27,7 @@ macro_rules! resource_store_impl {
         }
 
         #[async_trait::async_trait]
-        impl $crate::store::resources::ResourceStore for $store {
+        impl $crate::resources::ResourceStore for $store {
             async fn create_resources(
                 &self,
                 new: &[$crate::resources::NewResource],

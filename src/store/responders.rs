@@ -1,40 +1,6 @@
 //! Responder persistence: the roster with each responder's latest position, and the position history. One SQL
 //! text for both backends, instantiated per store by a macro (see `incidents.rs`).
 
-use async_trait::async_trait;
-
-use super::StoreError;
-use crate::responders::{NewResponder, PositionFix, Responder, ResponderId, ResponderStatus};
-
-/// Storage of responders and positions.
-#[async_trait]
-pub trait ResponderStore: Send + Sync + std::fmt::Debug {
-    /// Stores a responder (and its initial position, if any).
-    async fn create_responder(&self, new: &NewResponder) -> Result<Responder, StoreError>;
-    /// Stores many responders in one transaction (all or none), in order.
-    async fn create_responders(&self, new: &[NewResponder]) -> Result<Vec<Responder>, StoreError>;
-    /// Every responder.
-    async fn responders(&self) -> Result<Vec<Responder>, StoreError>;
-    /// One responder.
-    async fn responder(&self, id: ResponderId) -> Result<Option<Responder>, StoreError>;
-    /// Changes a responder's status.
-    async fn set_responder_status(
-        &self,
-        id: ResponderId,
-        status: ResponderStatus,
-    ) -> Result<Responder, crate::responders::ResponderError>;
-    /// Appends fixes to the history and moves each responder's latest position forward (never backward), in one
-    /// transaction.
-    async fn record_positions(&self, fixes: &[PositionFix]) -> Result<(), StoreError>;
-    /// A responder's position history in a time range, oldest first.
-    async fn position_history(
-        &self,
-        id: ResponderId,
-        from: time::OffsetDateTime,
-        to: time::OffsetDateTime,
-    ) -> Result<Vec<PositionFix>, StoreError>;
-}
-
 /// Rows per multi-row statement (4 values each, well under SQLite's and PostgreSQL's bind limits).
 pub(crate) const POSITION_CHUNK: usize = 2000;
 
@@ -68,7 +34,7 @@ macro_rules! responder_store_impl {
         }
 
         #[async_trait::async_trait]
-        impl $crate::store::responders::ResponderStore for $store {
+        impl $crate::responders::ResponderStore for $store {
             async fn create_responder(
                 &self,
                 new: &$crate::responders::NewResponder,

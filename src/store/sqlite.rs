@@ -35,7 +35,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl super::changes::ChangeChannel for SqliteStore {
+impl crate::changes::ChangeChannel for SqliteStore {
     fn shared(&self) -> bool {
         false
     }
@@ -44,7 +44,7 @@ impl super::changes::ChangeChannel for SqliteStore {
         Ok(())
     }
 
-    async fn listener(&self) -> Result<Option<Box<dyn super::changes::ChangeListener>>, StoreError> {
+    async fn listener(&self) -> Result<Option<Box<dyn crate::changes::ChangeListener>>, StoreError> {
         Ok(None)
     }
 }

@@ -18,7 +18,7 @@ pub(crate) fn encode(mp: &MultiPolygon<f64>) -> Vec<u8> {
 
 /// Decodes WKB written by [`encode`] (or PostGIS `ST_AsBinary`).
 pub(crate) fn decode(bytes: &[u8], layer: Layer, code: &str) -> Result<MultiPolygon<f64>, StoreError> {
-    let bad = |reason: String| StoreError::Geometry { layer, code: code.to_owned(), reason };
+    let bad = |reason: String| StoreError::Geometry { layer: layer.as_str(), code: code.to_owned(), reason };
     match geozero::wkb::Wkb(bytes).to_geo().map_err(|e| bad(e.to_string()))? {
         Geometry::MultiPolygon(mp) => Ok(mp),
         Geometry::Polygon(p) => Ok(MultiPolygon(vec![p])),

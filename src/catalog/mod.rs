@@ -1,6 +1,9 @@
 //! The boundary catalogue: imports into staged generations, activation and rollback, keeping the in-memory index
 //! in step with the store. The one place that writes boundaries; CLI and HTTP both go through it.
 
+mod storage;
+pub use storage::{BoundaryStore, NewGeneration, Verdict};
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -12,7 +15,7 @@ use crate::layers::GenerationError;
 use crate::layers::{Feature, GenerationId, Layer};
 use crate::locate::Locator;
 use crate::sample;
-use crate::store::{BoundaryStore, NewGeneration, StoreError};
+use crate::store_error::StoreError;
 
 /// What can go wrong in a catalogue operation.
 #[derive(Debug, thiserror::Error)]
@@ -285,7 +288,7 @@ impl Catalog {
         Ok(())
     }
 
-    /// Deletes a staged generation that was never active (see [`crate::store::BoundaryStore::discard`]).
+    /// Deletes a staged generation that was never active (see [`BoundaryStore::discard`]).
     pub async fn discard(&self, generation: GenerationId) -> Result<(), CatalogError> {
         let _switching = self.switch.lock().await;
         self.store.discard(generation).await?;

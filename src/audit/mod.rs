@@ -1,12 +1,15 @@
 //! The audit log: an append-only record of privileged actions (imports, activations, rollbacks, assignments, key
 //! changes) with who, when and what. The tables refuse UPDATE and DELETE (triggers in migration 0008).
 
+mod storage;
+pub use storage::AuditStore;
+
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::store::{AuditStore, StoreError};
+use crate::store_error::StoreError;
 
 /// One recorded action.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
