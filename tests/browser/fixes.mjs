@@ -72,6 +72,9 @@ await run(async () => {
   await page.waitForFunction(() => document.querySelector('#place-codes')?.textContent.includes('街道'), null, { timeout: 5000 });
   await page.click('#lang');
   await page.waitForFunction(() => document.querySelector('#place-codes')?.textContent.includes('Street'), null, { timeout: 5000 });
+  // The queue is written again on the next render tick (batched), not synchronously with the switch.
+  await page.waitForFunction((id) => document.querySelector(`#queue li[data-incident="${id}"]`)?.textContent.includes('reported'), hazard.id, { timeout: 5000 })
+    .catch(() => {}); // the check below reports what the row says
   const en = await page.evaluate((id) => ({
     title: document.title,
     generation: document.querySelector('#generation').textContent,
