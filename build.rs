@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-changed=web");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+    // Read when the script runs, not baked in when it is compiled: a build cache shared by two checkouts (CI's) reuses
+    // the compiled script, and `env!` would embed the first checkout's console in the second one's binary.
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR")).join("web");
     let mut files = Vec::new();
     walk(&root, &mut files);
     files.sort();
