@@ -2,7 +2,8 @@
 //! layers (`--member` picks one). Entries with `..` or absolute paths are refused, and so is more than
 //! [`MAX_UNCOMPRESSED_BYTES`] of content (counted while inflating, not trusted from the directory), and an entry that
 //! inflates more than [`MAX_RATIO`] times its compressed size beyond [`RATIO_FLOOR`] (a zip bomb: refused after at most
-//! that many bytes).
+//! that many bytes). Entry names without the zip's UTF-8 flag are read as UTF-8 when they are (Linux tools write
+//! them so), else as GBK/GB18030 when that reads (Chinese Windows), else as the format's CP437.
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
@@ -89,6 +90,16 @@ pub enum ZipError {
     },
 }
 
+/// An entry's name from its stored bytes: UTF-8 when valid, else GBK/GB18030 when it decodes without error, else
+/// `cp437` (the zip crate's reading when the UTF-8 flag is off).
+fn entry_name(raw: &[u8], cp437: &str) -> String {
+    if let Ok(utf8) = std::str::from_utf8(raw) {
+        return utf8.to_owned();
+    }
+    let (text, _, errors) = encoding_rs::GB18030.decode(raw);
+    if errors { cp437.to_owned() } else { text.into_owned() }
+}
+
 fn unsafe_path(name: &str) -> bool {
     let n = name.replace('\\', "/");
     n.starts_with('/') || n.split('/').any(|part| part == "..") || n.as_bytes().get(1) == Some(&b':')
@@ -109,13 +120,15 @@ fn extract(file: &str, bytes: &[u8], member: Option<&str>, limit: u64) -> Result
     let corrupt = |e: zip::result::ZipError| ZipError::Corrupt { file: file.to_owned(), reason: e.to_string() };
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
     let mut names = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i).map_err(corrupt)?;
-        let name = entry.name().to_owned();
-        if unsafe_path(&name) || entry.enclosed_name().is_none() {
+        let name = entry_name(entry.name_raw(), entry.name());
+        if unsafe_path(&name) || unsafe_path(entry.name()) || entry.enclosed_name().is_none() {
             return Err(ZipError::UnsafePath { file: file.to_owned(), entry: name });
         }
         if !entry.is_dir() && !name.starts_with("__MACOSX/") {
+            index.insert(name.clone(), i);
             names.push(name);
         }
     }
@@ -145,7 +158,7 @@ fn extract(file: &str, bytes: &[u8], member: Option<&str>, limit: u64) -> Result
         if !stem.eq_ignore_ascii_case(&layer) || !["shp", "shx", "dbf", "prj", "cpg"].contains(&ext.as_str()) {
             continue;
         }
-        let entry = archive.by_name(name).map_err(corrupt)?;
+        let entry = archive.by_index(index[name]).map_err(corrupt)?;
         let compressed = entry.compressed_size();
         let plausible = RATIO_FLOOR.max(compressed.saturating_mul(MAX_RATIO));
         let mut buf = Vec::new();
@@ -192,6 +205,36 @@ mod tests {
             w.write_all(data).expect("write");
         }
         w.finish().expect("finish").into_inner()
+    }
+
+    /// A zip whose entry names are `names`' bytes as stored without the UTF-8 flag (written under ASCII names of the
+    /// same length, which get no flag, then patched in the local headers and the central directory).
+    fn zip_with_raw_names(names: &[Vec<u8>]) -> Vec<u8> {
+        let placeholders: Vec<String> =
+            names.iter().enumerate().map(|(k, n)| format!("{k}{}", "x".repeat(n.len() - 1))).collect();
+        let entries: Vec<(&str, &[u8])> = placeholders.iter().map(|p| (p.as_str(), b"data".as_slice())).collect();
+        let mut z = zip_of(&entries);
+        for (p, raw) in placeholders.iter().zip(names) {
+            let mut at = 0;
+            while let Some(k) = z[at..].windows(p.len()).position(|w| w == p.as_bytes()) {
+                z[at + k..at + k + p.len()].copy_from_slice(raw);
+                at += k + p.len();
+            }
+        }
+        z
+    }
+
+    #[test]
+    fn entry_names_without_the_utf8_flag_are_read_as_utf8_then_gbk() {
+        let utf8 = "秦淮区网格.shp".as_bytes().to_vec();
+        let (gbk, _, _) = encoding_rs::GBK.encode("秦淮区社区.shp");
+        let z = zip_with_raw_names(&[utf8, gbk.into_owned(), b"d\x81\x30.dbf".to_vec()]);
+        let e = extract("names.zip", &z, Some("nothing"), MAX_UNCOMPRESSED_BYTES).expect_err("no such member");
+        let ZipError::NoSuchMember { layers, .. } = &e else { panic!("{e}") };
+        assert_eq!(layers, &["秦淮区网格", "秦淮区社区"], "{e}");
+        let set = extract("names.zip", &z, Some("秦淮区社区"), MAX_UNCOMPRESSED_BYTES).expect("found by its GBK name");
+        assert_eq!((set.name.as_str(), set.shp.as_slice()), ("names.zip/秦淮区社区.shp", b"data".as_slice()));
+        assert_eq!(entry_name(&[0x81, 0x20], "ü "), "ü ", "neither UTF-8 nor GB18030: the CP437 reading");
     }
 
     #[test]
