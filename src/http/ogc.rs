@@ -24,6 +24,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(conformance))
         .routes(routes!(collections))
         .routes(routes!(collection))
+        .routes(routes!(queryables))
+        .routes(routes!(schema))
         .routes(routes!(items))
         .routes(routes!(item))
 }
@@ -123,6 +125,8 @@ async fn describe(state: &AppState, b: &str, layer: Layer) -> Value {
         "links": [
             link(format!("{b}/collections/{id}"), "self", "application/json", title(layer)),
             link(format!("{b}/collections/{id}/items"), "items", GEOJSON, "Features"),
+            link(format!("{b}/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON, "Queryables"),
+            link(format!("{b}/collections/{id}/schema"), "http://www.opengis.net/def/rel/ogc/1.0/schema", SCHEMA_JSON, "Schema"),
         ],
     })
 }
@@ -155,6 +159,91 @@ async fn collection(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(describe(&state, &base(&headers), layer_param(&id)?).await))
+}
+
+const SCHEMA_JSON: &str = "application/schema+json";
+
+/// The properties a queryables or schema document lists: code, name and parent code, and (for the schema) every
+/// other attribute the layer's features carry from their file, typed by the values found.
+fn properties_schema(state: &AppState, layer: Layer, all: bool) -> Value {
+    let mut props = serde_json::Map::new();
+    props.insert("code".into(), json!({"type": "string", "title": "Code", "x-ogc-role": "id"}));
+    props.insert("name".into(), json!({"type": "string", "title": "Name"}));
+    props.insert("parent_code".into(), json!({"type": ["string", "null"], "title": "Parent code"}));
+    if all {
+        let index = state.locator.current();
+        let mut found: std::collections::BTreeMap<&str, &'static str> = Default::default();
+        for e in index.layer(layer).entries() {
+            for (k, v) in &e.feature.properties {
+                let kind = match v {
+                    Value::Bool(_) => "boolean",
+                    Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                    Value::Number(_) => "number",
+                    Value::Null => continue,
+                    _ => "string",
+                };
+                let slot = found.entry(k.as_str()).or_insert(kind);
+                if *slot != kind {
+                    *slot = if matches!((*slot, kind), ("integer", "number") | ("number", "integer")) {
+                        "number"
+                    } else {
+                        "string"
+                    };
+                }
+            }
+        }
+        for (k, kind) in found {
+            props.entry(k.to_owned()).or_insert_with(|| json!({"type": kind, "title": k}));
+        }
+        props.insert("geometry".into(), json!({"format": "geometry-multipolygon", "x-ogc-role": "primary-geometry"}));
+    }
+    Value::Object(props)
+}
+
+fn schema_document(headers: &HeaderMap, id: &str, layer: Layer, kind: &str, properties: Value) -> Response {
+    let body = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": format!("{}/collections/{id}/{kind}", base(headers)),
+        "type": "object",
+        "title": title(layer),
+        "properties": properties,
+        "additionalProperties": kind == "schema",
+    });
+    let mut r = Json(body).into_response();
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(SCHEMA_JSON));
+    r
+}
+
+/// The properties a layer's items can be filtered on (equality: `?code=`, `?name=`, `?parent_code=`)
+#[utoipa::path(
+    get, path = "/ogc/collections/{id}/queryables", tag = "ogc",
+    params(("id" = String, Path, description = "streets, communities or grids")),
+    security(()),
+    responses((status = 200, description = "A JSON Schema", content_type = "application/schema+json", body = Object))
+)]
+async fn queryables(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let layer = layer_param(&id)?;
+    Ok(schema_document(&headers, &id, layer, "queryables", properties_schema(&state, layer, false)))
+}
+
+/// Every property of a layer's items: code, name, parent code and the file's own attributes
+#[utoipa::path(
+    get, path = "/ogc/collections/{id}/schema", tag = "ogc",
+    params(("id" = String, Path, description = "streets, communities or grids")),
+    security(()),
+    responses((status = 200, description = "A JSON Schema", content_type = "application/schema+json", body = Object))
+)]
+async fn schema(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let layer = layer_param(&id)?;
+    Ok(schema_document(&headers, &id, layer, "schema", properties_schema(&state, layer, true)))
 }
 
 /// When the active generation was activated (boundaries are valid from then on).
