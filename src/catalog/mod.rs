@@ -122,6 +122,15 @@ impl Catalog {
         let (parsed, stored) = self.read_files(files, base, &trackers).await?;
         let read_ms = clock.elapsed().as_millis() as u64;
         let checks = check_contexts(&parsed, stored);
+        // Parents from the parent layer (`--parent-from`) before anything is checked or written.
+        let (parsed, checks) = blocking(move || {
+            let mut parsed = parsed;
+            for (p, c) in parsed.iter_mut().zip(&checks) {
+                import::assign_parents(p, &c.context);
+            }
+            (parsed, checks)
+        })
+        .await?;
         let description = format!(
             "import {}",
             parsed.iter().map(|p| format!("{} from {}", p.report.layer, p.report.file)).collect::<Vec<_>>().join(", ")
@@ -397,7 +406,7 @@ fn check_files(mut parsed: Vec<Parsed>, checks: &[Checks], trackers: &[import::T
         let shift = import::detect_vendor_shift(&c.previous, &p.features)
             .or_else(|| import::detect_against_parent(&c.context.parent_shapes, &p.features));
         if let Some(shift) = shift {
-            p.report.warn(import::Problem::file(shift.message()));
+            p.report.warn(import::Problem::file(import::Kind::VendorShift, shift.message()));
         }
     }
     parsed

@@ -96,6 +96,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         code_field: args.code_field,
         name_field: args.name_field,
         parent_field: args.parent_field,
+        parent_from: args.parent_from,
         crs: args.crs,
         encoding: args.encoding,
         member: args.member,

@@ -252,6 +252,10 @@ pub struct ImportArgs {
     /// Attribute holding the parent feature's code.
     #[arg(long, default_value = "parent_code")]
     pub parent_field: String,
+    /// The file has no parent field: take each parent from the parent layer (of the active generation, or --base),
+    /// the one covering most of the feature (`location`) or the one whose code prefixes the feature's (`prefix`).
+    #[arg(long, value_enum, conflicts_with = "parent_field")]
+    pub parent_from: Option<crate::import::ParentFrom>,
     /// Validate only; write nothing.
     #[arg(long)]
     pub dry_run: bool,

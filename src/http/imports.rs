@@ -38,6 +38,9 @@ struct ImportForm {
     name_field: Option<String>,
     /// Attribute holding the parent's code (default `parent_code`).
     parent_field: Option<String>,
+    /// Without a parent field: `location` (the parent covering most of each feature) or `prefix` (the parent whose
+    /// code prefixes the feature's); exclusive with `parent_field`.
+    parent_from: Option<crate::import::ParentFrom>,
     /// wgs84, cgcs2000, gcj02, bd09 or EPSG:NNNN (default: what the file says, else wgs84).
     crs: Option<String>,
     /// Text encoding of Shapefile attributes.
@@ -109,8 +112,8 @@ async fn import(
                     sidecars.0.insert(ext.to_ascii_lowercase(), bytes);
                 }
             }
-            "layer" | "code_field" | "name_field" | "parent_field" | "crs" | "encoding" | "member" | "dry_run"
-            | "activate" | "base" | "fix" => {
+            "layer" | "code_field" | "name_field" | "parent_field" | "parent_from" | "crs" | "encoding" | "member"
+            | "dry_run" | "activate" | "base" | "fix" => {
                 text.insert(name, field.text().await.map_err(bad)?);
             }
             other => return Err(ApiError::bad_request("invalid_field", format!("unknown form field {other:?}"))),
@@ -132,6 +135,24 @@ async fn import(
         if let Some(v) = text.get(key).filter(|v| !v.trim().is_empty()) {
             *slot = v.trim().to_owned();
         }
+    }
+    if let Some(v) = text.get("parent_from").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        if text.get("parent_field").is_some_and(|p| !p.trim().is_empty()) {
+            return Err(ApiError::bad_request(
+                "invalid_field",
+                "parent_from: give either parent_field or parent_from, not both",
+            ));
+        }
+        options.parent_from = Some(match v {
+            "location" => crate::import::ParentFrom::Location,
+            "prefix" => crate::import::ParentFrom::Prefix,
+            other => {
+                return Err(ApiError::bad_request(
+                    "invalid_field",
+                    format!("parent_from: {other:?} is not location or prefix"),
+                ));
+            }
+        });
     }
     if let Some(c) = text.get("crs").filter(|v| !v.trim().is_empty()) {
         options.crs = Some(

@@ -4,7 +4,7 @@
 use geo::{Coord, Geometry, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
-use super::{Problem, ReadOptions, Report};
+use super::{Kind, Problem, ReadOptions, Report};
 use crate::crs::Reprojector;
 use crate::layers::Feature;
 
@@ -38,6 +38,7 @@ pub(super) fn keys(
         report.observed.missing_keys = true;
         let keys: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
         report.error(Problem::at(
+            Kind::NoCode,
             i,
             None,
             &options.code_field,
@@ -50,13 +51,15 @@ pub(super) fn keys(
     };
     let c = Some(code.as_str());
     let name = text(props, &options.name_field).unwrap_or_else(|| {
-        report.warn(Problem::at(i, c, &options.name_field, "no name; the code is used as name"));
+        report.warn(Problem::at(Kind::NoName, i, c, &options.name_field, "no name; the code is used as name"));
         code.clone()
     });
-    let parent_code = text(props, &options.parent_field);
-    if parent_code.is_none() && options.layer.parent().is_some() {
+    // With `--parent-from` the parent layer gives the parent code later (see `parents`).
+    let parent_code = options.parent_from.is_none().then(|| text(props, &options.parent_field)).flatten();
+    if parent_code.is_none() && options.layer.parent().is_some() && options.parent_from.is_none() {
         report.observed.missing_keys = true;
         report.error(Problem::at(
+            Kind::NoParent,
             i,
             c,
             &options.parent_field,
@@ -87,15 +90,22 @@ pub(super) fn build(
     let geometry = match geometry {
         Ok(g) => g,
         Err(message) => {
-            report.error(Problem::at(i, Some(&code), "geometry", message));
+            report.error(Problem::at(Kind::UnreadableGeometry, i, Some(&code), "geometry", message));
             return None;
         }
     };
     let mut properties = props;
-    for field in [&options.code_field, &options.name_field, &options.parent_field] {
-        properties.remove(field.as_str());
-    }
+    drop_keys(&mut properties, options);
     Some(Feature { code, name, parent_code, geometry, properties })
+}
+
+/// Removes the attributes that became code, name and parent code; the others travel with the feature.
+pub(super) fn drop_keys(properties: &mut Properties, options: &ReadOptions) {
+    properties.remove(options.code_field.as_str());
+    properties.remove(options.name_field.as_str());
+    if options.parent_from.is_none() {
+        properties.remove(options.parent_field.as_str());
+    }
 }
 
 /// A geometry as a WGS84 MultiPolygon; anything but (Multi)Polygons, or a collection of them, is refused.

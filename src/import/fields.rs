@@ -36,6 +36,10 @@ pub struct Mapping {
     pub name_field: Option<String>,
     /// Attribute for the parent code (communities and grids).
     pub parent_field: Option<String>,
+    /// Without a parent field: where parents can come from instead (`prefix` when every code starts with a parent's
+    /// code, else `location`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_from: Option<super::ParentFrom>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -90,8 +94,8 @@ impl Observed {
             .collect()
     }
 
-    /// The likeliest code, name and parent fields for `layer`: the code field is filled everywhere, unique and
-    /// code-like; the parent field holds codes of the parent layer (`parent_codes`) for most features, or failing
+    /// The likeliest code, name and parent fields for `layer`: the code field is filled everywhere, code-like and
+    /// unique, or repeated only as parts of one area repeat it (at least half its values distinct, ASCII codes); the parent field holds codes of the parent layer (`parent_codes`) for most features, or failing
     /// that is named like one; the name field is mostly Chinese text or named like a name. `None` without a
     /// plausible code field.
     pub fn suggest(&self, layer: Layer, parent_codes: Option<&HashSet<String>>) -> Option<Mapping> {
@@ -101,6 +105,10 @@ impl Observed {
             hints.iter().any(|h| f == *h || f.contains(h))
         };
         let unique = |s: &Seen| s.values.len() >= DISTINCT_CAP || s.values.len() == s.filled;
+        // Rows of a multi-part area repeat its code; a field like that is a code field too, after the unique ones.
+        let parts_like = |s: &Seen| s.codelike == s.filled && 2 * s.values.len() >= s.filled;
+        let row_number =
+            |k: &str| ["objectid", "fid", "ogc_fid", "ogr_fid", "gid"].contains(&k.to_lowercase().as_str());
         let parent_field = layer.parent().and_then(|_| {
             let share = |s: &Seen| match parent_codes {
                 Some(codes) => s.values.iter().filter(|(v, _)| codes.contains(*v)).map(|(_, c)| c).sum::<usize>(),
@@ -130,9 +138,13 @@ impl Observed {
             .fields
             .iter()
             .filter(|(k, s)| {
-                Some(*k) != parent_field.as_ref() && s.filled as f64 >= 0.95 * n && unique(s) && s.cjk == 0
+                Some(*k) != parent_field.as_ref()
+                    && !row_number(k)
+                    && s.filled as f64 >= 0.95 * n
+                    && (unique(s) || parts_like(s))
+                    && s.cjk == 0
             })
-            .max_by_key(|(k, s)| (named(k, &code_hints), s.codelike == s.filled, std::cmp::Reverse(k.len())))
+            .max_by_key(|(k, s)| (named(k, &code_hints), s.codelike == s.filled, unique(s), std::cmp::Reverse(k.len())))
             .map(|(k, _)| k.clone())?;
         let name_field = self
             .fields
@@ -143,7 +155,17 @@ impl Observed {
                 (named(k, &["name", "mc", "名称", "名字"]) && !named(k, &["en", "py"]), s.cjk, s.values.len())
             })
             .map(|(k, _)| k.clone());
-        Some(Mapping { code_field, name_field, parent_field })
+        let parent_from = match (layer.parent(), &parent_field) {
+            (Some(_), None) => {
+                let parents: HashSet<&str> = parent_codes.into_iter().flatten().map(String::as_str).collect();
+                let values = &self.fields[&code_field].values;
+                let by_prefix =
+                    !parents.is_empty() && values.keys().all(|v| super::parents::prefix_parent(v, &parents).is_some());
+                Some(if by_prefix { super::ParentFrom::Prefix } else { super::ParentFrom::Location })
+            }
+            _ => None,
+        };
+        Some(Mapping { code_field, name_field, parent_field, parent_from })
     }
 }
 
@@ -172,7 +194,12 @@ mod tests {
         let m = observed(&rows).suggest(Layer::Grids, Some(&parents)).expect("a mapping");
         assert_eq!(
             m,
-            Mapping { code_field: "WGBM".into(), name_field: Some("WGMC".into()), parent_field: Some("SQBM".into()) }
+            Mapping {
+                code_field: "WGBM".into(),
+                name_field: Some("WGMC".into()),
+                parent_field: Some("SQBM".into()),
+                parent_from: None
+            }
         );
         // Without the parent layer, the parent field is found by its name.
         let m = observed(&rows).suggest(Layer::Grids, None).expect("a mapping");
@@ -182,6 +209,23 @@ mod tests {
             (0..5).map(|i| json!({"adcode": 320100 + i, "name": format!("{i}区"), "level": "district"})).collect();
         let m = observed(&rows).suggest(Layer::Streets, None).expect("a mapping");
         assert_eq!((m.code_field.as_str(), m.name_field.as_deref(), m.parent_field), ("adcode", Some("name"), None));
+    }
+
+    #[test]
+    fn codes_repeated_by_parts_are_suggested_and_parents_from_their_prefix() {
+        // 6 rows, 4 codes (SQ-1 and SQ-3 in two parts), an OBJECTID, no parent field.
+        let rows: Vec<Value> = [1, 1, 2, 3, 3, 4]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| json!({"OBJECTID": i, "社区编码": format!("SQ-{k}"), "社区": format!("第{k}社区")}))
+            .collect();
+        let streets: HashSet<String> = ["SQ".to_owned()].into();
+        let m = observed(&rows).suggest(Layer::Communities, Some(&streets)).expect("a mapping");
+        assert_eq!(m.code_field, "社区编码");
+        assert_eq!((m.parent_field, m.parent_from), (None, Some(crate::import::ParentFrom::Prefix)));
+        let elsewhere: HashSet<String> = ["JD-1".to_owned()].into();
+        let m = observed(&rows).suggest(Layer::Communities, Some(&elsewhere)).expect("a mapping");
+        assert_eq!(m.parent_from, Some(crate::import::ParentFrom::Location));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use geo::{ChamberlainDuquetteArea, MultiPolygon};
 
 use crate::geometry::validity::is_valid;
 
-use super::{Parsed, Problem};
+use super::{Kind, Parsed, Problem};
 
 /// A repair may change the area by at most this share.
 const MAX_AREA_CHANGE: f64 = 0.01;
@@ -21,6 +21,7 @@ pub fn repair(parsed: &mut Parsed) {
         let dropped = drop_repeats(&mut f.geometry);
         if dropped > 0 {
             notes.push(Problem::at(
+                Kind::Fixed,
                 i,
                 Some(&f.code),
                 "geometry",
@@ -37,6 +38,7 @@ pub fn repair(parsed: &mut Parsed) {
         let change = if area > 0.0 { (new_area - area).abs() / area } else { 1.0 };
         if is_valid(&rebuilt) && !rebuilt.0.is_empty() && change <= MAX_AREA_CHANGE {
             notes.push(Problem::at(
+                Kind::Fixed,
                 i,
                 Some(&f.code),
                 "geometry",
@@ -49,6 +51,7 @@ pub fn repair(parsed: &mut Parsed) {
             f.geometry = rebuilt;
         } else {
             notes.push(Problem::at(
+                Kind::NotFixed,
                 i,
                 Some(&f.code),
                 "geometry",
@@ -88,7 +91,10 @@ mod tests {
     fn parsed(geometry: MultiPolygon<f64>) -> Parsed {
         let feature =
             Feature { code: "A".into(), name: "a".into(), parent_code: None, geometry, properties: Default::default() };
-        Parsed { features: vec![feature], source_index: vec![7], report: Report::new("f.geojson", Layer::Streets) }
+        let mut p = Parsed::new(Report::new("f.geojson", Layer::Streets));
+        p.features.push(feature);
+        p.source_index.push(7);
+        p
     }
 
     #[test]

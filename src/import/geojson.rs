@@ -5,7 +5,7 @@ use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
 use super::feature::keys;
-use super::{ImportError, Parsed, Problem, ReadOptions, Report};
+use super::{ImportError, Kind, Parsed, Problem, ReadOptions, Report};
 use crate::crs::{ImportCrs, Reprojector};
 use crate::layers::Feature;
 
@@ -31,8 +31,7 @@ pub(super) fn read(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Pa
 
     let mut report = Report::new(file, options.layer);
     report.features = raw.len();
-    let mut parsed =
-        Parsed { features: Vec::with_capacity(raw.len()), source_index: Vec::with_capacity(raw.len()), report };
+    let mut parsed = Parsed::new(report);
     for (i, f) in raw.into_iter().enumerate() {
         if let Some(feature) = convert(i, f, options, &reprojector, &mut parsed.report) {
             parsed.features.push(feature);
@@ -58,26 +57,30 @@ fn convert(i: usize, f: GjFeature, options: &ReadOptions, crs: &Reprojector, rep
     let c = Some(code.as_str());
     let geometry = match f.geometry {
         None => {
-            report.error(Problem::at(i, c, "geometry", "geometry is empty (null)"));
+            report.error(Problem::at(Kind::UnreadableGeometry, i, c, "geometry", "geometry is empty (null)"));
             return None;
         }
         Some(g) => match multipolygon(&g, crs, options.fix) {
             Ok((mp, closed)) => {
                 if closed > 0 {
-                    report.warn(Problem::at(i, c, "geometry", format!("fixed: {closed} unclosed ring(s) closed")));
+                    report.warn(Problem::at(
+                        Kind::Fixed,
+                        i,
+                        c,
+                        "geometry",
+                        format!("fixed: {closed} unclosed ring(s) closed"),
+                    ));
                 }
                 mp
             }
             Err(message) => {
-                report.error(Problem::at(i, c, "geometry", message));
+                report.error(Problem::at(Kind::UnreadableGeometry, i, c, "geometry", message));
                 return None;
             }
         },
     };
     let mut properties = f.properties.unwrap_or_default();
-    for field in [&options.code_field, &options.name_field, &options.parent_field] {
-        properties.remove(field.as_str());
-    }
+    super::feature::drop_keys(&mut properties, options);
     Some(Feature { code, name, parent_code, geometry, properties })
 }
 

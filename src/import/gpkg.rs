@@ -119,7 +119,7 @@ async fn read_path(file: &str, path: &std::path::Path, options: &ReadOptions) ->
     let name = format!("{file}/{}", layer.table);
     let mut report = Report::new(&name, options.layer);
     report.features = rows.len();
-    let mut parsed = Parsed { features: Vec::new(), source_index: Vec::new(), report };
+    let mut parsed = Parsed::new(report);
     for (i, row) in rows.iter().enumerate() {
         let mut props = Properties::new();
         let mut geometry = None;
@@ -132,6 +132,7 @@ async fn read_path(file: &str, path: &std::path::Path, options: &ReadOptions) ->
                     Some(Ok(g)) => Some(g),
                     Some(Err(e)) => {
                         parsed.report.error(super::Problem::at(
+                            super::Kind::UnreadableGeometry,
                             i,
                             None,
                             &layer.column,

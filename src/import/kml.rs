@@ -35,14 +35,20 @@ pub(super) fn read(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Pa
     let reprojector = crs.reprojector().map_err(|e| ImportError::crs(file, e))?;
     let mut report = Report::new(file, options.layer);
     report.features = placemarks.len();
-    let mut parsed = Parsed { features: Vec::new(), source_index: Vec::new(), report };
+    let mut parsed = Parsed::new(report);
     for (i, p) in placemarks.into_iter().enumerate() {
         let props = properties(&p);
         let geometry = match p.geometry.map(geo::Geometry::<f64>::try_from) {
             None => None,
             Some(Ok(g)) => Some(g),
             Some(Err(e)) => {
-                parsed.report.error(super::Problem::at(i, None, "geometry", format!("unusable KML geometry: {e}")));
+                parsed.report.error(super::Problem::at(
+                    super::Kind::UnreadableGeometry,
+                    i,
+                    None,
+                    "geometry",
+                    format!("unusable KML geometry: {e}"),
+                ));
                 continue;
             }
         };

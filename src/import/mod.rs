@@ -12,6 +12,8 @@ mod gpkg;
 mod hierarchy;
 mod kml;
 mod overlaps;
+mod parents;
+mod parts;
 mod progress;
 mod report;
 mod shapefile;
@@ -27,8 +29,9 @@ pub use fields::{FieldInfo, Mapping};
 pub use fix::repair;
 pub use gpkg::GpkgError;
 pub use kml::KmlError;
+pub use parents::{ParentFrom, assign as assign_parents};
 pub use progress::{Progress, Tracker};
-pub use report::{Problem, Report};
+pub use report::{Kind, Problem, Report};
 pub use shapefile::ShapefileError;
 pub use shift::{VendorShift, detect as detect_vendor_shift, detect_against_parent};
 pub use validate::{HierarchyContext, validate};
@@ -128,6 +131,8 @@ pub struct ReadOptions {
     pub name_field: String,
     /// Attribute holding the parent code.
     pub parent_field: String,
+    /// Take the parent code from the parent layer instead of an attribute (`parent_field` is then not read).
+    pub parent_from: Option<ParentFrom>,
     /// Coordinate system of the file when it does not say (or to override what it says).
     pub crs: Option<ImportCrs>,
     /// Text encoding of DBF attributes (overrides `.cpg` and the code-page byte).
@@ -150,6 +155,7 @@ impl ReadOptions {
             code_field: "code".into(),
             name_field: "name".into(),
             parent_field: "parent_code".into(),
+            parent_from: None,
             crs: None,
             encoding: None,
             member: None,
@@ -166,6 +172,8 @@ pub fn read(file: &str, bytes: &[u8], options: &ReadOptions) -> Result<Parsed, I
     if options.fix {
         fix::repair(&mut parsed);
     }
+    parts::merge(&mut parsed);
+    parsed.parent_from = options.parent_from.filter(|_| options.layer.parent().is_some());
     Ok(parsed)
 }
 
@@ -197,4 +205,16 @@ pub struct Parsed {
     pub source_index: Vec<usize>,
     /// Problems found while reading.
     pub report: Report,
+    /// Positions in `features` whose geometry is already reported broken (a part of a multi-row area), left out of
+    /// the checks between features.
+    pub broken: std::collections::HashSet<usize>,
+    /// Where parent codes come from when the file has none ([`ReadOptions::parent_from`]).
+    pub parent_from: Option<ParentFrom>,
+}
+
+impl Parsed {
+    /// Nothing read yet.
+    pub fn new(report: Report) -> Self {
+        Self { features: Vec::new(), source_index: Vec::new(), report, broken: Default::default(), parent_from: None }
+    }
 }

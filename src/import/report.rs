@@ -4,9 +4,95 @@ use serde::Serialize;
 
 use crate::layers::{GenerationId, Layer};
 
+/// What kind of mistake a problem is: the same kind on many features is one message in the text report (with the
+/// count and the first five); the JSON report keeps every instance, each with its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// The code attribute is missing or empty.
+    NoCode,
+    /// The name attribute is missing or empty (the code is used).
+    NoName,
+    /// The parent code attribute is missing or empty.
+    NoParent,
+    /// The geometry could not be read as polygons.
+    UnreadableGeometry,
+    /// The geometry is not valid (self-intersection, …).
+    InvalidGeometry,
+    /// More vertices than one feature may have.
+    TooManyVertices,
+    /// Rows sharing a code that disagree on name or parent.
+    CodeConflict,
+    /// Rows sharing a code merged into one multi-part area.
+    PartsMerged,
+    /// Parts of one area that overlap each other.
+    PartsOverlap,
+    /// Features of the layer overlapping each other.
+    Overlap,
+    /// Slivers from imperfect noding (accepted).
+    Slivers,
+    /// A parent code the parent layer lacks.
+    UnknownParent,
+    /// The parent layer is empty.
+    ParentLayerEmpty,
+    /// Children of the current generation that this file would orphan.
+    OrphanedChildren,
+    /// A child extending outside its parent.
+    OutsideParent,
+    /// Part of a parent no child covers.
+    Gap,
+    /// `--parent-from`: no parent found for a child.
+    ParentNotFound,
+    /// `--parent-from location`: no parent covers half of the child.
+    ParentShareLow,
+    /// The code says one parent while the polygon lies in another.
+    ParentMismatch,
+    /// A `--fix` repair made.
+    Fixed,
+    /// A `--fix` repair refused.
+    NotFixed,
+    /// Coordinates shifted as by a vendor datum (GCJ-02, BD-09).
+    VendorShift,
+    /// More problems of a kind than are listed.
+    More,
+}
+
+impl Kind {
+    /// The kind as a short phrase for the text report's grouped line.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::NoCode => "no code",
+            Kind::NoName => "no name (the code is used as name)",
+            Kind::NoParent => "no parent code",
+            Kind::UnreadableGeometry => "geometry that cannot be read",
+            Kind::InvalidGeometry => "invalid geometry",
+            Kind::TooManyVertices => "too many vertices",
+            Kind::CodeConflict => "a code shared by rows that disagree",
+            Kind::PartsMerged => "parts merged",
+            Kind::PartsOverlap => "parts of one area overlapping each other",
+            Kind::Overlap => "overlaps another feature",
+            Kind::Slivers => "slivers",
+            Kind::UnknownParent => "a parent code the parent layer lacks",
+            Kind::ParentLayerEmpty => "the parent layer is empty",
+            Kind::OrphanedChildren => "children orphaned",
+            Kind::OutsideParent => "extends outside its parent",
+            Kind::Gap => "gaps no child covers",
+            Kind::ParentNotFound => "no parent found",
+            Kind::ParentShareLow => "no parent covers half of it",
+            Kind::ParentMismatch => "the code names another parent than the one holding it",
+            Kind::Fixed => "repaired (--fix)",
+            Kind::NotFixed => "not repaired (--fix)",
+            Kind::VendorShift => "vendor coordinate shift",
+            Kind::More => "more",
+        }
+    }
+}
+
 /// One problem, located as precisely as the file allows.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// What kind of mistake it is (the same kind on many features is one message in the text report).
+    pub kind: Kind,
     /// Position of the feature in the file (0-based), when the problem belongs to one feature.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feature: Option<usize>,
@@ -25,8 +111,9 @@ pub struct Problem {
 
 impl Problem {
     /// A problem with feature `index` of the file.
-    pub fn at(index: usize, code: Option<&str>, field: &str, message: impl Into<String>) -> Self {
+    pub fn at(kind: Kind, index: usize, code: Option<&str>, field: &str, message: impl Into<String>) -> Self {
         Self {
+            kind,
             feature: Some(index),
             code: code.map(str::to_owned),
             field: Some(field.to_owned()),
@@ -36,8 +123,8 @@ impl Problem {
     }
 
     /// A problem with the file as a whole.
-    pub fn file(message: impl Into<String>) -> Self {
-        Self { feature: None, code: None, field: None, message: message.into(), location: None }
+    pub fn file(kind: Kind, message: impl Into<String>) -> Self {
+        Self { kind, feature: None, code: None, field: None, message: message.into(), location: None }
     }
 }
 
@@ -134,12 +221,8 @@ impl Report {
     pub fn to_text(&self) -> String {
         use std::fmt::Write;
         let mut out = format!("{}: {} features for layer {}\n", self.file, self.features, self.layer);
-        for e in &self.errors {
-            let _ = writeln!(out, "error: {e}");
-        }
-        for w in &self.warnings {
-            let _ = writeln!(out, "warning: {w}");
-        }
+        self.write_grouped(&mut out, "error", &self.errors);
+        self.write_grouped(&mut out, "warning", &self.warnings);
         if let Some(m) = &self.suggested {
             let fields: Vec<String> = self
                 .fields
@@ -156,6 +239,9 @@ impl Report {
             }
             if let Some(p) = &m.parent_field {
                 let _ = write!(args, " --parent-field {p}");
+            }
+            if let Some(p) = m.parent_from {
+                let _ = write!(args, " --parent-from {}", p.as_str());
             }
             let _ = writeln!(out, "suggested: {args}");
         }
@@ -188,5 +274,68 @@ impl Report {
         out.push_str(&verdict);
         out.push('\n');
         out
+    }
+
+    /// Writes `problems` one line each, except that a kind found on more than [`GROUP_FROM`] features is one line
+    /// with the count followed by its first five instances, indented.
+    fn write_grouped(&self, out: &mut String, severity: &str, problems: &[Problem]) {
+        use std::fmt::Write;
+        let mut order: Vec<Kind> = Vec::new();
+        let mut by_kind: std::collections::HashMap<Kind, Vec<&Problem>> = Default::default();
+        for p in problems {
+            let group = by_kind.entry(p.kind).or_default();
+            if group.is_empty() {
+                order.push(p.kind);
+            }
+            group.push(p);
+        }
+        for kind in order {
+            let group = &by_kind[&kind];
+            let on_features = group.iter().filter(|p| p.feature.is_some()).count();
+            if on_features <= GROUP_FROM {
+                for p in group {
+                    let _ = writeln!(out, "{severity}: {p}");
+                }
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "{severity}: {on_features} of {} features: {}; the first five:",
+                self.features.max(on_features),
+                kind.label()
+            );
+            for p in group.iter().filter(|p| p.feature.is_some()).take(5) {
+                let _ = writeln!(out, "  {p}");
+            }
+            for p in group.iter().filter(|p| p.feature.is_none()) {
+                let _ = writeln!(out, "{severity}: {p}");
+            }
+        }
+    }
+}
+
+/// A kind of problem found on more features than this is printed once, with its count and the first five.
+const GROUP_FROM: usize = 5;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_mistake_on_many_features_is_one_message_with_the_first_five() {
+        let mut r = Report::new("communities.geojson", Layer::Communities);
+        r.features = 90;
+        for i in 0..90 {
+            r.error(Problem::at(Kind::NoCode, i, None, "code", format!("no code in row {i}")));
+        }
+        r.error(Problem::at(Kind::InvalidGeometry, 7, Some("SQ-1"), "geometry", "invalid geometry: bow-tie"));
+        let text = r.to_text();
+        assert!(text.contains("error: 90 of 90 features: no code; the first five:"), "{text}");
+        assert_eq!(text.matches("no code in row").count(), 5, "{text}");
+        assert!(text.contains("  feature 4, field code: no code in row 4"), "{text}");
+        assert!(text.contains("error: feature 7 (code SQ-1), field geometry: invalid geometry"), "{text}");
+        assert_eq!(r.errors.len(), 91, "the JSON report keeps every instance");
+        let json = serde_json::to_value(&r).expect("serialises");
+        assert_eq!(json["errors"][0]["kind"], "no_code");
     }
 }

@@ -171,14 +171,20 @@ pub(super) fn read(set: &FileSet, options: &ReadOptions) -> Result<Parsed, Impor
 
     let mut report = Report::new(file, options.layer);
     report.features = shapes.len();
-    let mut parsed = Parsed { features: Vec::new(), source_index: Vec::new(), report };
+    let mut parsed = Parsed::new(report);
     for (i, (shape, props)) in shapes.into_iter().zip(records).enumerate() {
         let geometry = match shape {
             Shape::NullShape => None,
             s => match geo::Geometry::<f64>::try_from(s) {
                 Ok(g) => Some(g),
                 Err(e) => {
-                    parsed.report.error(super::Problem::at(i, None, "geometry", format!("unusable shape: {e}")));
+                    parsed.report.error(super::Problem::at(
+                        super::Kind::UnreadableGeometry,
+                        i,
+                        None,
+                        "geometry",
+                        format!("unusable shape: {e}"),
+                    ));
                     continue;
                 }
             },

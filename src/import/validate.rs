@@ -1,14 +1,14 @@
 //! Checks that do not depend on the file format: geometry validity, unique codes, overlaps between features, the
 //! parent hierarchy.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use geo::CoordsIter;
 use rayon::prelude::*;
 
 use crate::geometry::validity;
 
-use super::{Parsed, Problem};
+use super::{Kind, Parsed, Problem};
 
 /// The generation an import builds on, as far as validation needs it.
 #[derive(Debug, Default)]
@@ -27,12 +27,13 @@ pub const MAX_VERTICES_PER_FEATURE: usize = 1_000_000;
 /// Most problems of one kind listed individually; the rest are counted.
 const LIST_LIMIT: usize = 200;
 
-/// Adds geometry, duplicate-code and hierarchy problems to the report, phase by phase: each feature's geometry,
-/// duplicate codes, overlaps between features, parent codes, children the file would orphan, children outside their
+/// Adds geometry and hierarchy problems to the report, phase by phase: each feature's geometry,
+/// overlaps between features, parent codes, children the file would orphan, children outside their
 /// parent.
 pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::Tracker) {
     let broken = check_geometries(parsed, progress);
-    let codes = check_duplicate_codes(parsed);
+    // One feature per code from here on (see `parts`).
+    let codes: HashSet<String> = parsed.features.iter().map(|f| f.code.clone()).collect();
     check_overlaps(parsed, &broken, progress);
     check_parent_codes(parsed, ctx);
     warn_orphaned_children(parsed, ctx, &codes);
@@ -46,40 +47,25 @@ pub fn validate(parsed: &mut Parsed, ctx: &HierarchyContext, progress: &super::T
 /// broken (left out of the pair checks).
 fn check_geometries(parsed: &mut Parsed, progress: &super::Tracker) -> HashSet<usize> {
     progress.phase("checking geometry", parsed.features.len());
-    let (broken, invalid): (HashSet<usize>, Vec<Problem>) = parsed
+    let known = &parsed.broken;
+    let found: Vec<(usize, Option<Problem>)> = parsed
         .features
         .par_iter()
         .zip(&parsed.source_index)
         .enumerate()
         .filter_map(|(k, (f, &i))| {
             progress.tick();
-            geometry_problem(f, i).map(|p| (k, p))
+            // Parts of a multi-row area already reported (see `parts`) are broken without a second message.
+            if known.contains(&k) {
+                return Some((k, None));
+            }
+            geometry_problem(f, i).map(|p| (k, Some(p)))
         })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .unzip();
+        .collect();
+    let broken: HashSet<usize> = found.iter().map(|(k, _)| *k).collect();
+    let invalid: Vec<Problem> = found.into_iter().filter_map(|(_, p)| p).collect();
     push_capped(&mut parsed.report.errors, invalid, "invalid geometries");
     broken
-}
-
-/// Codes given twice; returns every code with the file position that first has it.
-fn check_duplicate_codes(parsed: &mut Parsed) -> HashMap<String, usize> {
-    let mut first_seen: HashMap<String, usize> = HashMap::new();
-    let mut dups = Vec::new();
-    for (f, &i) in parsed.features.iter().zip(&parsed.source_index) {
-        if let Some(&earlier) = first_seen.get(f.code.as_str()) {
-            dups.push(Problem::at(
-                i,
-                Some(&f.code),
-                "code",
-                format!("duplicate code: feature {earlier} has the same code"),
-            ));
-        } else {
-            first_seen.insert(f.code.clone(), i);
-        }
-    }
-    push_capped(&mut parsed.report.errors, dups, "duplicate codes");
-    first_seen
 }
 
 /// Features of the layer overlapping each other (slivers from imperfect noding are counted in one warning).
@@ -94,6 +80,7 @@ fn check_overlaps(parsed: &mut Parsed, broken: &HashSet<usize>, progress: &super
         }
         let (fa, fb) = (&parsed.features[o.a], &parsed.features[o.b]);
         let mut p = Problem::at(
+            Kind::Overlap,
             parsed.source_index[o.b],
             Some(&fb.code),
             "geometry",
@@ -107,7 +94,7 @@ fn check_overlaps(parsed: &mut Parsed, broken: &HashSet<usize>, progress: &super
     }
     push_capped(&mut parsed.report.errors, overlaps, "overlaps");
     if slivers > 0 {
-        parsed.report.warn(Problem::file(format!(
+        parsed.report.warn(Problem::file(Kind::Slivers, format!(
             "{slivers} pair(s) of neighbours overlap in slivers narrower than {} m on average (imperfect noding along \
              shared edges); accepted",
             super::overlaps::SLIVER_WIDTH_M
@@ -119,9 +106,12 @@ fn check_overlaps(parsed: &mut Parsed, broken: &HashSet<usize>, progress: &super
 fn check_parent_codes(parsed: &mut Parsed, ctx: &HierarchyContext) {
     let (Some(parents), Some(parent_layer)) = (&ctx.parent_codes, parsed.report.layer.parent()) else { return };
     if parents.is_empty() {
-        parsed.report.errors.push(Problem::file(format!(
-            "layer {parent_layer} is empty in the generation this import builds on: import {parent_layer} first"
-        )));
+        parsed.report.errors.push(Problem::file(
+            Kind::ParentLayerEmpty,
+            format!(
+                "layer {parent_layer} is empty in the generation this import builds on: import {parent_layer} first"
+            ),
+        ));
         return;
     }
     let orphans = parsed
@@ -132,6 +122,7 @@ fn check_parent_codes(parsed: &mut Parsed, ctx: &HierarchyContext) {
             let p = f.parent_code.as_deref()?;
             (!parents.contains(p)).then(|| {
                 Problem::at(
+                    Kind::UnknownParent,
                     i,
                     Some(&f.code),
                     "parent_code",
@@ -144,21 +135,24 @@ fn check_parent_codes(parsed: &mut Parsed, ctx: &HierarchyContext) {
 }
 
 /// Children in the current generation whose parent this file lacks (a warning: they can follow with `--base`).
-fn warn_orphaned_children(parsed: &mut Parsed, ctx: &HierarchyContext, codes: &HashMap<String, usize>) {
+fn warn_orphaned_children(parsed: &mut Parsed, ctx: &HierarchyContext, codes: &HashSet<String>) {
     let Some(child_layer) = parsed.report.layer.child() else { return };
     let orphaned: Vec<&str> = ctx
         .children
         .iter()
-        .filter(|(_, p)| p.as_deref().is_some_and(|p| !codes.contains_key(p)))
+        .filter(|(_, p)| p.as_deref().is_some_and(|p| !codes.contains(p)))
         .map(|(c, _)| c.as_str())
         .collect();
     if !orphaned.is_empty() {
         let sample: Vec<&str> = orphaned.iter().take(10).copied().collect();
-        parsed.report.warn(Problem::file(format!(
-            "{} {child_layer} of the current generation name a parent code this file lacks (e.g. {sample:?}); \
+        parsed.report.warn(Problem::file(
+            Kind::OrphanedChildren,
+            format!(
+                "{} {child_layer} of the current generation name a parent code this file lacks (e.g. {sample:?}); \
              import {child_layer} into this generation too (--base) before activating",
-            orphaned.len()
-        )));
+                orphaned.len()
+            ),
+        ));
     }
 }
 
@@ -167,6 +161,7 @@ fn geometry_problem(f: &crate::layers::Feature, i: usize) -> Option<Problem> {
     let vertices = f.geometry.coords_count();
     if vertices > MAX_VERTICES_PER_FEATURE {
         return Some(Problem::at(
+            Kind::TooManyVertices,
             i,
             Some(&f.code),
             "geometry",
@@ -177,7 +172,7 @@ fn geometry_problem(f: &crate::layers::Feature, i: usize) -> Option<Problem> {
         ));
     }
     let e = validity::check(&f.geometry).err()?;
-    let mut p = Problem::at(i, Some(&f.code), "geometry", format!("invalid geometry: {e}"));
+    let mut p = Problem::at(Kind::InvalidGeometry, i, Some(&f.code), "geometry", format!("invalid geometry: {e}"));
     // Located on the map: a point of the feature (the console marks it).
     p.location = geo::InteriorPoint::interior_point(&f.geometry)
         .map(|c| [c.x(), c.y()])
@@ -189,7 +184,7 @@ fn push_capped(into: &mut Vec<Problem>, mut found: Vec<Problem>, what: &str) {
     if found.len() > LIST_LIMIT {
         let more = found.len() - LIST_LIMIT;
         found.truncate(LIST_LIMIT);
-        found.push(Problem::file(format!("… and {more} more {what}")));
+        found.push(Problem::file(Kind::More, format!("… and {more} more {what}")));
     }
     into.extend(found);
 }
@@ -210,6 +205,7 @@ fn containment(
     for o in &found.outside {
         let f = &parsed.features[o.feature];
         let mut p = Problem::at(
+            Kind::OutsideParent,
             parsed.source_index[o.feature],
             Some(&f.code),
             "geometry",
@@ -227,16 +223,19 @@ fn containment(
     }
     push_capped(&mut parsed.report.errors, errors, "children outside their parent");
     for g in &found.gaps {
-        let mut p = Problem::file(format!(
-            "gap of {:.0} m² inside {parent_layer} {} that no {layer} covers, around [{:.6}, {:.6}]",
-            g.area_m2, g.parent_code, g.at[0], g.at[1]
-        ));
+        let mut p = Problem::file(
+            Kind::Gap,
+            format!(
+                "gap of {:.0} m² inside {parent_layer} {} that no {layer} covers, around [{:.6}, {:.6}]",
+                g.area_m2, g.parent_code, g.at[0], g.at[1]
+            ),
+        );
         p.location = g.at.iter().all(|v| v.is_finite()).then_some(g.at);
         warnings.push(p);
     }
     push_capped(&mut parsed.report.warnings, warnings, "containment warnings");
     if found.slivers > 0 {
-        parsed.report.warn(Problem::file(format!(
+        parsed.report.warn(Problem::file(Kind::Slivers, format!(
             "{} sliver(s) under {SLIVER_M2} m² outside parents or uncovered inside them (imperfect noding); accepted",
             found.slivers
         )));
@@ -282,11 +281,9 @@ mod tests {
     fn every_check_reports_its_phase_and_completes_it() {
         let features = vec![rect("a", 118.0, 118.011), rect("b", 118.01, 118.02), rect("c", 118.02, 118.03)];
         let parent = rect("P", 118.0, 118.03).geometry;
-        let mut parsed = Parsed {
-            source_index: (0..features.len()).collect(),
-            features,
-            report: Report::new("test.geojson", Layer::Communities),
-        };
+        let mut parsed = Parsed::new(Report::new("test.geojson", Layer::Communities));
+        parsed.source_index = (0..features.len()).collect();
+        parsed.features = features;
         let ctx = HierarchyContext {
             parent_codes: Some(["P".to_owned()].into()),
             children: Vec::new(),

@@ -9,6 +9,8 @@
 //  3. Validation messages are in the page's language: Chinese by default (the server's English in the tooltip),
 //     the server's English after the switch.
 //  4. A KML file is previewed too (its one polygon).
+//  5. A grids file without a parent field: the console fills in the suggested "parent from code prefix" and the file
+//     validates; the same mistake on eight features (no geometry) is one entry with its count, opening to the eight.
 // Usage: node gis-diff.mjs BASE_URL SHOTS_DIR FIXTURES_JSON   (a server on the bundled Qinhuai sample)
 // FIXTURES_JSON: {} (none needed: the file is made here from boundaries/qinhuai/grids.geojson)
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,6 +39,12 @@ await run(async () => {
   const file = join(dir, 'grids-changed.geojson');
   writeFileSync(file, JSON.stringify(g));
   const kml = join(dir, 'one.kml');
+  const noParent = join(dir, 'grids-no-parent.geojson');
+  const bare = JSON.parse(readFileSync(new URL('../../boundaries/qinhuai/grids.geojson', import.meta.url), 'utf8'));
+  bare.features.forEach((x) => delete x.properties.parent_code);
+  writeFileSync(noParent, JSON.stringify(bare));
+  const noGeometry = join(dir, 'grids-no-geometry.geojson');
+  writeFileSync(noGeometry, JSON.stringify({ type: 'FeatureCollection', features: bare.features.slice(0, 8).map((x) => ({ ...x, geometry: null })) }));
   writeFileSync(kml, `<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>测试</name>
     <ExtendedData><SchemaData><SimpleData name="code">32010400100101</SimpleData></SchemaData></ExtendedData>
     <Polygon><outerBoundaryIs><LinearRing><coordinates>118.80,32.00 118.801,32.00 118.801,32.001 118.80,32.001 118.80,32.00</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>`);
@@ -76,11 +84,11 @@ await run(async () => {
   step(`check 2: "${note}", ${drawn} preview features drawn, hidden on the dispatch page`);
 
   // 3. Messages in the page's language.
-  const zh = await page.$eval('#report ul.problems li.err', (li) => ({ text: li.textContent, title: li.title }));
+  const zh = await page.$eval('#report ul.problems li.err:not(.group)', (li) => ({ text: li.textContent, title: li.title }));
   check(/[重叠超出]/.test(zh.text) && /overlaps|extends/.test(zh.title) && !/overlaps|extends/.test(zh.text), `Chinese problem: ${JSON.stringify(zh)}`);
   await page.click('#lang');
-  await page.waitForFunction(() => document.querySelector('#report ul.problems li.err')?.textContent.match(/overlaps|extends/), null, { timeout: 5000 });
-  const en = await page.$eval('#report ul.problems li.err', (li) => li.textContent);
+  await page.waitForFunction(() => document.querySelector('#report ul.problems li.err:not(.group)')?.textContent.match(/overlaps|extends/), null, { timeout: 5000 });
+  const en = await page.$eval('#report ul.problems li.err:not(.group)', (li) => li.textContent);
   check(!/\p{Script=Han}/u.test(en.replace(/\[[^\]]*\]/g, '')), `English problem: ${en}`);
   const summary = await page.$eval('#report .diff-list summary', (s) => s.textContent);
   check(/^(added|removed|renamed|new parent|reshaped) \(\d+\)$/.test(summary.trim()), `English diff heading: ${summary}`);
@@ -92,4 +100,16 @@ await run(async () => {
   await page.waitForFunction(() => document.querySelector('#preview-note').dataset.features === '1', null, { timeout: 5000 });
   check(await page.evaluate(() => window.gridmapMap.getSource('import-preview').serialize().data.features[0].geometry.type) === 'Polygon', 'KML polygon not previewed');
   step('check 4: a KML polygon is previewed');
+
+  // 5. Parents from the code prefix, suggested and filled in; one entry for one mistake on many features.
+  await page.setInputFiles('#file', noParent);
+  await page.waitForFunction(() => document.querySelector('#report h2')?.textContent.includes('✔'), null, { timeout: 20000 })
+    .catch(() => {});
+  const filled = await page.evaluate(() => ({ from: document.querySelector('#upload [name=parent_from]').value, head: document.querySelector('#report h2')?.textContent }));
+  check(filled.from === 'prefix' && filled.head.includes('✔'), `parent from: ${JSON.stringify(filled)}`);
+  await page.setInputFiles('#file', noGeometry);
+  await page.waitForSelector('#report li.group[data-kind="unreadable_geometry"]', { timeout: 20000 });
+  const group = await page.$eval('#report li.group', (li) => ({ summary: li.querySelector('summary').textContent, items: li.querySelectorAll('li').length, all: document.querySelectorAll('#report > ul.problems > li').length }));
+  check(group.summary.startsWith('8 / 8 个要素') && group.items === 8 && group.all === 1, `grouped: ${JSON.stringify(group)}`);
+  step(`check 5: parent from "${filled.from}" filled in and valid; "${group.summary.slice(0, 40)}…" one entry for ${group.items}`);
 });

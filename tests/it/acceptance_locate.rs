@@ -56,7 +56,7 @@ fn points(grids: &Value) -> Vec<[f64; 2]> {
 }
 
 /// PostGIS's answer per point and layer: the lowest code (C collation = byte order) among features covering it.
-async fn postgis_reference(url: &str, pts: &[[f64; 2]]) -> Vec<[Option<String>; 3]> {
+pub(crate) async fn postgis_reference(url: &str, pts: &[[f64; 2]]) -> Vec<[Option<String>; 3]> {
     let pool = sqlx::PgPool::connect(url).await.expect("connect");
     // Statistics for the freshly imported tables (autovacuum has not run yet): without them the planner
     // scanned the features for each point instead of using their GiST index, 380 s for the 20 000 points.
@@ -93,7 +93,7 @@ async fn postgis_reference(url: &str, pts: &[[f64; 2]]) -> Vec<[Option<String>; 
     rows.iter().map(|r| [r.get(1), r.get(2), r.get(3)]).collect()
 }
 
-async fn located(url: &str, pts: &[[f64; 2]]) -> Vec<[Option<String>; 3]> {
+pub(crate) async fn located(url: &str, pts: &[[f64; 2]]) -> Vec<[Option<String>; 3]> {
     let server = TestServer::start(url, false).await;
     let resp = reqwest::Client::new()
         .post(server.url("/api/v1/locate"))
@@ -116,7 +116,7 @@ fn import_city(db: &str, files: &[std::path::PathBuf]) {
     }
 }
 
-fn compare(store: &str, ours: &[[Option<String>; 3]], reference: &[[Option<String>; 3]], pts: &[[f64; 2]]) {
+pub(crate) fn compare(store: &str, ours: &[[Option<String>; 3]], reference: &[[Option<String>; 3]], pts: &[[f64; 2]]) {
     let mut mismatches = Vec::new();
     for (i, (a, b)) in ours.iter().zip(reference).enumerate() {
         if a != b {

@@ -315,12 +315,12 @@ async fn broken_files_are_rejected_naming_the_feature(db: &str) {
     let report = assert_rejected(db, &["--layer", "grids", &f], &["self-intersection"]);
     assert_eq!(report["errors"][0]["feature"], 5);
 
-    // A duplicate code: both features named.
+    // A code given to two different areas (other name and parent): both rows named, with the differing field.
     let mut v = sample_layer("grids");
     let dup = v["features"][0]["properties"]["code"].clone();
     v["features"][10]["properties"]["code"] = dup.clone();
     let f = write(&dir, "dup.geojson", &v);
-    let report = assert_rejected(db, &["--layer", "grids", &f], &["duplicate code", "feature 0"]);
+    let report = assert_rejected(db, &["--layer", "grids", &f], &["rows 0 and 10 share code", "disagree on name"]);
     assert_eq!((report["errors"][0]["feature"].clone(), report["errors"][0]["code"].clone()), (json!(10), dup));
 
     // A parent code that does not exist in the parent layer.

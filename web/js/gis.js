@@ -29,7 +29,7 @@ export function fillLayerSelect() {
   s.value = keep;
 }
 
-const MAPPING = ['code_field', 'name_field', 'parent_field'];
+const MAPPING = ['code_field', 'name_field', 'parent_field', 'parent_from'];
 const mainFile = (files) => files.find((f) => /\.(zip|shp|geojson|json|kml|gpkg)$/i.test(f.name)) || files[0];
 let lastReport = null;
 let lastOut = null;
@@ -43,7 +43,8 @@ async function upload(mode, suggest = false) {
   const main = mainFile(files);
   body.append('file', main, main.name);
   files.filter((f) => f !== main).forEach((f) => body.append('sidecar', f, f.name));
-  for (const k of ['layer', 'code_field', 'name_field', 'parent_field']) if (form[k].value) body.append(k, form[k].value);
+  // A parent taken from location or code prefix replaces the parent field (the server takes one or the other).
+  for (const k of ['layer', 'code_field', 'name_field', form.parent_from.value ? 'parent_from' : 'parent_field']) if (form[k].value) body.append(k, form[k].value);
   if (mode === 'check') body.append('dry_run', 'true');
   const resp = await fetch(`${API}/imports`, { method: 'POST', body, headers: authHeaders() });
   const out = await resp.json().catch(() => ({}));
@@ -132,6 +133,7 @@ function ensureImportLayers() {
 }
 
 // ---- the report ----
+const GROUP_FROM = 5; // as the CLI's text report (src/import/report.rs)
 // A located problem is a pin of its own look (a warning sign, not an incident dot), shown only on this page.
 let problemMarkers = [];
 function pin(p, cls) {
@@ -156,12 +158,20 @@ function showReport(report, out, status) {
   if (!report) { box.innerHTML = `<div class="row"><p class="error" role="alert">${esc(out.error?.message || `HTTP ${status}`)}</p>${close}</div>`; return; }
   const field = (f) => ({ geometry: t('fGeometry'), code: t('fCode'), name: t('fName'), parent_code: t('fParent') }[f] || f);
   const item = (p, cls) => `<li class="${cls}" title="${esc(p.message)}">${p.feature != null ? `#${p.feature} ` : ''}${p.code ? `[${esc(p.code)}] ` : ''}${p.field ? `${esc(field(p.field))}: ` : ''}${esc(problemText(p.message))}${p.location ? ` <a href="#" data-at="${p.location.join(',')}">${esc(t('locate'))}</a>` : ''}</li>`;
+  // The same mistake on many features is one entry (its count and the first instance), opened to list them all.
+  const items = (list, cls) => {
+    const groups = new Map();
+    for (const p of list) groups.set(p.kind, [...(groups.get(p.kind) || []), p]);
+    return [...groups.values()].map((g) => (g.filter((p) => p.feature != null).length <= GROUP_FROM ? g.map((p) => item(p, cls)).join('')
+      : `<li class="${cls} group" data-kind="${esc(g[0].kind)}"><details><summary>${esc(tf('manyOf', { n: g.length, of: report.features ?? g.length }))}: ${esc(problemText(g[0].message))}</summary>
+        <ul class="problems">${g.map((p) => item(p, cls)).join('')}</ul></details></li>`)).join('');
+  };
   box.innerHTML = `<div class="row"><h2>${report.valid ? `✔ ${esc(t('valid'))}` : `✖ ${esc(t('invalid'))}`} <span class="muted">${esc(report.file)} · ${report.features ?? ''} ${esc(t('features'))}</span></h2>${close}</div>
     ${report.diff ? `<p class="diff">${esc(t('changes'))} (${report.diff.before}): ${['added', 'removed', 'renamed', 'reparented', 'geometry_changed']
     .map((k) => `${esc(t(k === 'geometry_changed' ? 'reshaped' : k))} <b>${report.diff.counts[k]}</b>`).join(' · ')} · ${esc(t('unchanged'))} <b>${report.diff.unchanged}</b></p>${diffDetails(report)}` : ''}
     ${out.generation ? `<p>${esc(t('staged'))} ${out.generation} <button id="activate-staged" class="primary">${esc(t('activate'))}</button> <button id="discard-staged">${esc(t('discard'))}</button></p>` : ''}
-    ${report.errors?.length ? `<h2>${esc(t('errors'))} (${report.errors.length})</h2><ul class="problems">${report.errors.map((p) => item(p, 'err')).join('')}</ul>` : ''}
-    ${report.warnings?.length ? `<h2>${esc(t('warnings'))} (${report.warnings.length})</h2><ul class="problems">${report.warnings.map((p) => item(p, 'warn')).join('')}</ul>` : ''}`;
+    ${report.errors?.length ? `<h2>${esc(t('errors'))} (${report.errors.length})</h2><ul class="problems">${items(report.errors, 'err')}</ul>` : ''}
+    ${report.warnings?.length ? `<h2>${esc(t('warnings'))} (${report.warnings.length})</h2><ul class="problems">${items(report.warnings, 'warn')}</ul>` : ''}`;
   $('#activate-staged')?.addEventListener('click', () => activate(out.generation));
   $('#discard-staged')?.addEventListener('click', () => discard(out.generation));
   $('#report-close').addEventListener('click', closeReport);
@@ -224,7 +234,14 @@ const PROBLEMS_ZH = [
   [/^gap of (\d+) m² inside (\w+) (\S+) that no (\w+) covers, around \[(.+)\]$/, (m) => `${lz(m[2])} ${m[3]} 内有 ${m[1]} m² 未被任何${lz(m[4])}覆盖，位置 [${m[5]}]`],
   [/^(\d+) pair\(s\) of neighbours overlap in slivers narrower than ([\d.]+) m on average .*; accepted$/, (m) => `${m[1]} 对相邻要素在共用边界上有平均宽度小于 ${m[2]} m 的细小重叠（节点不完全一致），已接受`],
   [/^(\d+) sliver\(s\) under ([\d.]+) m² outside parents or uncovered inside them .*; accepted$/, (m) => `${m[1]} 处小于 ${m[2]} m² 的碎片超出上级或未被覆盖（节点不完全一致），已接受`],
-  [/^duplicate code: feature (\d+) has the same code$/, (m) => `编码重复：要素 ${m[1]} 使用了相同编码`],
+  [/^rows (\d+) and (\d+) share code (\S+) but disagree on (\w+) \((.*)\); rows of one area must agree/, (m) => `第 ${m[1]} 行与第 ${m[2]} 行编码同为 ${m[3]}，但${m[4] === 'name' ? '名称' : '上级编码'}不一致（${m[5]}）；同一区域的各行须一致（第 ${m[2]} 行未导入）`],
+  [/^(\d+) code\(s\) came as several rows \((.*)\); each imported as one multi-part area$/, (m) => `${m[1]} 个编码由多行组成（${m[2].replace(/rows/g, '行')}）；每个编码按一个多部件区域导入`],
+  [/^overlaps row (\d+) of the same area (\S+) by ([\d.]+) m²$/, (m) => `与同一区域 ${m[2]} 的第 ${m[1]} 行重叠 ${m[3]} m²`],
+  [/^invalid geometry \(a part of the area in rows (.*)\): (.*)$/, (m) => `几何无效（该区域由第 ${m[1]} 行组成，此为其一部分）：${m[2]}`],
+  [/^no (\w+) code is a prefix of (\S+)/, (m) => `没有哪个${lz(m[1])}编码是 ${m[2]} 的前缀（按编码前缀）`],
+  [/^no (\w+) covers half of it: the most is (\S+) with (\d+) % of its area/, (m) => `没有哪个${lz(m[1])}覆盖其一半以上面积：最多的是 ${m[2]}，占 ${m[3]}%（按位置）`],
+  [/^lies outside every (\w+)/, (m) => `不在任何${lz(m[1])}之内（按位置）`],
+  [/^(\d+) (\w+): the code names another (\w+) than the one holding the polygon: (.*); the location was used$/, (m) => `${m[1]} 个${lz(m[2])}的编码所示上级与其所在${lz(m[3])}不同：${m[4]}；已按位置确定上级`],
   [/^parent code (\S+) does not exist in layer (\w+)$/, (m) => `上级编码 ${m[1]} 在${lz(m[2])}图层中不存在`],
   [/^layer (\w+) is empty in the generation this import builds on/, (m) => `本次导入所基于的版本中${lz(m[1])}图层为空：请先导入${lz(m[1])}`],
   [/^no code: attribute "(.*)" is missing or empty \(attributes present: (.*)\)/, (m) => `缺少编码：属性“${m[1]}”不存在或为空（现有属性：${m[2]}）；请另选编码字段`],
