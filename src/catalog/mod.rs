@@ -402,6 +402,7 @@ fn check_files(mut parsed: Vec<Parsed>, checks: &[Checks], trackers: &[import::T
         import::validate(p, &c.context, progress);
         progress.phase("comparing with the current generation", 0);
         p.report.describe_fields(c.context.parent_codes.as_ref());
+        import::compare_suggested_parents(p, &c.context);
         p.report.diff = Some(import::Diff::between(&c.previous, &p.features));
         let shift = import::detect_vendor_shift(&c.previous, &p.features)
             .or_else(|| import::detect_against_parent(&c.context.parent_shapes, &p.features));

@@ -26,7 +26,8 @@ pub(super) fn value_text(v: &Value) -> Option<String> {
     }
 }
 
-/// Code, name and parent code of feature `i`, or `None` (with an error in the report) when a required one is missing.
+/// Code, name and parent code of feature `i`, or `None` (with an error in the report) when its code is missing; a
+/// missing parent code is an error too, but the feature is kept.
 pub(super) fn keys(
     i: usize,
     props: Option<&Properties>,
@@ -68,7 +69,8 @@ pub(super) fn keys(
                 options.parent_field, options.layer
             ),
         ));
-        return None;
+        // Kept without a parent (the report is already invalid, nothing is written) so that the checks that
+        // suggest `--parent-from` can compare the codes with the locations.
     }
     Some((code, name, parent_code))
 }

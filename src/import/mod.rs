@@ -29,7 +29,7 @@ pub use fields::{FieldInfo, Mapping};
 pub use fix::repair;
 pub use gpkg::GpkgError;
 pub use kml::KmlError;
-pub use parents::{ParentFrom, assign as assign_parents};
+pub use parents::{ParentFrom, assign as assign_parents, compare_suggested as compare_suggested_parents};
 pub use progress::{Progress, Tracker};
 pub use report::{Kind, Problem, Report};
 pub use shapefile::ShapefileError;

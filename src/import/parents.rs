@@ -1,7 +1,8 @@
 //! Parents for files without a parent field (`--parent-from`): the parent whose polygon covers the largest share of
 //! each child (`location`), or the parent whose code is the longest prefix of the child's code (`prefix`:
-//! `SQ-3-2` lies in `SQ-3`, a 14-digit national grid code starts with its 12-digit community code). In location
-//! mode, children whose code names another parent than the polygon they lie in are listed in one warning.
+//! `SQ-3-2` lies in `SQ-3`, a 14-digit national grid code starts with its 12-digit community code). Wherever both
+//! could apply (either mode, or a file without a parent field whose report suggests one), children whose code names
+//! another parent than the polygon they lie in are listed in one warning.
 
 use std::collections::{HashMap, HashSet};
 
@@ -53,12 +54,10 @@ pub fn assign(parsed: &mut Parsed, ctx: &HierarchyContext) {
     let codes: HashSet<&str> = ctx.parent_shapes.iter().map(|(c, _)| c.as_str()).collect();
     let by_prefix: Vec<Option<String>> =
         parsed.features.iter().map(|f| prefix_parent(&f.code, &codes).map(str::to_owned)).collect();
-    let by_location: Vec<Result<String, Problem>> = match how {
-        ParentFrom::Prefix => Vec::new(),
-        ParentFrom::Location => locate(parsed, ctx, parent_layer),
-    };
+    // Both ways are worked out in either mode: the one not asked for is the check of the other.
+    let by_location = locate(parsed, ctx, parent_layer);
     let mut problems = Vec::new();
-    let mut mismatched = Vec::new();
+    let mismatched = mismatches(parsed, &by_prefix, &by_location);
     for (k, f) in parsed.features.iter_mut().enumerate() {
         let i = parsed.source_index[k];
         f.parent_code = match how {
@@ -75,12 +74,7 @@ pub fn assign(parsed: &mut Parsed, ctx: &HierarchyContext) {
                 by_prefix[k].clone()
             }
             ParentFrom::Location => match &by_location[k] {
-                Ok(parent) => {
-                    if let Some(named) = by_prefix[k].as_ref().filter(|named| *named != parent) {
-                        mismatched.push(format!("{} (code says {named}, lies in {parent})", f.code));
-                    }
-                    Some(parent.clone())
-                }
+                Ok(parent) => Some(parent.clone()),
                 Err(p) => {
                     problems.push(p.clone());
                     None
@@ -91,19 +85,58 @@ pub fn assign(parsed: &mut Parsed, ctx: &HierarchyContext) {
     for p in problems {
         parsed.report.error(p);
     }
-    if !mismatched.is_empty() {
-        let more = if mismatched.len() > LISTED { "; …" } else { "" };
-        parsed.report.warn(Problem::file(
-            Kind::ParentMismatch,
-            format!(
-                "{} {}: the code names another {parent_layer} than the one holding the polygon: {}{more}; the \
-                 location was used",
-                mismatched.len(),
-                parsed.report.layer,
-                mismatched.iter().take(LISTED).cloned().collect::<Vec<_>>().join("; ")
-            ),
-        ));
+    let used = match how {
+        ParentFrom::Location => "the location was used",
+        ParentFrom::Prefix => "the code was used",
+    };
+    warn_mismatches(parsed, parent_layer, &mismatched, used);
+}
+
+/// For a file without a usable parent field whose report suggests `--parent-from`: the children whose code names
+/// another parent than the polygon holding them, listed before the user picks one way (nothing is assigned).
+pub fn compare_suggested(parsed: &mut Parsed, ctx: &HierarchyContext) {
+    let suggested = parsed.report.suggested.as_ref().and_then(|m| m.parent_from);
+    let (Some(_), Some(parent_layer)) = (suggested, parsed.report.layer.parent()) else { return };
+    if parsed.parent_from.is_some() || ctx.parent_shapes.is_empty() {
+        return;
     }
+    let codes: HashSet<&str> = ctx.parent_shapes.iter().map(|(c, _)| c.as_str()).collect();
+    let by_prefix: Vec<Option<String>> =
+        parsed.features.iter().map(|f| prefix_parent(&f.code, &codes).map(str::to_owned)).collect();
+    let by_location = locate(parsed, ctx, parent_layer);
+    let mismatched = mismatches(parsed, &by_prefix, &by_location);
+    warn_mismatches(parsed, parent_layer, &mismatched, "choose --parent-from prefix or location knowing it");
+}
+
+/// `CODE (code says A, lies in B)` for each child whose prefix parent and location parent both exist and differ.
+fn mismatches(parsed: &Parsed, by_prefix: &[Option<String>], by_location: &[Result<String, Problem>]) -> Vec<String> {
+    parsed
+        .features
+        .iter()
+        .zip(by_prefix.iter().zip(by_location))
+        .filter_map(|(f, (named, placed))| match (named, placed) {
+            (Some(named), Ok(parent)) if named != parent => {
+                Some(format!("{} (code says {named}, lies in {parent})", f.code))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn warn_mismatches(parsed: &mut Parsed, parent_layer: crate::layers::Layer, mismatched: &[String], then: &str) {
+    if mismatched.is_empty() {
+        return;
+    }
+    let more = if mismatched.len() > LISTED { "; …" } else { "" };
+    parsed.report.warn(Problem::file(
+        Kind::ParentMismatch,
+        format!(
+            "{} {}: the code names another {parent_layer} than the one holding the polygon: {}{more}; {then}",
+            mismatched.len(),
+            parsed.report.layer,
+            mismatched.iter().take(LISTED).cloned().collect::<Vec<_>>().join("; ")
+        ),
+    ));
 }
 
 /// The longest code of `parents` that `code` starts with and continues after with a separator (`-_./` or a space),

@@ -24,8 +24,10 @@ pub struct HierarchyContext {
 /// Most vertices of one feature: beyond this the file is refused before the (superlinear) validity checks run.
 pub const MAX_VERTICES_PER_FEATURE: usize = 1_000_000;
 
-/// Most problems of one kind listed individually; the rest are counted.
-const LIST_LIMIT: usize = 200;
+/// Most problems of one kind listed individually (the JSON report keeps every instance up to this; the text report
+/// groups a kind on more than five features anyway); beyond it the rest are counted, so a file of a million broken
+/// features still gets a report of bounded size.
+const LIST_LIMIT: usize = 100_000;
 
 /// Adds geometry and hierarchy problems to the report, phase by phase: each feature's geometry,
 /// overlaps between features, parent codes, children the file would orphan, children outside their

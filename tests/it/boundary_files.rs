@@ -12,10 +12,13 @@ use gridmap::layers::{Feature, GenerationId, Layer};
 use serde_json::{Value, json};
 
 use crate::common::{TestDb, TestServer, gridmap, sample_dir, sample_layer};
+use crate::tiles::{attr_values, fetch};
 
 both_stores!(
     communities_in_pieces_import_as_one_area_each,
+    grids_in_separate_pieces_and_the_mistakes_of_parts,
     grids_take_parents_from_code_prefix_or_location,
+    parents_from_separated_codes_and_by_share,
     merged_areas_locate_like_postgis_st_covers,
     zip_entry_names_in_chinese_are_read_right,
 );
@@ -214,6 +217,301 @@ async fn communities_in_pieces_import_as_one_area_each(db: &str) {
     assert_eq!(report["generation"], Value::Null);
 }
 
+/// Two grids of one community whose boxes do not meet: (index of A, index of B) in the sample's grids.
+fn separate_pair(grids: &[Value]) -> (usize, usize) {
+    let boxes: Vec<Rect<f64>> = grids.iter().map(|f| geometry_of(f).bounding_rect().expect("bbox")).collect();
+    let apart = |a: &Rect<f64>, b: &Rect<f64>| {
+        a.max().x < b.min().x || b.max().x < a.min().x || a.max().y < b.min().y || b.max().y < a.min().y
+    };
+    for a in 0..grids.len() {
+        for b in a + 1..grids.len() {
+            if grids[a]["properties"]["parent_code"] == grids[b]["properties"]["parent_code"]
+                && apart(&boxes[a], &boxes[b])
+            {
+                return (a, b);
+            }
+        }
+    }
+    panic!("no community with two grids apart");
+}
+
+/// What PostGIS answers, independently of gridmap's merge: the file's rows loaded as they are, `ST_Union` per code,
+/// then `ST_Covers` with the lowest code winning, per point (only the one layer).
+async fn postgis_union_of_rows(url: &str, rows: &[Value], pts: &[[f64; 2]]) -> Vec<Option<String>> {
+    let pool = sqlx::PgPool::connect(url).await.expect("connect");
+    for sql in ["CREATE EXTENSION IF NOT EXISTS postgis", "CREATE TABLE raw_rows (code text, geom geometry)"] {
+        sqlx::query(sql).execute(&pool).await.expect(sql);
+    }
+    for f in rows {
+        sqlx::query("INSERT INTO raw_rows VALUES ($1, ST_SetSRID(ST_GeomFromGeoJSON($2), 4326))")
+            .bind(f["properties"]["code"].as_str().expect("code"))
+            .bind(f["geometry"].to_string())
+            .execute(&pool)
+            .await
+            .expect("row");
+    }
+    for sql in [
+        "CREATE TABLE merged AS SELECT code, ST_Union(geom) AS geom FROM raw_rows GROUP BY code",
+        "CREATE INDEX ON merged USING gist (geom)",
+        "ANALYZE merged",
+    ] {
+        sqlx::query(sql).execute(&pool).await.expect(sql);
+    }
+    let xs: Vec<f64> = pts.iter().map(|p| p[0]).collect();
+    let ys: Vec<f64> = pts.iter().map(|p| p[1]).collect();
+    sqlx::query_scalar(
+        "SELECT (SELECT min(m.code COLLATE \"C\") FROM merged m WHERE ST_Covers(m.geom, ST_SetSRID(ST_MakePoint(t.x, t.y), 4326))) \
+         FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS t(x, y, i) ORDER BY t.i",
+    )
+    .bind(&xs)
+    .bind(&ys)
+    .fetch_all(&pool)
+    .await
+    .expect("reference query")
+}
+
+/// A grid drawn in two separate pieces (grid B's row carries grid A's code and name): one area of two polygons
+/// everywhere downstream (store, diff, `/layers`, OGC, tiles, `/locate`, which equals PostGIS over the union of the
+/// file's rows); a part overlapping another part of its area is refused naming both rows; `--fix` repairs a broken
+/// part before the merge.
+async fn grids_in_separate_pieces_and_the_mistakes_of_parts(db: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    activate_sample(db, &["streets", "communities"]);
+    let mut grids = sample_layer("grids");
+    let rows = grids["features"].as_array().expect("features").clone();
+    let (a, b) = separate_pair(&rows);
+    let code_a = rows[a]["properties"]["code"].as_str().expect("code").to_owned();
+    let code_b = rows[b]["properties"]["code"].as_str().expect("code").to_owned();
+    grids["features"][b]["properties"]["code"] = json!(code_a);
+    grids["features"][b]["properties"]["name"] = rows[a]["properties"]["name"].clone();
+    let file = write(dir.path(), "grids.geojson", &grids);
+
+    let (code, report) = import_json(db, "grids", &file, &["--activate"]);
+    assert_eq!(code, 0, "{report}");
+    let merged = messages(&report, "warnings", "parts_merged");
+    assert_eq!(
+        merged,
+        [format!("1 code(s) came as several rows ({code_a}: rows {a}, {b}); each imported as one multi-part area")]
+    );
+    let diff = &report["diff"];
+    assert_eq!((diff["before"].as_u64(), diff["after"].as_u64()), (Some(0), Some(755)), "{diff}");
+    let g = report["generation"].as_i64().expect("written");
+    let stored_grids = stored(db, g, Layer::Grids).await;
+    assert_eq!(stored_grids.len(), 755);
+    let area_a = stored_grids.iter().find(|f| f.code == code_a).expect("stored");
+    assert_eq!(area_a.geometry.0.len(), 2, "two separate pieces stay two polygons of one area");
+
+    let server = TestServer::start(db, false).await;
+    let (_, layers) = crate::common::get(&server, "/api/v1/layers").await;
+    let count =
+        layers["layers"].as_array().expect("layers").iter().find(|l| l["name"] == "grids").expect("grids")["features"]
+            .clone();
+    assert_eq!(count, json!(755), "{layers}");
+    let item: Value = reqwest::get(server.url(&format!("/ogc/collections/grids/items/{code_a}")))
+        .await
+        .expect("item")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(item["geometry"]["type"], "MultiPolygon");
+    assert_eq!(item["geometry"]["coordinates"].as_array().expect("polygons").len(), 2);
+    let inside_b = {
+        use geo::InteriorPoint;
+        geometry_of(&rows[b]).interior_point().expect("interior point")
+    };
+    let (_, here) =
+        crate::common::get(&server, &format!("/api/v1/locate?lon={}&lat={}", inside_b.x(), inside_b.y())).await;
+    assert_eq!(here["grid"]["code"], json!(code_a), "B's ground belongs to A now: {here}");
+    let (tx, ty) = {
+        let n = f64::from(1u32 << 15);
+        let lat = inside_b.y().to_radians();
+        let x = ((inside_b.x() + 180.0) / 360.0 * n).floor();
+        let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+        (x as u32, y as u32)
+    };
+    let (status, mvt, _) = fetch(&server.base, &format!("/tiles/grids/15/{tx}/{ty}.mvt"), &[]).await;
+    assert_eq!(status, 200);
+    let codes = attr_values(&mvt, "code");
+    assert!(codes.contains(&code_a) && !codes.contains(&code_b), "{codes:?}");
+
+    // PostGIS over the union of the file's own rows agrees at every probe.
+    if let Some(reference_db) = TestDb::postgres().await {
+        let mut pts: Vec<[f64; 2]> = Vec::new();
+        for k in [a, b] {
+            for c in geometry_of(&rows[k]).0[0].exterior().0.iter().step_by(3) {
+                pts.push([c.x, c.y]);
+            }
+        }
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(28);
+        pts.extend((0..2000).map(|_| [rng.random_range(118.758..118.876), rng.random_range(31.976..32.045)]));
+        let raw = grids["features"].as_array().expect("rows");
+        let reference = postgis_union_of_rows(&reference_db.url, raw, &pts).await;
+        let ours = crate::acceptance_locate::located(db, &pts).await;
+        let ours: Vec<Option<String>> = ours.into_iter().map(|[_, _, g]| g).collect();
+        assert!(reference.iter().filter(|r| r.as_deref() == Some(code_a.as_str())).count() > 20, "probes in A");
+        let differ: Vec<usize> = (0..pts.len()).filter(|&i| ours[i] != reference[i]).collect();
+        assert!(
+            differ.is_empty(),
+            "{} of {} probes differ, e.g. {:?}",
+            differ.len(),
+            pts.len(),
+            differ.first().map(|&i| (pts[i], &ours[i], &reference[i]))
+        );
+        reference_db.cleanup().await;
+    }
+    drop(server);
+
+    // A part overlapping another part of its area: an error naming both rows; nothing written.
+    let generations_before = gridmap(&["generations", "--json", "--db", db]).1;
+    let mut overlapping = grids.clone();
+    let mut again = rows[a].clone();
+    let shifted: MultiPolygon<f64> = {
+        use geo::Translate;
+        let g = geometry_of(&rows[a]);
+        let w = g.bounding_rect().expect("bbox").width();
+        g.translate(w / 3.0, 0.0)
+    };
+    again["geometry"] = to_json(&shifted);
+    overlapping["features"].as_array_mut().expect("rows").push(again);
+    let file = write(dir.path(), "overlapping.geojson", &overlapping);
+    let (code, report) = import_json(db, "grids", &file, &[]);
+    assert_eq!(code, 1, "{report}");
+    let overlaps = messages(&report, "errors", "parts_overlap");
+    assert!(
+        overlaps.iter().any(|m| m.starts_with(&format!("overlaps row {a} of the same area {code_a}"))),
+        "{overlaps:?}"
+    );
+    let last = rows.len();
+    assert!(
+        report["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .any(|p| p["kind"] == "parts_overlap" && p["feature"] == json!(last)),
+        "{report}"
+    );
+    assert_eq!(gridmap(&["generations", "--json", "--db", db]).1, generations_before, "nothing written");
+
+    // A broken part (two neighbouring vertices of B's ring swapped: a small bow tie) is refused, and `--fix`
+    // repairs it before the parts are merged.
+    let mut broken = grids.clone();
+    let ring = broken["features"][b]["geometry"]["coordinates"][0].as_array().expect("ring").clone();
+    let crossed = (1..ring.len() - 2)
+        .map(|k| {
+            let mut r = ring.clone();
+            r.swap(k, k + 1);
+            r
+        })
+        .find(|r| {
+            use geo::Validation;
+            let g = json!({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [r]}});
+            !geometry_of(&g).is_valid()
+        })
+        .expect("some swap of neighbouring vertices crosses the ring");
+    broken["features"][b]["geometry"]["coordinates"][0] = json!(crossed);
+    let file = write(dir.path(), "broken.geojson", &broken);
+    let (code, report) = import_json(db, "grids", &file, &["--dry-run"]);
+    assert_eq!(code, 1, "{report}");
+    let invalid =
+        report["errors"].as_array().expect("errors").iter().find(|p| p["kind"] == "invalid_geometry").cloned();
+    assert_eq!(invalid.as_ref().map(|p| p["feature"].clone()), Some(json!(b)), "{report}");
+    let (code, report) = import_json(db, "grids", &file, &["--dry-run", "--fix"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(messages(&report, "warnings", "parts_merged").len(), 1, "{report}");
+    assert!(
+        report["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .any(|p| p["feature"] == json!(b) && p["kind"] == "fixed"),
+        "{report}"
+    );
+}
+
+/// Codes with separators (`SQ-3` → `SQ-3-2`) place every grid by prefix as by location, end to end; a grid
+/// straddling the district's edge has no community covering half of it: an error naming the best one and its share.
+async fn parents_from_separated_codes_and_by_share(db: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    activate_sample(db, &["streets"]);
+    let mut communities = sample_layer("communities");
+    let mut renamed: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for (k, f) in communities["features"].as_array_mut().expect("features").iter_mut().enumerate() {
+        let sq = format!("SQ-{k}");
+        renamed.insert(f["properties"]["code"].as_str().expect("code").to_owned(), sq.clone());
+        f["properties"]["code"] = json!(sq);
+    }
+    let file = write(dir.path(), "communities.geojson", &communities);
+    let (code, text) = import(db, "communities", &file, &["--activate"]);
+    assert_eq!(code, 0, "{text}");
+
+    let mut grids = grids_without_parent();
+    let original = sample_layer("grids");
+    let mut expected = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (f, o) in grids["features"]
+        .as_array_mut()
+        .expect("features")
+        .iter_mut()
+        .zip(original["features"].as_array().expect("features"))
+    {
+        let parent = renamed[o["properties"]["parent_code"].as_str().expect("parent")].clone();
+        let j = seen.entry(parent.clone()).or_default();
+        *j += 1;
+        let code = format!("{parent}-{j}");
+        f["properties"]["code"] = json!(code);
+        expected.push((code, parent));
+    }
+    let file = write(dir.path(), "grids.geojson", &grids);
+    let (code, text) = import(db, "grids", &file, &[]);
+    assert_eq!(code, 1);
+    assert!(text.contains("--parent-from prefix"), "the prefix is suggested: {text}");
+    for how in ["prefix", "location"] {
+        let (code, report) = import_json(db, "grids", &file, &["--parent-from", how]);
+        assert_eq!(code, 0, "{how}: {report}");
+        assert!(messages(&report, "warnings", "parent_mismatch").is_empty(), "{how}: {report}");
+        let stored_grids = stored(db, report["generation"].as_i64().expect("written"), Layer::Grids).await;
+        let got: std::collections::HashMap<&str, Option<&str>> =
+            stored_grids.iter().map(|g| (g.code.as_str(), g.parent_code.as_deref())).collect();
+        for (code, parent) in &expected {
+            assert_eq!(got[code.as_str()], Some(parent.as_str()), "{how}: {code}");
+        }
+    }
+
+    // A square centred on the district's westernmost vertex: its western half lies outside every community.
+    let west = communities["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .flat_map(|f| geometry_of(f).0.into_iter().flat_map(|p| p.exterior().0.clone()))
+        .min_by(|p, q| p.x.total_cmp(&q.x))
+        .expect("a vertex");
+    let d = 0.001;
+    let square = json!({"type": "Polygon", "coordinates": [[
+        [west.x - d, west.y - d], [west.x + d, west.y - d], [west.x + d, west.y + d], [west.x - d, west.y + d], [west.x - d, west.y - d]
+    ]]});
+    let mut edge = grids.clone();
+    edge["features"].as_array_mut().expect("rows").push(json!({
+        "type": "Feature", "properties": {"code": "EDGE-1", "name": "边缘网格"}, "geometry": square
+    }));
+    let file = write(dir.path(), "edge.geojson", &edge);
+    let (code, report) = import_json(db, "grids", &file, &["--parent-from", "location", "--dry-run"]);
+    assert_eq!(code, 1, "{report}");
+    let low = messages(&report, "errors", "parent_share_low");
+    assert_eq!(low.len(), 1, "{report}");
+    let pct: f64 = low[0]
+        .split(" with ")
+        .nth(1)
+        .and_then(|s| s.split(" %").next())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("a share in: {}", low[0]));
+    assert!(
+        low[0].starts_with("no communities covers half of it: the most is SQ-") && pct < 50.0 && pct > 0.0,
+        "{}",
+        low[0]
+    );
+}
+
 async fn grids_take_parents_from_code_prefix_or_location(db: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     activate_sample(db, &["streets", "communities"]);
@@ -251,11 +549,27 @@ async fn grids_take_parents_from_code_prefix_or_location(db: &str) {
     assert_eq!(mismatch.len(), 1, "{report}");
     assert!(mismatch[0].starts_with("1 grids: "), "{}", mismatch[0]);
     assert!(mismatch[0].contains(&format!("{renamed} (code says {other}, lies in {lies_in})")), "{}", mismatch[0]);
-    // By prefix the same grid is placed in a community it lies outside: the containment check refuses it.
+    // By prefix the same grid is placed in a community it lies outside: listed the same way, and the containment
+    // check refuses it.
     let (code, report) = import_json(db, "grids", &file, &["--parent-from", "prefix", "--dry-run"]);
     assert_eq!(code, 1, "{report}");
     let outside = messages(&report, "errors", "outside_parent");
     assert!(outside.len() == 1 && outside[0].contains(&format!("outside its parent communities {other}")), "{report}");
+    let mismatch = messages(&report, "warnings", "parent_mismatch");
+    assert!(
+        mismatch.len() == 1 && mismatch[0].contains(&format!("{renamed} (code says {other}, lies in {lies_in})")),
+        "{report}"
+    );
+    assert!(mismatch[0].ends_with("the code was used"), "{}", mismatch[0]);
+    // Without either option the report suggests one and lists the disagreement before the user chooses.
+    let (code, report) = import_json(db, "grids", &file, &["--dry-run"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["suggested"]["parent_from"], "prefix", "{report}");
+    let mismatch = messages(&report, "warnings", "parent_mismatch");
+    assert!(
+        mismatch.len() == 1 && mismatch[0].contains(&format!("{renamed} (code says {other}, lies in {lies_in})")),
+        "{report}"
+    );
 
     // A grid in no community, and a code with no community prefix.
     let mut stray = grids_without_parent();
@@ -398,5 +712,32 @@ async fn zip_entry_names_in_chinese_are_read_right(db: &str) {
         assert_eq!(code, 0, "{report}");
         assert_eq!(report["file"], format!("{zipped}/{member}.shp"));
         assert_eq!(report["features"], 11);
+    }
+
+    // The same over HTTP (the console's upload): the listing and the member names read right.
+    let server = TestServer::start(db, false).await;
+    let bytes = std::fs::read(&zipped).expect("read zip");
+    let upload = |member: Option<&'static str>| {
+        let mut form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(bytes.clone()).file_name("layers.zip"))
+            .text("layer", "streets")
+            .text("code_field", "adcode")
+            .text("crs", "gcj02")
+            .text("dry_run", "true");
+        if let Some(m) = member {
+            form = form.text("member", m);
+        }
+        reqwest::Client::new().post(server.url("/api/v1/imports")).multipart(form).send()
+    };
+    let r = upload(None).await.expect("POST");
+    let text = r.text().await.expect("body");
+    assert!(text.contains("秦淮区网格") && text.contains("南京市"), "both members named in Chinese: {text}");
+    assert!(!text.contains('τ'), "no CP437 reading: {text}");
+    for member in ["秦淮区网格", "南京市"] {
+        let r = upload(Some(member)).await.expect("POST");
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.expect("JSON");
+        assert_eq!(body["report"]["file"], format!("layers.zip/{member}.shp"), "{body}");
+        assert_eq!(body["report"]["features"], 11);
     }
 }
