@@ -72,7 +72,7 @@ pub struct Recorded {
 pub struct GridCells {
     /// Grid code.
     pub code: String,
-    /// Cells of the patrol first reached inside it.
+    /// Cells of the patrol whose centre the grid owns (the grid a lookup of the centre answers).
     pub cells: usize,
 }
 

@@ -178,7 +178,15 @@ macro_rules! assignment_store_impl {
                     .bind(sqlx::types::Json(&a.ranking))
                     .execute(&mut *tx)
                     .await
-                    .map_err(query_err("record the assignment"))?;
+                    .map_err(|e| match &e {
+                        // The index `assignments_one_open_per_responder` refused a second open assignment: the
+                        // responder's status said available while another assignment still held them (a status
+                        // change racing an assignment). The data says busy, and so does the answer.
+                        sqlx::Error::Database(db) if db.is_unique_violation() => {
+                            IncidentError::ResponderNotAvailable { id: a.responder, status: "busy".to_owned() }
+                        }
+                        _ => query_err("record the assignment")(e).into(),
+                    })?;
                 let incident = fetch_incident(&mut tx, a.incident).await?.ok_or(IncidentError::NotFound(a.incident))?;
                 tx.commit().await.map_err(query_err("commit the assignment"))?;
                 Ok($crate::incidents::AssignmentChange { incident, assigned: Some(responder), released })
