@@ -160,7 +160,7 @@ fn in_process(specs: &[Spec], recommend: bool, threads: usize) -> Value {
                         dispatcher.nearest(&snapshot, &req)
                     };
                     lat_ns.push(t.elapsed().as_nanos() as u64);
-                    found += got.len();
+                    found += got.0.len();
                 }
                 (lat_ns, found)
             })

@@ -112,7 +112,7 @@ fn nearest_5(b: Bencher, n: usize) {
                     max_distance_m: None,
                     now,
                 };
-                dispatcher.nearest(&snapshot, &req).len()
+                dispatcher.nearest(&snapshot, &req).0.len()
             })
             .sum::<usize>()
     });

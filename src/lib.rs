@@ -53,6 +53,8 @@ pub mod replicas;
 pub mod resources;
 /// Responders: roster, status, live positions.
 pub mod responders;
+/// Road networks: routes, road ETAs, reach.
+pub mod roads;
 /// The bundled sample boundaries.
 pub mod sample;
 /// Start-up wiring of the services over one store.

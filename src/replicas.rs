@@ -30,6 +30,8 @@ pub struct Replica {
     pub incidents: Arc<IncidentService>,
     /// The fleet.
     pub responders: Arc<ResponderService>,
+    /// The road network.
+    pub roads: Arc<crate::roads::RoadService>,
     /// Local live clients.
     pub events: Events,
 }
@@ -135,6 +137,9 @@ async fn resync(r: &Replica) {
     if let Err(e) = r.responders.reload().await {
         tracing::warn!(error = %e, "resync: responders");
     }
+    if let Err(e) = r.roads.reload_if_changed().await {
+        tracing::warn!(error = %e, "resync: road network");
+    }
 }
 
 /// Applies one notification's events (skipping this process's own).
@@ -157,6 +162,7 @@ async fn apply(r: &Replica, payload: &str) {
                 }
                 continue;
             }
+            ("roads.activated", _) => r.roads.reload_if_changed().await.map(drop).map_err(|e| e.to_string()),
             ("incident.regeocoded", _) => continue,
             ("incident.created" | "incident.updated", Some(id)) => {
                 r.incidents.refresh(IncidentId(id)).await.map_err(|e| e.to_string())

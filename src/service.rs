@@ -8,7 +8,7 @@ use h3o::Resolution;
 use crate::audit::AuditLog;
 use crate::auth::{AccessControl, Keyring};
 use crate::catalog::{Catalog, CatalogError};
-use crate::dispatch::{DispatchPolicy, DispatchService, Dispatcher};
+use crate::dispatch::{DispatchPolicy, DispatchService, Dispatcher, RoadTravel, StraightLine};
 use crate::events::Events;
 use crate::hazards::HazardService;
 use crate::http::{AppState, Services};
@@ -18,6 +18,7 @@ use crate::locate::Locator;
 use crate::patrols::PatrolService;
 use crate::resources::ResourceService;
 use crate::responders::{ResponderError, ResponderService};
+use crate::roads::RoadService;
 use crate::store::Store;
 use crate::tiles::{TileService, TileWarmer};
 
@@ -136,6 +137,11 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     let warmer = crate::patrols::PatrolWarmer(patrols.clone());
     warmer.warm(locator.current());
     catalog.add_listener(Arc::new(warmer));
+    let roads = Arc::new(RoadService::new(store.clone(), options.dispatch.roads.clone(), events.clone()));
+    // A network that cannot be loaded leaves dispatch on straight lines; the server still starts.
+    if let Err(e) = roads.reload_if_changed().await {
+        tracing::error!(error = %e, "the stored road network could not be loaded; ETAs are straight-line");
+    }
     if let Some(rx) = relay {
         let origin = crate::replicas::origin();
         tokio::spawn(crate::replicas::relay(store.clone(), origin.clone(), rx));
@@ -144,6 +150,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
             catalog: catalog.clone(),
             incidents: incidents.clone(),
             responders: responders.clone(),
+            roads: roads.clone(),
             events: events.clone(),
         };
         tokio::spawn(crate::replicas::listen(store.clone(), replica));
@@ -155,17 +162,20 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     }));
     let access = Arc::new(AccessControl { enabled: options.auth, keyring: Keyring::new(store.clone()) });
     let audit = AuditLog::new(store);
+    let line = StraightLine::new(options.dispatch.travel.clone());
     let dispatch = Arc::new(DispatchService::new(
-        Arc::new(Dispatcher::new(options.dispatch)),
+        Arc::new(Dispatcher::with_travel(options.dispatch, Box::new(RoadTravel::new(roads.clone(), line)))),
         incidents.clone(),
         responders.clone(),
         locator.clone(),
+        roads.clone(),
         audit.clone(),
     ));
     let state = AppState::new(Services {
         hazards,
         patrols,
         resources,
+        roads,
         catalog,
         locator,
         incidents,

@@ -7,6 +7,7 @@ mod export;
 mod keys;
 mod patrols;
 mod responders;
+mod roads;
 mod serve;
 
 use std::path::PathBuf;
@@ -100,6 +101,24 @@ pub enum Command {
     },
     /// Write the served vector tiles of chosen layers, zooms and area to a PMTiles v3 archive (offline terminals).
     ExportTiles(export::ExportArgs),
+    /// Import a road network (OpenStreetMap .osm.pbf or GeoJSON lines with highway/oneway/maxspeed): report what
+    /// was kept and dropped, build the walk, bike and vehicle graphs, store it as the active network. A running
+    /// server picks it up at its next reload.
+    ImportRoads {
+        /// The road file.
+        file: PathBuf,
+        /// Read and build only; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The dispatch policy whose `roads` profiles to build with (the server's `--dispatch-policy`).
+        #[arg(long, env = "GRIDMAP_DISPATCH_POLICY")]
+        dispatch_policy: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Add responders from a CSV or GeoJSON roster (a drill set), all or none. A running server sees them after a
     /// restart; `POST /api/v1/responders/load` loads into a running one.
     LoadResponders {
@@ -308,6 +327,9 @@ pub fn run() -> ExitCode {
                 responders::load(&db.db, &file, &crs, dispatch_policy.as_deref()).await
             }
             Command::ExportTiles(args) => export::run(args).await,
+            Command::ImportRoads { file, dry_run, json, dispatch_policy, db } => {
+                roads::import(&db.db, &file, dry_run, json, dispatch_policy.as_deref()).await
+            }
         }
     });
     result.unwrap_or_else(|e| {

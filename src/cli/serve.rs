@@ -77,6 +77,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     drop(index);
     if args.reload_interval_s > 0 {
         let catalog = state.catalog.clone();
+        let roads = state.roads.clone();
         let every = Duration::from_secs(args.reload_interval_s);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -85,6 +86,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 tick.tick().await;
                 if let Err(e) = catalog.reload_if_changed().await {
                     tracing::warn!(error = %e, "checking for a newly activated generation failed");
+                }
+                // A network imported by `gridmap import-roads` beside the server, or by another replica.
+                if let Err(e) = roads.reload_if_changed().await {
+                    tracing::warn!(error = %e, "checking for a newly imported road network failed");
                 }
             }
         });

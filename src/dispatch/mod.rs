@@ -3,17 +3,21 @@
 //! great-circle distance (`nearest`) or by the configured policy and the travel-time estimate (`recommend`), each
 //! with the reasons for its place.
 
+mod coverage;
 mod policy;
 mod rank;
+mod road;
 mod service;
 mod travel;
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use coverage::Coverage;
 pub use policy::{Affinity, DispatchPolicy, KindTravel, PolicyError, Preference, StaleHandling, TravelConfig};
-pub use service::{AppliedPolicy, AssignOrder, DispatchError, DispatchService, MAX_K, Ranking, Search};
-pub use travel::{StraightLine, TravelTime};
+pub use road::RoadTravel;
+pub use service::{AppliedPolicy, AssignOrder, DispatchError, DispatchService, MAX_K, MAX_MINUTES, Ranking, Search};
+pub use travel::{Estimate, Eta, How, StraightLine, TravelTime};
 
 use crate::coord::LonLat;
 use crate::responders::{FleetSnapshot, ResponderId, ResponderStatus};
@@ -76,6 +80,15 @@ pub struct Candidate {
     pub distance_m: f64,
     /// Estimated travel time, seconds.
     pub eta_s: f64,
+    /// Along the roads, metres (when `eta_method` is `road`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub road_distance_m: Option<f64>,
+    /// How this candidate's ETA was made: `road`, or `straight_line` (no network, or too far from its roads: the
+    /// `eta` reason says why).
+    pub eta_method: &'static str,
+    /// The estimate's details, for the reasons.
+    #[serde(skip)]
+    pub(crate) how: How,
     /// Grid of the responder's position.
     pub grid_code: Option<String>,
     /// Community of the responder's position.
@@ -134,13 +147,24 @@ impl Dispatcher {
         self.travel.method()
     }
 
-    /// The k nearest eligible responders, by great-circle distance.
-    pub fn nearest(&self, fleet: &FleetSnapshot, req: &Request) -> Vec<Candidate> {
-        rank::nearest(fleet, req, &self.policy, &*self.travel)
+    /// The k nearest eligible responders, by great-circle distance (by road ETA with a road network); and how
+    /// the request was estimated (`road` or `straight_line`).
+    pub fn nearest(&self, fleet: &FleetSnapshot, req: &Request) -> (Vec<Candidate>, &'static str) {
+        let mut est = self.travel.towards(req.point);
+        let list = rank::nearest(fleet, req, &self.policy, &*self.travel, &mut *est);
+        (list, est.method())
     }
 
-    /// The k best eligible responders by the policy: preference rule first, then ETA, then distance.
-    pub fn recommend(&self, fleet: &FleetSnapshot, req: &Request) -> Vec<Candidate> {
-        rank::recommend(fleet, req, &self.policy, &*self.travel)
+    /// The k best eligible responders by the policy: preference rule first, then ETA, then distance; and how the
+    /// request was estimated.
+    pub fn recommend(&self, fleet: &FleetSnapshot, req: &Request) -> (Vec<Candidate>, &'static str) {
+        let mut est = self.travel.towards(req.point);
+        let list = rank::recommend(fleet, req, &self.policy, &*self.travel, &mut *est);
+        (list, est.method())
+    }
+
+    /// The estimator (for callers estimating outside a ranking, e.g. coverage).
+    pub fn travel(&self) -> &dyn TravelTime {
+        &*self.travel
     }
 }

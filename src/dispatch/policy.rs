@@ -134,6 +134,9 @@ pub struct DispatchPolicy {
     pub travel: TravelConfig,
     /// Preference rules for recommendations, strongest first.
     pub prefer: Vec<Preference>,
+    /// Road profiles (walk, bike, vehicle), which kind travels with which, snapping: used once a road network is
+    /// loaded (`gridmap import-roads`).
+    pub roads: crate::roads::RoadPolicy,
 }
 
 impl Default for DispatchPolicy {
@@ -152,6 +155,7 @@ impl Default for DispatchPolicy {
             category_skills: skills.iter().map(|(c, s)| ((*c).to_owned(), (*s).to_owned())).collect(),
             travel: TravelConfig::default(),
             prefer: vec![Preference { when: Affinity::HomeGrid, within_m: 1500.0 }],
+            roads: crate::roads::RoadPolicy::default(),
         }
     }
 }
@@ -198,7 +202,7 @@ impl DispatchPolicy {
                 return Err((format!("prefer[{i}].within_m"), format!("{} must be a distance ≥ 0", p.within_m)));
             }
         }
-        Ok(())
+        self.roads.check()
     }
 }
 

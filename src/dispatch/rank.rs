@@ -7,7 +7,7 @@ use crate::coord::LonLat;
 use crate::responders::{FleetSnapshot, LiveResponder, ResponderStatus, distance_m};
 
 use super::policy::{Affinity, DispatchPolicy, StaleHandling};
-use super::travel::TravelTime;
+use super::travel::{Estimate, Eta, How, TravelTime};
 use super::{Candidate, Request};
 
 /// Why an eligible responder may still need a second look.
@@ -35,9 +35,13 @@ fn eligible(r: &LiveResponder, req: &Request, policy: &DispatchPolicy) -> Option
     Some(Eligible { age_s, stale })
 }
 
-fn candidate(r: &LiveResponder, distance_m: f64, e: Eligible, req: &Request, travel: &dyn TravelTime) -> Candidate {
+/// Where a responder is, for estimates (the request's point when it has no position).
+fn position(r: &LiveResponder, req: &Request) -> LonLat {
+    r.responder.location.and_then(|p| LonLat::new(p[0], p[1]).ok()).unwrap_or(req.point)
+}
+
+fn candidate(r: &LiveResponder, distance_m: f64, e: Eligible, req: &Request, eta: Eta) -> Candidate {
     let who = &r.responder;
-    let from = who.location.and_then(|p| LonLat::new(p[0], p[1]).ok()).unwrap_or(req.point);
     let same = |mine: &Option<String>, theirs: &Option<String>| mine.is_some() && mine == theirs;
     Candidate {
         rank: 0,
@@ -46,7 +50,10 @@ fn candidate(r: &LiveResponder, distance_m: f64, e: Eligible, req: &Request, tra
         kind: who.kind.clone(),
         team: who.team.clone(),
         distance_m,
-        eta_s: travel.eta_s(&who.kind, from, req.point, distance_m),
+        eta_s: eta.eta_s,
+        road_distance_m: eta.road_distance_m,
+        eta_method: eta.method(),
+        how: eta.how,
         same_grid: same(&r.grid_code, &req.place.grid_code),
         same_community: same(&r.community_code, &req.place.community_code),
         home_grid: same(&who.home_grid, &req.place.grid_code),
@@ -108,7 +115,17 @@ fn explain(c: &mut Candidate, req: &Request, policy: &DispatchPolicy, travel: &d
         );
     }
     why("distance", format!("{} m great-circle", whole(c.distance_m)));
-    why("eta", format!("{} s: {}", whole(c.eta_s), travel.explain(&c.kind, c.distance_m)));
+    let how = match &c.how {
+        How::StraightLine => travel.explain(&c.kind, c.distance_m),
+        How::Road { profile, from_m, to_m } => format!(
+            "by road, {} m as {profile} ({} m to the road, {} m from it)",
+            whole(c.road_distance_m.unwrap_or_default()),
+            whole(*from_m),
+            whole(*to_m)
+        ),
+        How::Fallback(why) => format!("{} ({why})", travel.explain(&c.kind, c.distance_m)),
+    };
+    why("eta", format!("{} s: {how}", whole(c.eta_s)));
     if let Some(s) = &req.skill {
         why("skill", format!("has skill {s}"));
     }
@@ -142,13 +159,18 @@ fn finish(mut list: Vec<Candidate>, req: &Request, policy: &DispatchPolicy, trav
     list
 }
 
-/// The k nearest eligible responders within the distance, nearest first.
+/// The k nearest eligible responders within the distance, nearest first (by great-circle distance; with a road
+/// network, by road ETA: see [`recommend`] without preference rules).
 pub(super) fn nearest(
     fleet: &FleetSnapshot,
     req: &Request,
     policy: &DispatchPolicy,
     travel: &dyn TravelTime,
+    est: &mut dyn Estimate,
 ) -> Vec<Candidate> {
+    if est.method() == "road" {
+        return ranked(fleet, req, policy, travel, est, false);
+    }
     let max = req.max_distance_m.unwrap_or(f64::INFINITY);
     // Distances are computed for the eligible only (a skill filter passes about a third of those walked); distance
     // grows along the walk, so stopping at the first eligible one beyond `max` is the same as stopping at any.
@@ -157,7 +179,12 @@ pub(super) fn nearest(
         .filter_map(|r| eligible(r, req, policy).map(|e| (r, distance_m(req.point, r), e)))
         .take_while(|(_, d, _)| *d <= max)
         .take(req.k)
-        .map(|(r, d, e)| candidate(r, d, e, req, travel))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(r, d, e)| {
+            let eta = est.eta(&r.responder.kind, position(r, req), d);
+            candidate(r, d, e, req, eta)
+        })
         .collect();
     finish(list, req, policy, travel)
 }
@@ -204,17 +231,30 @@ pub(super) fn recommend(
     req: &Request,
     policy: &DispatchPolicy,
     travel: &dyn TravelTime,
+    est: &mut dyn Estimate,
+) -> Vec<Candidate> {
+    ranked(fleet, req, policy, travel, est, true)
+}
+
+/// [`recommend`], with or without the policy's preference rules (without: the k soonest to arrive).
+fn ranked(
+    fleet: &FleetSnapshot,
+    req: &Request,
+    policy: &DispatchPolicy,
+    travel: &dyn TravelTime,
+    est: &mut dyn Estimate,
+    rules_apply: bool,
 ) -> Vec<Candidate> {
     if req.k == 0 {
         return Vec::new();
     }
     let max = req.max_distance_m.unwrap_or(f64::INFINITY);
-    let rules = policy.prefer.len();
-    let radius = preference_radius(req, policy);
-    let s_per_m = travel.min_s_per_m();
+    let rules = if rules_apply { policy.prefer.len() } else { 0 };
+    let radius = if rules_apply { preference_radius(req, policy) } else { 0.0 };
+    let s_per_m = est.min_s_per_m();
     // The k best so far, worst on top.
     let mut best: BinaryHeap<(Key, usize)> = BinaryHeap::with_capacity(req.k + 1);
-    let mut kept: Vec<(&LiveResponder, f64, Option<usize>)> = Vec::new();
+    let mut kept: Vec<(&LiveResponder, f64, Option<usize>, Eta)> = Vec::new();
     for (r, d) in fleet.nearest(req.point) {
         if d > max {
             break;
@@ -228,18 +268,13 @@ pub(super) fn recommend(
         if eligible(r, req, policy).is_none() {
             continue;
         }
-        let rule = preferred_by(r, d, req, policy);
-        let from = r.responder.location.and_then(|p| LonLat::new(p[0], p[1]).ok()).unwrap_or(req.point);
-        let key = Key {
-            rule: rule.unwrap_or(rules),
-            eta_s: travel.eta_s(&r.responder.kind, from, req.point, d),
-            distance_m: d,
-            id: r.responder.id.0,
-        };
+        let rule = if rules_apply { preferred_by(r, d, req, policy) } else { None };
+        let eta = est.eta(&r.responder.kind, position(r, req), d);
+        let key = Key { rule: rule.unwrap_or(rules), eta_s: eta.eta_s, distance_m: d, id: r.responder.id.0 };
         if best.len() == req.k && best.peek().is_some_and(|(worst, _)| key >= *worst) {
             continue;
         }
-        kept.push((r, d, rule));
+        kept.push((r, d, rule, eta));
         best.push((key, kept.len() - 1));
         if best.len() > req.k {
             best.pop();
@@ -249,9 +284,9 @@ pub(super) fn recommend(
         .into_sorted_vec()
         .into_iter()
         .filter_map(|(_, i)| {
-            let (r, d, rule) = kept[i];
+            let (r, d, rule, eta) = kept[i].clone();
             let e = eligible(r, req, policy)?;
-            let mut c = candidate(r, d, e, req, travel);
+            let mut c = candidate(r, d, e, req, eta);
             c.preferred_by = rule.map(|i| i + 1);
             Some(c)
         })
@@ -313,7 +348,7 @@ mod tests {
         }
     }
 
-    fn ids(list: &[Candidate]) -> Vec<i64> {
+    fn ids((list, _): &(Vec<Candidate>, &str)) -> Vec<i64> {
         list.iter().map(|c| c.responder_id.0).collect()
     }
 
@@ -326,8 +361,9 @@ mod tests {
         ]);
         let d = Dispatcher::default();
         let snap = fleet.snapshot();
-        let got = d.recommend(&snap, &request(3));
-        assert_eq!(ids(&got), vec![2, 1, 3], "home-grid worker at 900 m (rule 1, ≤ 1500 m) first; 3 is beyond");
+        let ranked = d.recommend(&snap, &request(3));
+        assert_eq!(ids(&ranked), vec![2, 1, 3], "home-grid worker at 900 m (rule 1, ≤ 1500 m) first; 3 is beyond");
+        let got = ranked.0;
         assert_eq!(got[0].preferred_by, Some(1), "counted from 1, as its reason says");
         assert!(
             got[0].reasons.iter().any(|r| r.code == "preferred" && r.detail.starts_with("policy rule 1 (prefer[0])"))
@@ -349,9 +385,10 @@ mod tests {
         let mut policy = DispatchPolicy::default();
         policy.prefer.clear();
         let d = Dispatcher::new(policy);
-        let got = d.recommend(&fleet.snapshot(), &request(2));
-        assert_eq!(ids(&got), vec![3, 1]);
-        assert!(got[0].eta_s < got[1].eta_s);
+        let ranked = d.recommend(&fleet.snapshot(), &request(2));
+        assert_eq!(ids(&ranked), vec![3, 1]);
+        assert!(ranked.0[0].eta_s < ranked.0[1].eta_s);
+        assert_eq!(ranked.1, "straight_line");
     }
 
     #[test]
@@ -363,8 +400,9 @@ mod tests {
         assert_eq!(ids(&Dispatcher::default().nearest(&snap, &request(1))), vec![2]);
         let policy =
             DispatchPolicy { stale_positions: StaleHandling::Flag, prefer: vec![], ..DispatchPolicy::default() };
-        let got = Dispatcher::new(policy).nearest(&snap, &request(1));
-        assert_eq!(ids(&got), vec![1]);
+        let ranked = Dispatcher::new(policy).nearest(&snap, &request(1));
+        assert_eq!(ids(&ranked), vec![1]);
+        let got = ranked.0;
         assert!(got[0].stale && got[0].reasons.iter().any(|r| r.code == "stale"));
     }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::{Candidate, DISTANCE_METHOD, Dispatcher, Place, Preference, Request, StaleHandling};
+use super::{Candidate, Coverage, DISTANCE_METHOD, Dispatcher, Place, Preference, Request, StaleHandling};
 use crate::audit::AuditLog;
 use crate::coord::LonLat;
 use crate::incidents::{
@@ -16,9 +16,13 @@ use crate::incidents::{
 };
 use crate::locate::Locator;
 use crate::responders::{ResponderId, ResponderService};
+use crate::roads::RoadService;
 
 /// Most candidates one answer may hold.
 pub const MAX_K: usize = 100;
+
+/// Longest time a coverage or reach question may ask about, minutes.
+pub const MAX_MINUTES: f64 = 120.0;
 
 /// Why a dispatch request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +33,9 @@ pub enum DispatchError {
     /// A distance that is not a non-negative number.
     #[error("max_distance_m={0}: expected a non-negative number")]
     Distance(f64),
+    /// Minutes out of range.
+    #[error("minutes={0}: expected a number of minutes above 0 and at most {MAX_MINUTES}")]
+    Minutes(f64),
     /// `replace` and `additional` both asked for.
     #[error("replace and additional exclude each other")]
     Mode,
@@ -111,6 +118,7 @@ pub struct DispatchService {
     incidents: Arc<IncidentService>,
     responders: Arc<ResponderService>,
     locator: Arc<Locator>,
+    roads: Arc<RoadService>,
     audit: AuditLog,
 }
 
@@ -121,9 +129,28 @@ impl DispatchService {
         incidents: Arc<IncidentService>,
         responders: Arc<ResponderService>,
         locator: Arc<Locator>,
+        roads: Arc<RoadService>,
         audit: AuditLog,
     ) -> Self {
-        Self { dispatcher, incidents, responders, locator, audit }
+        Self { dispatcher, incidents, responders, locator, roads, audit }
+    }
+
+    /// For every grid, how soon the nearest available unit (of `kind`) could reach it now, and whether within
+    /// `minutes`.
+    pub fn coverage(&self, minutes: f64, kind: Option<&str>) -> Result<Coverage, DispatchError> {
+        if !(minutes.is_finite() && minutes > 0.0 && minutes <= MAX_MINUTES) {
+            return Err(DispatchError::Minutes(minutes));
+        }
+        let net = self.roads.current();
+        let fleet = self.responders.fleet().snapshot();
+        Ok(super::coverage::coverage(
+            &self.locator.current(),
+            &fleet,
+            self.dispatcher.policy(),
+            net.as_deref(),
+            minutes,
+            kind,
+        ))
     }
 
     /// The policy and estimator in force.
@@ -135,8 +162,8 @@ impl DispatchService {
     pub fn nearest(&self, point: LonLat, search: Search) -> Result<Ranking, DispatchError> {
         let (grid_code, community_code) = crate::locate::grid_and_community(&self.locator.current(), point);
         let req = request(point, Place { grid_code, community_code }, search, None)?;
-        let candidates = self.dispatcher.nearest(&self.responders.fleet().snapshot(), &req);
-        Ok(self.ranking(&req, candidates))
+        let (candidates, eta_method) = self.dispatcher.nearest(&self.responders.fleet().snapshot(), &req);
+        Ok(self.ranking(&req, candidates, eta_method))
     }
 
     /// The policy's ranking of responders for an incident: its place as geocoded, the skill its category needs
@@ -144,13 +171,13 @@ impl DispatchService {
     pub async fn recommend(&self, id: IncidentId, search: Search) -> Result<Ranking, DispatchError> {
         let (incident, _) = self.incidents.get(id).await?;
         let req = self.incident_request(&incident, search)?;
-        let candidates = self.dispatcher.recommend(&self.responders.fleet().snapshot(), &req);
+        let (candidates, eta_method) = self.dispatcher.recommend(&self.responders.fleet().snapshot(), &req);
         let policy = self.dispatcher.policy();
         Ok(Ranking {
             incident_id: Some(incident.id),
             category: Some(incident.category.clone()),
             policy: Some(AppliedPolicy { prefer: policy.prefer.clone(), stale_positions: policy.stale_positions }),
-            ..self.ranking(&req, candidates)
+            ..self.ranking(&req, candidates, eta_method)
         })
     }
 
@@ -167,7 +194,7 @@ impl DispatchService {
         request(point, place, search, category_skill)
     }
 
-    fn ranking(&self, req: &Request, candidates: Vec<Candidate>) -> Ranking {
+    fn ranking(&self, req: &Request, candidates: Vec<Candidate>, eta_method: &'static str) -> Ranking {
         Ranking {
             incident_id: None,
             category: None,
@@ -176,7 +203,7 @@ impl DispatchService {
             skill: req.skill.clone(),
             team: req.team.clone(),
             distance: DISTANCE_METHOD,
-            eta_method: self.dispatcher.eta_method(),
+            eta_method,
             candidates,
             policy: None,
         }

@@ -7,8 +7,59 @@ use crate::coord::LonLat;
 
 use super::policy::TravelConfig;
 
+/// How one candidate's ETA was made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum How {
+    /// Great-circle distance × detour factor ÷ speed.
+    StraightLine,
+    /// Along the roads with a profile; the off-road parts walked at each end.
+    Road {
+        /// The profile (`walk`, `bike`, `vehicle`).
+        profile: &'static str,
+        /// From the responder to the road, metres.
+        from_m: f64,
+        /// From the road to the point, metres.
+        to_m: f64,
+    },
+    /// Straight line although a road network is loaded, and why.
+    Fallback(String),
+}
+
+/// One candidate's estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eta {
+    /// Seconds.
+    pub eta_s: f64,
+    /// Along the roads, metres (road estimates only).
+    pub road_distance_m: Option<f64>,
+    /// How it was made.
+    pub how: How,
+}
+
+impl Eta {
+    /// `road` or `straight_line`.
+    pub fn method(&self) -> &'static str {
+        match self.how {
+            How::Road { .. } => "road",
+            _ => "straight_line",
+        }
+    }
+}
+
+/// The estimates of one request (one point): a road estimator searches once from the point for every candidate.
+pub trait Estimate {
+    /// `road` when the request is estimated along the roads, else `straight_line`.
+    fn method(&self) -> &'static str;
+    /// The estimate for a responder of `kind` at `from`, `distance_m` (great-circle) away.
+    fn eta(&mut self, kind: &str, from: LonLat, distance_m: f64) -> Eta;
+    /// A lower bound of seconds per metre of great-circle distance for any estimate this request makes.
+    fn min_s_per_m(&self) -> f64;
+}
+
 /// Estimates how long a responder of a kind needs to reach a point.
 pub trait TravelTime: Send + Sync + std::fmt::Debug {
+    /// The estimates of a request towards `to`.
+    fn towards<'a>(&'a self, to: LonLat) -> Box<dyn Estimate + 'a>;
     /// Name given with every estimate (e.g. `straight_line`).
     fn method(&self) -> &'static str;
     /// Seconds from `from` to `to` for a responder of `kind`; `distance_m` is their great-circle distance.
@@ -51,7 +102,29 @@ impl StraightLine {
     }
 }
 
+/// A straight-line request: nothing to search.
+struct Straight<'a>(&'a StraightLine);
+
+impl Estimate for Straight<'_> {
+    fn method(&self) -> &'static str {
+        "straight_line"
+    }
+
+    fn eta(&mut self, kind: &str, _from: LonLat, distance_m: f64) -> Eta {
+        let (speed, detour) = self.0.of(kind);
+        Eta { eta_s: distance_m * detour / speed, road_distance_m: None, how: How::StraightLine }
+    }
+
+    fn min_s_per_m(&self) -> f64 {
+        TravelTime::min_s_per_m(self.0)
+    }
+}
+
 impl TravelTime for StraightLine {
+    fn towards<'a>(&'a self, _to: LonLat) -> Box<dyn Estimate + 'a> {
+        Box::new(Straight(self))
+    }
+
     fn method(&self) -> &'static str {
         "straight_line"
     }

@@ -25,6 +25,9 @@ impl From<DispatchError> for ApiError {
             DispatchError::Distance(_) => {
                 ApiError::bad_request("invalid_distance", e.to_string()).with_details(parameter("max_distance_m"))
             }
+            DispatchError::Minutes(_) => {
+                ApiError::bad_request("invalid_minutes", e.to_string()).with_details(parameter("minutes"))
+            }
             DispatchError::Mode => ApiError::bad_request("invalid_assignment", e.to_string()),
             DispatchError::Incident(e) => e.into(),
         }

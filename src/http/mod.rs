@@ -24,6 +24,7 @@ mod patrols;
 mod reply;
 mod resources;
 mod responders;
+mod roads;
 mod stats;
 mod tiles;
 mod web;
@@ -94,6 +95,8 @@ pub struct Services {
     pub resources: Arc<ResourceService>,
     /// Safety hazards.
     pub hazards: Arc<HazardService>,
+    /// The served road network (routes, road ETAs, reach).
+    pub roads: Arc<crate::roads::RoadService>,
     /// Keys and whether they are required.
     pub access: Arc<AccessControl>,
     /// Privileged actions, recorded.
@@ -124,6 +127,7 @@ fn declared() -> OpenApiRouter<AppState> {
         .merge(incidents::router())
         .merge(responders::router())
         .merge(dispatch::router())
+        .merge(roads::router())
         .merge(patrols::router())
         .merge(resources::router())
         .merge(hazards::router())

@@ -15,6 +15,7 @@ pub(crate) mod patrols;
 mod postgres;
 pub(crate) mod resources;
 pub(crate) mod responders;
+pub(crate) mod roads;
 pub(crate) mod row;
 mod sqlite;
 mod wkb;
@@ -33,6 +34,7 @@ pub use crate::incidents::{AssignmentStore, IncidentStorage, IncidentStore};
 pub use crate::patrols::PatrolStore;
 pub use crate::resources::ResourceStore;
 pub use crate::responders::ResponderStore;
+pub use crate::roads::RoadStore;
 pub use crate::store_error::StoreError;
 
 /// Adds the action to a sqlx error.
@@ -51,6 +53,7 @@ pub trait Store:
     + PatrolStore
     + ResourceStore
     + HazardStore
+    + RoadStore
     + KeyStore
     + AuditStore
     + ChangeChannel
@@ -65,6 +68,7 @@ impl<T> Store for T where
         + PatrolStore
         + ResourceStore
         + HazardStore
+        + RoadStore
         + KeyStore
         + AuditStore
         + ChangeChannel

@@ -148,6 +148,7 @@ super::assignments::assignment_store_impl!(PgStore, sqlx::Postgres);
 super::patrols::patrol_store_impl!(PgStore, sqlx::Postgres);
 super::resources::resource_store_impl!(PgStore, sqlx::Postgres);
 super::hazards::hazard_store_impl!(PgStore, sqlx::Postgres);
+super::roads::road_store_impl!(PgStore, sqlx::Postgres);
 
 super::keys::key_store_impl!(PgStore, sqlx::Postgres);
 

@@ -121,6 +121,7 @@ super::assignments::assignment_store_impl!(SqliteStore, sqlx::Sqlite);
 super::patrols::patrol_store_impl!(SqliteStore, sqlx::Sqlite);
 super::resources::resource_store_impl!(SqliteStore, sqlx::Sqlite);
 super::hazards::hazard_store_impl!(SqliteStore, sqlx::Sqlite);
+super::roads::road_store_impl!(SqliteStore, sqlx::Sqlite);
 
 super::keys::key_store_impl!(SqliteStore, sqlx::Sqlite);
 

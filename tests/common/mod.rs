@@ -108,6 +108,7 @@ pub struct TestServer {
     pub locator: Arc<Locator>,
     pub store: Arc<dyn Store>,
     pub events: Events,
+    pub roads: Arc<gridmap::roads::RoadService>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -126,6 +127,7 @@ impl TestServer {
         let started = gridmap::service::start(store.clone(), options).await.expect("start services");
         let state = started.state;
         let (catalog, locator, events) = (state.catalog.clone(), state.locator.clone(), state.events.clone());
+        let roads = state.roads.clone();
         let limits =
             HttpLimits { body_limit_bytes: 16 * 1024 * 1024, request_timeout: std::time::Duration::from_secs(120) };
         let router = app(state, limits);
@@ -134,11 +136,16 @@ impl TestServer {
         let task = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");
         });
-        Self { base, catalog, locator, store, events, task }
+        Self { base, catalog, locator, store, events, roads, task }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// What the server's reload poll does: loads the road network another process stored; true when it changed.
+    pub async fn roads_reload(&self) -> bool {
+        self.roads.reload_if_changed().await.expect("load the road network")
     }
 }
 

@@ -58,6 +58,21 @@ async fn roles_are_enforced(url: &str) {
     assert_eq!(st, 200);
     assert_eq!(send(&s, None, Method::GET, "/api/v1/layers", None).await.0, 200);
     assert_eq!(send(&s, None, Method::GET, "/tiles/streets.json", None).await.0, 200);
+    // The rest of what docs/operations.md lists as open: the API's description, the boundaries' names and
+    // relations, the category lists. /metrics is not among them (it needs a key with read access).
+    let street = sample_layer("streets")["features"][0]["properties"]["code"].as_str().expect("code").to_owned();
+    for path in [
+        "/openapi.json".to_owned(),
+        "/docs".to_owned(),
+        format!("/api/v1/areas/streets/{street}"),
+        "/api/v1/incident-categories".to_owned(),
+        "/healthz".to_owned(),
+    ] {
+        assert_eq!(send(&s, None, Method::GET, &path, None).await.0, 200, "{path} is open");
+    }
+    let (st, v) = send(&s, None, Method::GET, "/metrics", None).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (401, Some("unauthorized")), "/metrics: {v}");
+    assert_eq!(send(&s, Some(&viewer), Method::GET, "/metrics", None).await.0, 200, "/metrics with a read key");
     let r = reqwest::get(s.url("/api/v1/incidents")).await.expect("request");
     assert_eq!(r.status().as_u16(), 401);
     assert_eq!(r.headers().get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Bearer"));

@@ -160,6 +160,42 @@ async fn keys_from_the_cli_guard_a_server(db: &str) {
     assert_eq!(actions, ["key.revoked", "key.created", "key.created"]);
 }
 
+/// Issue 33.6: the audit log names who ran a command: `GRIDMAP_ACTOR` when set, else the login name, also when
+/// `$USER` and `$LOGNAME` are unset (as under cron or a bare `env -i`), never `cli:unknown`.
+async fn the_audit_names_who_ran_a_command(db: &str) {
+    import_sample(db);
+    let create = |env: &[(&str, &str)], clear: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gridmap"));
+        cmd.args(["keys", "create", "--role", "viewer", "--db", db]).env_remove("GRIDMAP_DB");
+        if clear {
+            cmd.env_remove("USER").env_remove("LOGNAME").env_remove("GRIDMAP_ACTOR");
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run gridmap");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    create(&[("GRIDMAP_ACTOR", "值班员甲")], false);
+    create(&[], true);
+    // The login name as the system tells it, independently of gridmap's reading of /etc/passwd.
+    let who = std::process::Command::new("id").arg("-un").output().expect("id -un");
+    let login = String::from_utf8_lossy(&who.stdout).trim().to_owned();
+    assert!(!login.is_empty());
+
+    let store = gridmap::store::open(db).await.expect("store");
+    let filter = gridmap::audit::AuditFilter { limit: 10, ..Default::default() };
+    let actors: Vec<String> = store
+        .audit_entries(&filter)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == "key.created")
+        .map(|e| e.actor)
+        .collect();
+    assert_eq!(actors, [format!("cli:{login}"), "cli:值班员甲".to_owned()], "newest first");
+}
+
 async fn json_report_and_dry_run(db: &str) {
     import_sample(db);
     let before = generations(db);
@@ -664,6 +700,7 @@ both_stores!(
     import_activate_and_rollback,
     json_report_and_dry_run,
     keys_from_the_cli_guard_a_server,
+    the_audit_names_who_ran_a_command,
     broken_files_are_rejected_naming_the_feature,
     usage_errors_exit_2,
     staging_several_layers_on_one_base,

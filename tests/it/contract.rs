@@ -43,8 +43,16 @@ fn bad_value(schema: &Value, doc: &Value) -> Option<&'static str> {
     None
 }
 
-/// A value every parameter accepts, to fill the required ones not under test.
-fn good_value(name: &str) -> &'static str {
+/// A value every parameter accepts, to fill the required ones not under test: the document's example where it
+/// gives one.
+fn good_value<'a>(name: &str, query: &[&'a Value]) -> &'a str {
+    let example = query
+        .iter()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["example"].as_str().or(p["schema"]["example"].as_str()));
+    if let Some(e) = example {
+        return e;
+    }
     match name {
         "lon" => "118.79",
         "lat" => "32.02",
@@ -120,7 +128,7 @@ async fn every_refusal_is_a_json_error_naming_the_parameter() {
                 let name = p["name"].as_str().expect("name");
                 let Some(bad) = bad_value(&p["schema"], &doc) else { continue };
                 let mut pairs: Vec<(&str, &str)> =
-                    required.iter().filter(|r| **r != name).map(|r| (*r, good_value(r))).collect();
+                    required.iter().filter(|r| **r != name).map(|r| (*r, good_value(r, &query))).collect();
                 pairs.push((name, bad));
                 let what = format!("{method} {path} {name}={bad}");
                 let (status, kind, body) = send(&client, method, with(pairs)).await;
@@ -130,7 +138,7 @@ async fn every_refusal_is_a_json_error_naming_the_parameter() {
             }
             for name in &required {
                 let pairs: Vec<(&str, &str)> =
-                    required.iter().filter(|r| *r != name).map(|r| (*r, good_value(r))).collect();
+                    required.iter().filter(|r| *r != name).map(|r| (*r, good_value(r, &query))).collect();
                 let what = format!("{method} {path} without {name}");
                 let (status, kind, body) = send(&client, method, with(pairs)).await;
                 assert_error_shape(&what, status, &kind, &body);

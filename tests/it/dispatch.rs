@@ -297,6 +297,27 @@ async fn one_incident_at_a_time(url: &str) {
     };
     let e = refused.expect_err("a second open assignment breaks the unique index");
     assert!(e.to_string().to_lowercase().contains("unique"), "{e}");
+
+    // What a status change racing an assignment could leave behind: the row says available while an assignment
+    // (on b) still holds the responder. Assigning them elsewhere reaches the index, and the answer is the 409 the
+    // status check gives, not a store failure.
+    let free = "UPDATE responders SET status = 'available' WHERE id = $1";
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("open");
+        sqlx::query(free).bind(rid).execute(&pool).await.expect("status written");
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("open");
+        sqlx::query(free).bind(rid).execute(&pool).await.expect("status written");
+    }
+    let (_, c) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "other"})).await;
+    let (st, v) = assign(&c, json!({"responder_id": r["id"]})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("responder_not_available")), "{v}");
+    let (_, one) = get(&s, &format!("/api/v1/incidents/{}", c["id"])).await;
+    assert_eq!(
+        (one["status"].as_str(), one["assigned"].clone()),
+        (Some("reported"), json!([])),
+        "nothing half-written"
+    );
 }
 
 async fn rosters_load_all_or_nothing(url: &str) {

@@ -27,6 +27,7 @@ mod properties;
 mod replicas;
 mod resources;
 mod responders;
+mod roads;
 mod stats;
 mod store;
 mod tiles;

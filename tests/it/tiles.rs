@@ -59,7 +59,11 @@ fn tiles_over(b: [f64; 4], z: u8) -> Vec<(u8, u32, u32)> {
 }
 
 /// Fetches a tile: status, raw bytes (gunzipped when the server gzipped), headers.
-async fn fetch(base: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
+pub(crate) async fn fetch(
+    base: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
     let mut req = reqwest::Client::builder().no_gzip().build().expect("client").get(format!("{base}{path}"));
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -79,7 +83,7 @@ async fn fetch(base: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<u8
 }
 
 /// The values of a string attribute over all features of the tile's only layer.
-fn attr_values(mvt: &[u8], key: &str) -> BTreeSet<String> {
+pub(crate) fn attr_values(mvt: &[u8], key: &str) -> BTreeSet<String> {
     if mvt.is_empty() {
         return BTreeSet::new();
     }
