@@ -25,6 +25,7 @@ both_stores!(
     console_create_search,
     console_keyboard_layout,
     console_gis_diff,
+    console_roads,
 );
 
 const POINT: [f64; 2] = [118.79, 32.02];
@@ -238,6 +239,8 @@ suites! {
     console_map_select => "map-select",
     /// The new-incident form (address, caller, grid before saving, Esc) and search by code, name and coordinates.
     console_create_search => "create-search",
+    /// Dispatch on roads: "by road" on the candidates, the first one's route drawn, the coverage layer in minutes.
+    console_roads => "roads",
     /// Keyboard shortcuts and layouts from 1024×700 to wide screens.
     console_keyboard_layout => "keyboard-layout",
     /// The GIS officer's import page: the diff code by code, the file previewed on the map, messages in the page's

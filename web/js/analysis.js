@@ -7,7 +7,8 @@ import { on } from './bus.js';
 
 export const EMPTY = { type: 'FeatureCollection', features: [] };
 const PERIODS = [1, 7, 30, 90, 365, null]; // days; null: all time
-const METRICS = { per_km2: 'perKm2', open: 'openCount', patrol_coverage: 'patrolCoverage' };
+const METRICS = { per_km2: 'perKm2', open: 'openCount', patrol_coverage: 'patrolCoverage', reach_minutes: 'reachMinutes' };
+const COVER_MINUTES = 5; // the coverage layer's "covered" time: darker beyond it, darkest at three times it
 const RAMP = ['#fff5eb', '#fd8d3c', '#7f2704'];
 const periodDays = () => PERIODS[Number($('#period').value)];
 export const periodLabel = () => (periodDays() ? `${periodDays()} ${t('days')}` : t('allTime'));
@@ -58,15 +59,26 @@ async function refreshChoropleth() {
   $('#legend').hidden = !metric;
   if (!metric) return;
   const q = periodQuery();
-  const { grids } = await api(`/stats/grids${q ? `?${q}` : ''}`);
-  const values = grids.map((g) => g[metric]).filter((v) => typeof v === 'number');
-  const max = metric === 'patrol_coverage' ? 1 : Math.max(1e-9, ...values);
+  let grids; let max;
+  if (metric === 'reach_minutes') {
+    // Minutes for the nearest available unit to reach each grid, by road when a network is loaded; beyond the
+    // horizon (three times the covered time) or nobody: the darkest.
+    const cov = await api(`/dispatch/coverage?minutes=${COVER_MINUTES}`);
+    max = cov.horizon_s / 60;
+    grids = cov.grids.map((g) => ({ code: g.code, reach_minutes: g.eta_s == null ? max : Math.min(max, g.eta_s / 60) }));
+    document.body.dataset.coverage = `${cov.eta_method}:${cov.covered}:${cov.uncovered}`;
+  } else {
+    ({ grids } = await api(`/stats/grids${q ? `?${q}` : ''}`));
+    const values = grids.map((g) => g[metric]).filter((v) => typeof v === 'number');
+    max = metric === 'patrol_coverage' ? 1 : Math.max(1e-9, ...values);
+  }
   for (const g of grids) {
     if (typeof g[metric] !== 'number') continue;
     map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: g.code }, { v: g[metric] / max });
     choroCodes.push(g.code);
   }
-  const fmt = (v) => (metric === 'patrol_coverage' ? `${Math.round(v * 100)}%` : metric === 'per_km2' ? v.toFixed(1) : String(Math.round(v)));
+  const fmt = (v) => (metric === 'patrol_coverage' ? `${Math.round(v * 100)}%` : metric === 'per_km2' ? v.toFixed(1)
+    : metric === 'reach_minutes' ? `${Math.round(v)} min` : String(Math.round(v)));
   $('#legend-min').textContent = fmt(0); $('#legend-max').textContent = fmt(max);
   document.body.dataset.choropleth = `${metric}:${choroCodes.length}`;
 }
@@ -74,5 +86,12 @@ export function refreshAnalysis() { refreshHeat(); refreshChoropleth(); }
 $('#heat-source').addEventListener('change', refreshHeat);
 $('#choro-metric').addEventListener('change', refreshChoropleth);
 $('#period').addEventListener('input', () => { $('#period-label').textContent = periodLabel(); soon(refreshAnalysis, 'analysis'); });
-on('live', (ev) => { if (ev.type.startsWith('incident.')) soon(refreshAnalysis, 'analysis'); });
+on('live', (ev) => {
+  if (ev.type.startsWith('incident.')) soon(refreshAnalysis, 'analysis');
+  // The coverage map follows the units, at most once every 3 s however often they move.
+  else if ($('#choro-metric').value === 'reach_minutes' && (ev.type.startsWith('responder.') || ev.type === 'roads.activated')) {
+    coverTimer ||= setTimeout(() => { coverTimer = 0; refreshChoropleth(); }, 3000);
+  }
+});
+let coverTimer = 0;
 on('lang', () => fillAnalysis());

@@ -9,7 +9,7 @@ import { on, emit } from './bus.js';
 import { REASON, REASON_TAGS, LIFECYCLE, OPEN_STATES, lang, t, tf, statusLabel, badge, catLabel, when, kindLabel } from './i18n.js';
 import { map, highlightIncident } from './map.js';
 import { gridPlace } from './areas.js';
-import { units, kindIcon, showCandidates } from './units.js';
+import { units, kindIcon, showCandidates, showRoute } from './units.js';
 
 export let selected = null;
 let current = null; // the incident shown, as GET /incidents/{id} answered
@@ -136,6 +136,25 @@ export async function recommend() {
   }
   renderCandidates();
   showCandidates(candidates);
+  drawRoute(inc, candidates[0]).catch(() => showRoute(null));
+}
+
+// ---- the first candidate's route along the roads ----
+let routeKey = '';
+/** Draws the way the first candidate would take (GET /route with their kind's profile) when ETAs are by road. */
+async function drawRoute(inc, c) {
+  const from = c && units.get(c.responder_id)?.location;
+  if (!from || c.eta_method !== 'road') { routeKey = ''; showRoute(null); return; }
+  policy ??= await api('/dispatch/policy').catch(() => ({}));
+  const profile = policy.roads?.kinds?.[c.kind] || 'walk';
+  const key = `${inc.id}:${c.responder_id}:${from.join(',')}:${profile}`;
+  if (key === routeKey) return;
+  routeKey = key;
+  const q = new URLSearchParams({ from: from.join(','), to: inc.location.join(','), profile });
+  const r = await api(`/route?${q}`);
+  if (routeKey !== key || selected !== inc.id) return;
+  showRoute(r.geometry);
+  card.dataset.routeEtaS = String(r.eta_s);
 }
 $('#recommend').addEventListener('click', () => { error(''); recommend().catch((e) => error(e.message)); });
 
@@ -165,7 +184,7 @@ function renderCandidates() {
     .map((r) => `<span class="tag tag-${r.code}">${esc(REASON[lang][r.code] || r.code)}</span>`).join('');
   const why = (c) => c.reasons.map((r) => `${REASON[lang][r.code] || r.code}: ${r.detail}`).join('\n');
   $('#candidates').innerHTML = candidates.map((c) => `<div class="cand" data-responder="${c.responder_id}" title="${esc(why(c))}"><span>${kindIcon(c.kind)} <b>${c.rank}. ${esc(c.name)}</b> <span class="muted">${esc(kindLabel(c.kind))}</span> ${tags(c)}
-    <br><span class="muted">${esc(t('distance'))} ${Math.round(c.distance_m)} m · ${esc(t('eta'))} ${Math.max(1, Math.round(c.eta_s / 60))} min${c.position_age_s != null ? ` · ${esc(t('fix'))} ${Math.round(c.position_age_s)} ${esc(t('ago'))}` : ''}</span></span>
+    <br><span class="muted">${esc(t('distance'))} ${Math.round(c.distance_m)} m${c.eta_method === 'road' ? ` · ${esc(t('byRoad'))} ${Math.round(c.road_distance_m)} m` : ''} · ${esc(t('eta'))} ${Math.max(1, Math.round(c.eta_s / 60))} min${c.position_age_s != null ? ` · ${esc(t('fix'))} ${Math.round(c.position_age_s)} ${esc(t('ago'))}` : ''}</span></span>
     <span>${busy ? `<button class="assign" data-mode="replace" data-responder="${c.responder_id}">${esc(t('replace'))}</button>
     <button class="assign-more" data-mode="additional" data-responder="${c.responder_id}">${esc(t('additional'))}</button>`
     : `<button class="assign" data-responder="${c.responder_id}">${esc(t('assign'))}</button>`}</span></div>`).join('');

@@ -57,8 +57,11 @@ const EMPTY_FC = { type: 'FeatureCollection', features: [] };
 export function unitStyle() {
   return {
     drop: { sources: ['responders'], layers: ['responders-circle'] },
-    sources: { units: { type: 'geojson', data: EMPTY_FC }, candidates: { type: 'geojson', data: EMPTY_FC } },
+    sources: { units: { type: 'geojson', data: EMPTY_FC }, candidates: { type: 'geojson', data: EMPTY_FC },
+      route: { type: 'geojson', data: EMPTY_FC } },
     layers: [
+      [{ id: 'route-line', type: 'line', source: 'route', layout: { 'line-cap': 'round', 'line-join': 'round' },
+        paint: { 'line-color': '#7b3294', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 3, 16, 6], 'line-opacity': 0.85 } }],
       [{ id: 'responders-circle', type: 'circle', source: 'units',
         paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 5, 15, 9], 'circle-color': STATUS_COLOR,
           'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5 } }],
@@ -308,6 +311,7 @@ $('#units').addEventListener('keydown', (e) => {
 
 /** Draws a recommendation's candidates (from units' positions when fresher than the answer's). */
 export function showCandidates(candidates) {
+  if (!candidates?.length) showRoute(null);
   const src = map?.getSource('candidates');
   if (!src) return;
   src.setData({ type: 'FeatureCollection', features: (candidates || []).map((c) => {
@@ -316,4 +320,11 @@ export function showCandidates(candidates) {
     return at && { type: 'Feature', geometry: { type: 'Point', coordinates: at },
       properties: { id: c.responder_id, rank: c.rank, kind: c.kind || u?.kind, status: c.status || u?.status } };
   }).filter(Boolean) });
+}
+
+/** Draws a route (a GeoJSON LineString) on the map, or clears it. */
+export function showRoute(geometry) {
+  map?.getSource('route')?.setData(geometry ? { type: 'FeatureCollection', features: [
+    { type: 'Feature', geometry, properties: {} }] } : EMPTY_FC);
+  document.body.dataset.routeDrawn = geometry ? String(geometry.coordinates.length) : '0';
 }
