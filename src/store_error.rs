@@ -18,7 +18,7 @@ pub enum StoreError {
     },
     /// An SQLite database that should exist is not there.
     #[error(
-        "no database at {}: only `gridmap serve` and `gridmap import` create one; give the right --db (or GRIDMAP_DB), or run from the folder that holds data/",
+        "no database at {}: only `gridmap serve`, `gridmap import` and `gridmap import-roads` create one; give the right --db (or GRIDMAP_DB), or run from the folder that holds data/",
         .0.display()
     )]
     Missing(std::path::PathBuf),

@@ -269,8 +269,18 @@ fn ranked(
             continue;
         }
         let rule = if rules_apply { preferred_by(r, d, req, policy) } else { None };
+        let id = r.responder.id.0;
+        if let Some((worst, _)) = best.peek().filter(|_| best.len() == req.k) {
+            // Nobody of this kind this far away arrives sooner than its bound: when even the bound loses to the
+            // k-th best, the estimate (a road search) is not needed. (1 % below the bound: road weights are whole
+            // milliseconds per edge, so a road time may round a little under length ÷ speed.)
+            let bound = 0.99 * d * est.min_s_per_m_for(&r.responder.kind);
+            if (Key { rule: rule.unwrap_or(rules), eta_s: bound, distance_m: d, id }) >= *worst {
+                continue;
+            }
+        }
         let eta = est.eta(&r.responder.kind, position(r, req), d);
-        let key = Key { rule: rule.unwrap_or(rules), eta_s: eta.eta_s, distance_m: d, id: r.responder.id.0 };
+        let key = Key { rule: rule.unwrap_or(rules), eta_s: eta.eta_s, distance_m: d, id };
         if best.len() == req.k && best.peek().is_some_and(|(worst, _)| key >= *worst) {
             continue;
         }

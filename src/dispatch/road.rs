@@ -129,4 +129,10 @@ impl Estimate for ByRoad<'_> {
     fn min_s_per_m(&self) -> f64 {
         self.travel.min_s_per_m()
     }
+
+    fn min_s_per_m_for(&self, kind: &str) -> f64 {
+        // By road at the profile's fastest, or by the straight-line fallback.
+        let road = 1.0 / self.net.policy().max_speed_mps_of(self.travel.roads.profile_of(kind));
+        road.min(self.travel.line.min_s_per_m_of(kind))
+    }
 }

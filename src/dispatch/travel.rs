@@ -54,6 +54,11 @@ pub trait Estimate {
     fn eta(&mut self, kind: &str, from: LonLat, distance_m: f64) -> Eta;
     /// A lower bound of seconds per metre of great-circle distance for any estimate this request makes.
     fn min_s_per_m(&self) -> f64;
+    /// The same bound for a responder of `kind` (at least [`Estimate::min_s_per_m`]): ranking skips a responder
+    /// whose bound already loses to the k-th best without estimating it.
+    fn min_s_per_m_for(&self, _kind: &str) -> f64 {
+        self.min_s_per_m()
+    }
 }
 
 /// Estimates how long a responder of a kind needs to reach a point.
@@ -93,6 +98,12 @@ impl StraightLine {
         format!(" m × detour {detour} at {speed} m/s ({kind})")
     }
 
+    /// Seconds per metre of great-circle distance for a kind (its estimates are exactly this × distance).
+    pub fn min_s_per_m_of(&self, kind: &str) -> f64 {
+        let (speed, detour) = self.of(kind);
+        detour / speed
+    }
+
     /// `(speed_mps, detour_factor)` of a kind.
     fn of(&self, kind: &str) -> (f64, f64) {
         match self.config.kinds.get(kind) {
@@ -117,6 +128,10 @@ impl Estimate for Straight<'_> {
 
     fn min_s_per_m(&self) -> f64 {
         TravelTime::min_s_per_m(self.0)
+    }
+
+    fn min_s_per_m_for(&self, kind: &str) -> f64 {
+        self.0.min_s_per_m_of(kind)
     }
 }
 

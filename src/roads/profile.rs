@@ -218,16 +218,17 @@ impl RoadPolicy {
 
     /// The fastest speed of any profile, m/s: no road ETA is below distance ÷ this.
     pub fn max_speed_mps(&self) -> f64 {
-        let mut max = self.offroad_speed_mps;
-        for p in ProfileName::ALL {
-            let rule = self.rule(p);
-            for v in rule.speeds_kmh.values() {
-                max = max.max(v / 3.6);
-            }
-            if rule.use_maxspeed {
-                // A maxspeed tag may exceed every class speed; 150 km/h bounds what a city network holds.
-                max = max.max(150.0 / 3.6);
-            }
+        ProfileName::ALL.iter().map(|p| self.max_speed_mps_of(*p)).fold(self.offroad_speed_mps, f64::max)
+    }
+
+    /// The fastest one travels with a profile (the off-road part included), m/s: no road ETA of that profile is
+    /// below distance ÷ this.
+    pub fn max_speed_mps_of(&self, p: ProfileName) -> f64 {
+        let rule = self.rule(p);
+        let mut max = rule.speeds_kmh.values().fold(self.offroad_speed_mps, |m, v| m.max(v / 3.6));
+        if rule.use_maxspeed {
+            // A maxspeed tag may exceed every class speed; 150 km/h bounds what a city network holds.
+            max = max.max(150.0 / 3.6);
         }
         max
     }

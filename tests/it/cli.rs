@@ -611,8 +611,18 @@ fn commands_other_than_serve_and_import_do_not_create_a_database() {
     let roster = dir.path().join("r.csv");
     std::fs::write(&roster, "name,kind\n张三,grid_worker\n").expect("write");
     let roster = roster.display().to_string();
+    let gpx = dir.path().join("t.gpx");
+    std::fs::write(
+        &gpx,
+        r#"<?xml version="1.0"?><gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>
+<trkpt lat="32.02" lon="118.79"><time>2026-12-01T08:00:00Z</time></trkpt>
+<trkpt lat="32.021" lon="118.791"><time>2026-12-01T08:01:00Z</time></trkpt></trkseg></trk></gpx>"#,
+    )
+    .expect("write");
+    let gpx = gpx.display().to_string();
     for args in [
         vec!["generations"],
+        vec!["import-track", &gpx, "--responder", "1"],
         vec!["activate", "1"],
         vec!["rollback"],
         vec!["discard", "1"],

@@ -169,6 +169,33 @@ async fn a_large_roster_is_stored_in_file_order(url: &str) {
         .collect();
     let ids: Vec<i64> = {
         let s = TestServer::start(url, true).await;
+        // A kind the policy does not know, or a home grid the served generation does not have: 422, nothing loaded.
+        for (props, code) in [
+            (json!({"name": "x", "kind": "spaceship"}), "unknown_kind"),
+            (json!({"name": "x", "kind": "grid_worker", "home_grid": "nope"}), "unknown_grid"),
+        ] {
+            let mut bad = features[..3].to_vec();
+            bad[1]["properties"] = props;
+            let r = reqwest::Client::new()
+                .post(s.url("/api/v1/responders/load?name=bad.geojson"))
+                .body(json!({"type": "FeatureCollection", "features": bad}).to_string())
+                .send()
+                .await
+                .expect("POST roster");
+            assert_eq!(r.status().as_u16(), 422, "{code}");
+            let v: Value = r.json().await.expect("JSON");
+            assert!(
+                v.to_string().contains(code)
+                    || v["error"]["message"].to_string().contains(if code == "unknown_kind" {
+                        "spaceship"
+                    } else {
+                        "nope"
+                    }),
+                "{v}"
+            );
+        }
+        let (_, none) = call(reqwest::Method::GET, s.url("/api/v1/responders"), None).await;
+        assert_eq!(none["items"].as_array().map(Vec::len), Some(0), "a refused roster loads nothing: {none}");
         let r = reqwest::Client::new()
             .post(s.url("/api/v1/responders/load?name=drill.geojson"))
             .body(json!({"type": "FeatureCollection", "features": features}).to_string())

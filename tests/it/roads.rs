@@ -264,6 +264,12 @@ async fn dispatch_ranks_by_road_eta_each_equal_to_its_route(db: &str) {
     assert_eq!(cands.len(), 8);
     let etas: Vec<f64> = cands.iter().map(|c| c["eta_s"].as_f64().expect("eta")).collect();
     assert!(etas.windows(2).all(|w| w[0] <= w[1]), "ranked by road ETA: {etas:?}");
+    // Exact, not pruned wrong: asking for every unit estimates each one; its first 8 are the 8 answered above.
+    let (_, all) = get(&s, &format!("/api/v1/dispatch/nearest?lon={}&lat={}&k=100", CENTRE[0], CENTRE[1])).await;
+    let every = all["candidates"].as_array().expect("candidates");
+    assert_eq!(every.len(), responders.len() + 1, "{all}");
+    let ids = |c: &[Value]| c.iter().map(|c| c["responder_id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&every[..8]), ids(cands), "the 8 soonest of all {} units", every.len());
     // Each candidate's ETA is what its own route says (its kind's profile).
     let profile = |kind: &str| match kind {
         "vehicle" => "vehicle",

@@ -234,9 +234,8 @@ on('live', (ev) => {
     if (current && ev.data.updated_at && ev.data.updated_at === current.updated_at) return;
     showIncident(selected).catch(() => {});
   } else if (ev.type.startsWith('responder.') && recommendedFor === selected) {
-    // Candidates follow the units, at most once a second.
-    clearTimeout(recTimer);
-    recTimer = setTimeout(() => { if (recommendedFor === selected) recommend().catch(() => {}); }, 1000);
+    // Candidates follow the units, at most once a second (a steady stream of fixes must not keep postponing it).
+    recTimer ||= setTimeout(() => { recTimer = 0; if (recommendedFor === selected) recommend().catch(() => {}); }, 1000);
   }
 });
 on('lang', () => {
