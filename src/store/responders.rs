@@ -130,8 +130,16 @@ macro_rules! responder_store_impl {
                 id: $crate::responders::ResponderId,
                 status: $crate::responders::ResponderStatus,
             ) -> Result<$crate::responders::Responder, $crate::responders::ResponderError> {
-                // One statement, so a racing assignment cannot slip between the check and the change: a responder
-                // on an open assignment stays busy until the assignment is released.
+                // The responder's row is locked first (a no-op update: PostgreSQL waits for an assignment that holds
+                // it; SQLite's write lock is already taken), then checked and changed in one statement. Under READ
+                // COMMITTED that statement's snapshot is taken after the lock, so an assignment that committed
+                // meanwhile is seen: a responder on an open assignment stays busy until it is released.
+                let mut tx = begin_write(&self.pool).await?;
+                sqlx::query("UPDATE responders SET updated_at = updated_at WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::store::query_err("lock a responder"))?;
                 let sql = format!(
                     "UPDATE responders SET status = $1, updated_at = $2 WHERE id = $3 \
                      AND ($1 = 'busy' OR NOT EXISTS (SELECT 1 FROM assignments WHERE responder_id = $3 AND released_at IS NULL)) \
@@ -142,17 +150,19 @@ macro_rules! responder_store_impl {
                     .bind(status.as_str())
                     .bind(time::OffsetDateTime::now_utc())
                     .bind(id.0)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await
                     .map_err($crate::store::query_err("change a responder's status"))?;
                 if let Some(row) = row {
-                    return Ok(responder_from_row(&row)?);
+                    let changed = responder_from_row(&row)?;
+                    tx.commit().await.map_err($crate::store::query_err("commit a status change"))?;
+                    return Ok(changed);
                 }
                 let on: Option<i64> = sqlx::query_scalar(
                     "SELECT incident_id FROM assignments WHERE responder_id = $1 AND released_at IS NULL ORDER BY id LIMIT 1",
                 )
                 .bind(id.0)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err($crate::store::query_err("read the responder's assignment"))?;
                 Err(match on {
