@@ -68,12 +68,21 @@ struct Imported {
     report: Report,
 }
 
-fn flag(field: &str, v: &str) -> Result<bool, ApiError> {
+/// A true/false form field (an empty value is true, as a bare checkbox); a refusal names the field.
+pub(super) fn flag(field: &str, v: &str) -> Result<bool, ApiError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "" | "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        other => Err(ApiError::bad_request("invalid_field", format!("{field}: {other:?} is not true or false"))),
+        other => Err(ApiError::bad_request("invalid_field", format!("{field}: {other:?} is not true or false"))
+            .with_details(serde_json::json!({"field": field}))),
     }
+}
+
+/// A multipart form that cannot be read: a body over --body-limit-mb is a 413 (the multipart error carries the
+/// status), anything else a 400.
+pub(super) fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_multipart" };
+    ApiError::new(e.status(), code, e.body_text())
 }
 
 /// Upload a boundary file (multipart): validate, stage, optionally activate
@@ -90,11 +99,7 @@ async fn import(
     axum::Extension(caller): axum::Extension<Caller>,
     mut form: Multipart,
 ) -> Result<(StatusCode, Json<Imported>), ApiError> {
-    // A body over --body-limit-mb is a 413 (the multipart error carries the status), anything else a 400.
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_multipart" };
-        ApiError::new(e.status(), code, e.body_text())
-    };
+    let bad = multipart_error;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut sidecars = Sidecars::default();
     let mut text = std::collections::HashMap::new();

@@ -85,10 +85,7 @@ async fn import_roads(
     axum::Extension(caller): axum::Extension<Caller>,
     mut form: Multipart,
 ) -> Result<(StatusCode, Json<ImportedNetwork>), ApiError> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_multipart" };
-        ApiError::new(e.status(), code, e.body_text())
-    };
+    let bad = super::imports::multipart_error;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut dry_run = false;
     while let Some(field) = form.next_field().await.map_err(bad)? {
@@ -98,18 +95,7 @@ async fn import_roads(
                 file = Some((name, field.bytes().await.map_err(bad)?.to_vec()));
             }
             "dry_run" => {
-                let v = field.text().await.map_err(bad)?;
-                dry_run = match v.trim().to_ascii_lowercase().as_str() {
-                    "" | "true" | "1" | "yes" | "on" => true,
-                    "false" | "0" | "no" | "off" => false,
-                    other => {
-                        return Err(ApiError::bad_request(
-                            "invalid_field",
-                            format!("dry_run: {other:?} is not true or false"),
-                        )
-                        .with_details(serde_json::json!({"field": "dry_run"})));
-                    }
-                };
+                dry_run = super::imports::flag("dry_run", &field.text().await.map_err(bad)?)?;
             }
             other => {
                 return Err(ApiError::bad_request(
