@@ -93,6 +93,7 @@ fn in_process(specs: &[Spec], recommend: bool, threads: usize) -> Value {
                     team: None,
                     home_grid: None,
                     status: s.status.parse().unwrap_or(ResponderStatus::Available),
+                    status_version: 0,
                     location: Some(gridmap::crs::Position(s.at)),
                     position_at: Some(now),
                 },

@@ -44,6 +44,7 @@ fn responder(i: usize, p: LonLat, status: ResponderStatus, now: OffsetDateTime) 
             team: None,
             home_grid: None,
             status,
+            status_version: 0,
             location: Some(gridmap::crs::Position([p.lon(), p.lat()])),
             position_at: Some(now),
         },

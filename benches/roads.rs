@@ -210,6 +210,7 @@ fn nearest_in_process(dispatcher: &Dispatcher, specs: &[([f64; 2], &'static str)
                     team: None,
                     home_grid: None,
                     status: ResponderStatus::Available,
+                    status_version: 0,
                     location: Some(gridmap::crs::Position(*at)),
                     position_at: Some(now),
                 },

@@ -338,6 +338,7 @@ mod tests {
                 team: None,
                 home_grid: home.map(Into::into),
                 status: ResponderStatus::Available,
+                status_version: 0,
                 location: Some(crate::crs::Position([lon, AT[1]])),
                 position_at: Some(OffsetDateTime::now_utc()),
             },

@@ -221,11 +221,17 @@ impl Fleet {
         self.snapshot.store(Arc::new(master.snapshot()));
     }
 
-    /// Changes one responder's status (the trees stay as they are).
-    pub fn set_status(&self, id: ResponderId, status: super::ResponderStatus) {
+    /// Takes in a stored status change unless the fleet already holds a newer one (a higher `status_version`):
+    /// handlers that committed in one order may finish in the other. The trees stay as they are.
+    pub fn set_status(&self, stored: &super::Responder) {
         let Ok(mut master) = self.master.lock() else { return };
-        if let Some(i) = master.position(id) {
-            Arc::make_mut(&mut master.items[i]).responder.status = status;
+        if let Some(i) = master.position(stored.id) {
+            if master.items[i].responder.status_version > stored.status_version {
+                return;
+            }
+            let r = &mut Arc::make_mut(&mut master.items[i]).responder;
+            r.status = stored.status;
+            r.status_version = stored.status_version;
             self.snapshot.store(Arc::new(master.snapshot()));
         }
     }
@@ -274,6 +280,7 @@ mod tests {
                 team: None,
                 home_grid: None,
                 status: ResponderStatus::Available,
+                status_version: 0,
                 location: Some(crate::crs::Position([lon, lat])),
                 position_at: None,
             },
@@ -402,5 +409,19 @@ mod tests {
             fleet.snapshot().get(ResponderId(1)).and_then(|r| r.responder.location),
             Some(crate::crs::Position([118.1, 32.0]))
         );
+    }
+
+    #[test]
+    fn an_older_status_arriving_last_does_not_win() {
+        let fleet = Fleet::new(vec![at(1, 118.0, 32.0)]);
+        let stored = |status, status_version| Responder { status, status_version, ..at(1, 118.0, 32.0).responder };
+        // Committed as version 1 (available) then 2 (busy), but the handlers finished in the other order.
+        fleet.set_status(&stored(ResponderStatus::Busy, 2));
+        fleet.set_status(&stored(ResponderStatus::Available, 1));
+        let now = fleet.snapshot().get(ResponderId(1)).map(|r| (r.responder.status, r.responder.status_version));
+        assert_eq!(now, Some((ResponderStatus::Busy, 2)));
+        fleet.set_status(&stored(ResponderStatus::Available, 3));
+        let now = fleet.snapshot().get(ResponderId(1)).map(|r| r.responder.status);
+        assert_eq!(now, Some(ResponderStatus::Available));
     }
 }

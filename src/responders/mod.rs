@@ -96,6 +96,9 @@ pub struct Responder {
     pub home_grid: Option<String>,
     /// Availability.
     pub status: ResponderStatus,
+    /// Incremented by every stored status change: of two copies of a responder, the higher version has the newer
+    /// status (updates can arrive out of order).
+    pub status_version: i64,
     /// Latest position `[lon, lat]` (in the answer's `crs`).
     pub location: Option<Position>,
     /// Time of the latest position.

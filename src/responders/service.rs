@@ -202,14 +202,14 @@ impl ResponderService {
     /// Changes availability.
     pub async fn set_status(&self, id: ResponderId, status: ResponderStatus) -> Result<Responder, ResponderError> {
         let updated = self.store.set_responder_status(id, status).await?;
-        self.fleet.set_status(id, status);
+        self.fleet.set_status(&updated);
         self.events.publish("responder.updated", &updated);
         Ok(updated)
     }
 
     /// Takes in a status change another service committed (e.g. an assignment made the responder busy).
     pub fn adopt(&self, stored: &Responder) {
-        self.fleet.set_status(stored.id, stored.status);
+        self.fleet.set_status(stored);
         self.events.publish("responder.updated", stored);
     }
 
@@ -217,7 +217,7 @@ impl ResponderService {
     pub async fn refresh(&self, id: ResponderId) -> Result<(), ResponderError> {
         let Some(stored) = self.store.responder(id).await? else { return Ok(()) };
         if self.fleet.snapshot().get(id).is_some() {
-            self.fleet.set_status(id, stored.status);
+            self.fleet.set_status(&stored);
             return Ok(());
         }
         let (grid_code, community_code) = stored

@@ -33,7 +33,7 @@ macro_rules! assignment_store_impl {
             .map_err(query_err("end assignments"))?;
             let mut released = Vec::with_capacity(ids.len());
             let free = format!(
-                "UPDATE responders SET status = 'available', updated_at = $1 WHERE id = $2 AND status = 'busy' \
+                "UPDATE responders SET status = 'available', status_version = status_version + 1, updated_at = $1 WHERE id = $2 AND status = 'busy' \
                  AND NOT EXISTS (SELECT 1 FROM assignments WHERE responder_id = $2 AND released_at IS NULL) RETURNING {}",
                 $crate::store::responders::RESPONDER_COLUMNS
             );
@@ -142,7 +142,7 @@ macro_rules! assignment_store_impl {
                     (from, _) => return Err(IncidentError::invalid_transition(a.incident, from, IncidentStatus::Dispatched)),
                 };
                 let sql = format!(
-                    "UPDATE responders SET status = 'busy', updated_at = $1 WHERE id = $2 AND status = 'available' RETURNING {}",
+                    "UPDATE responders SET status = 'busy', status_version = status_version + 1, updated_at = $1 WHERE id = $2 AND status = 'available' RETURNING {}",
                     $crate::store::responders::RESPONDER_COLUMNS
                 );
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))

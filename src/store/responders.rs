@@ -7,7 +7,7 @@ pub(crate) const POSITION_CHUNK: usize = 2000;
 /// Responders per multi-row statement (11 values each: 11 000 binds, under SQLite's 32 766 and PostgreSQL's 65 535).
 pub(crate) const RESPONDER_CHUNK: usize = 1000;
 
-pub(crate) const RESPONDER_COLUMNS: &str = "id, name, kind, skills, team, home_grid, status, lon, lat, position_at";
+pub(crate) const RESPONDER_COLUMNS: &str = "id, name, kind, skills, team, home_grid, status, status_version, lon, lat, position_at";
 
 macro_rules! responder_store_impl {
     ($store:ty, $db:ty) => {
@@ -28,6 +28,7 @@ macro_rules! responder_store_impl {
                 team: r.col("team")?,
                 home_grid: r.col("home_grid")?,
                 status: status.parse().map_err(|e: $crate::responders::UnknownResponderStatus| StoreError::Corrupt(e.to_string()))?,
+                status_version: r.col("status_version")?,
                 location: lon.zip(lat).map(|(x, y)| $crate::crs::Position([x, y])),
                 position_at: r.col("position_at")?,
             })
@@ -141,7 +142,7 @@ macro_rules! responder_store_impl {
                     .await
                     .map_err($crate::store::query_err("lock a responder"))?;
                 let sql = format!(
-                    "UPDATE responders SET status = $1, updated_at = $2 WHERE id = $3 \
+                    "UPDATE responders SET status = $1, status_version = status_version + 1, updated_at = $2 WHERE id = $3 \
                      AND ($1 = 'busy' OR NOT EXISTS (SELECT 1 FROM assignments WHERE responder_id = $3 AND released_at IS NULL)) \
                      RETURNING {}",
                     $crate::store::responders::RESPONDER_COLUMNS

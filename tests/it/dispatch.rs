@@ -233,6 +233,45 @@ async fn release_reassign_and_completion(url: &str) {
     assert_eq!(reasons, vec!["unassigned: 走错", replaced.as_str(), "resolved", "resolved"]);
 }
 
+/// Issue 33 residual: an assignment and a status change racing for one responder commit in one order but their
+/// handlers may finish in the other; the live fleet (what `GET /responders/{id}` and dispatch read) must end where
+/// the store ended, never `available` for a responder an assignment holds.
+async fn racing_status_changes_leave_the_fleet_as_stored(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let stored_status = |id: i64| async move {
+        let sql = "SELECT status FROM responders WHERE id = $1";
+        if url.starts_with("sqlite") {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("open");
+            sqlx::query_scalar::<_, String>(sql).bind(id).fetch_one(&pool).await.expect("read")
+        } else {
+            let pool = sqlx::PgPool::connect(url).await.expect("open");
+            sqlx::query_scalar::<_, String>(sql).bind(id).fetch_one(&pool).await.expect("read")
+        }
+    };
+    for round in 0..40 {
+        let (_, inc) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "other"})).await;
+        let (_, r) = post(
+            &s,
+            "/api/v1/responders",
+            json!({"name": format!("赛{round}"), "kind": "grid_worker", "location": IN_GRID}),
+        )
+        .await;
+        let path = format!("/api/v1/incidents/{}/assign", inc["id"]);
+        let assign = post(&s, &path, json!({"responder_id": r["id"]}));
+        let status = call(
+            reqwest::Method::PUT,
+            s.url(&format!("/api/v1/responders/{}/status", r["id"])),
+            Some(json!({"status": "available"})),
+        );
+        let ((sa, va), (sb, vb)) = tokio::join!(assign, status);
+        assert!(sa == 200, "round {round}: the assignment is made either way: {va}");
+        assert!(sb == 200 || sb == 409, "round {round}: {sb} {vb}");
+        let stored = stored_status(r["id"].as_i64().expect("id")).await;
+        let (_, live) = get(&s, &format!("/api/v1/responders/{}", r["id"])).await;
+        assert_eq!((stored.as_str(), live["status"].as_str()), ("busy", Some("busy")), "round {round}");
+    }
+}
+
 /// Issue 33: a responder is on one incident at a time. A status change while assigned is refused naming the
 /// incident; a second incident cannot take them; `additional` for a unit already on the incident and an unknown
 /// responder on a staffed incident get their own answers; and the store itself refuses a second open assignment.
@@ -347,5 +386,6 @@ both_stores!(
     recommend_follows_the_policy,
     release_reassign_and_completion,
     one_incident_at_a_time,
+    racing_status_changes_leave_the_fleet_as_stored,
     rosters_load_all_or_nothing,
 );
