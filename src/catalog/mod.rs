@@ -57,6 +57,8 @@ pub struct ImportMode {
     pub activate: bool,
     /// Build on this generation instead of the active one.
     pub base: Option<GenerationId>,
+    /// On a dry run: return the features read in each report's `preview`.
+    pub preview: bool,
 }
 
 /// Told when the served generation changes (after the index swap), e.g. to re-geocode open items.
@@ -181,6 +183,9 @@ impl Catalog {
         tracing::info!(read_ms, validate_ms = checked_ms - read_ms, "import read and checked");
         for p in &mut parsed {
             p.report.dry_run = mode.dry_run;
+            if mode.dry_run && mode.preview {
+                p.report.preview = Some(import::preview(&p.features));
+            }
         }
         // A rejected import answers with its reports, whatever became of the write: it may have failed on what the
         // checks reject (two features with one code break the key), and it was rolled back either way.

@@ -49,6 +49,9 @@ struct ImportForm {
     member: Option<String>,
     /// Validate only (true/false).
     dry_run: Option<bool>,
+    /// With `dry_run`: return the features read as `report.preview`, a GeoJSON FeatureCollection in WGS84
+    /// (simplified to ~1 m, at most 20 000 features), so the file can be seen on a map before it is imported.
+    preview: Option<bool>,
     /// Activate when valid.
     activate: Option<bool>,
     /// Build on this generation instead of the active one.
@@ -118,7 +121,7 @@ async fn import(
                 }
             }
             "layer" | "code_field" | "name_field" | "parent_field" | "parent_from" | "crs" | "encoding" | "member"
-            | "dry_run" | "activate" | "base" | "fix" => {
+            | "dry_run" | "activate" | "base" | "fix" | "preview" => {
                 text.insert(name, field.text().await.map_err(bad)?);
             }
             other => return Err(ApiError::bad_request("invalid_field", format!("unknown form field {other:?}"))),
@@ -179,6 +182,7 @@ async fn import(
         dry_run: text.get("dry_run").map(|v| flag("dry_run", v)).transpose()?.unwrap_or(false),
         activate: text.get("activate").map(|v| flag("activate", v)).transpose()?.unwrap_or(false),
         base,
+        preview: text.get("preview").map(|v| flag("preview", v)).transpose()?.unwrap_or(false),
     };
     let reports = state.catalog.import(vec![ImportFile { name: file_name, bytes, options }], mode).await?;
     let report = reports.into_iter().next().ok_or_else(|| ApiError::internal(&"import returned no report"))?;

@@ -188,6 +188,7 @@ async fn list(
         street: q.street,
         community: q.community,
         grid: q.grid,
+        grids: Vec::new(),
         status: q.status.unwrap_or_default().0,
         category: q.category,
         from: time(q.from),

@@ -169,7 +169,32 @@ impl LayerList {
     }
 }
 
-from_text!(CrsParam, Bbox, Time, StatusList, LayerList);
+/// A comma-separated list of grid codes (empty: any grid).
+#[derive(Debug, Clone, PartialEq, Eq, Default, utoipa::ToSchema)]
+#[schema(value_type = String, example = "320104001001001,320104001001002")]
+pub struct GridList(pub Vec<String>);
+
+/// Most codes a [`GridList`] takes (a query string stays well under common URL limits).
+pub const MAX_GRID_LIST: usize = 500;
+
+/// A grid list longer than [`MAX_GRID_LIST`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0} grid codes: at most {MAX_GRID_LIST} in one list")]
+pub struct TooManyGrids(usize);
+
+impl FromStr for GridList {
+    type Err = TooManyGrids;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let codes: Vec<String> = raw.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        if codes.len() > MAX_GRID_LIST {
+            return Err(TooManyGrids(codes.len()));
+        }
+        Ok(GridList(codes))
+    }
+}
+
+from_text!(CrsParam, Bbox, Time, StatusList, LayerList, GridList);
 
 /// An RFC 3339 time in a JSON body (a field named `field`).
 pub(super) fn time_field(field: &str, raw: &str) -> Result<OffsetDateTime, ApiError> {

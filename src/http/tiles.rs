@@ -13,7 +13,8 @@ use utoipa_axum::routes;
 
 use super::contract::ApiQuery;
 use super::{ApiError, AppState};
-use crate::tiles::{TileError, TileId, TileLayer};
+use super::params::{GridList, StatusList};
+use crate::tiles::{IncidentTileFilter, TileError, TileId, TileLayer};
 
 /// The MapLibre style, with `{base}` standing for the server's URL.
 const STYLE: &str = include_str!("../../tiles/style.json");
@@ -53,9 +54,12 @@ macro_rules! item_layer {
             Path((z, x, y)): Path<(String, String, String)>,
             headers: HeaderMap,
         ) -> Result<Response, ApiError> {
-            serve_tile(&state, $layer, &z, &x, &y, &headers).await
+            serve_tile(&state, $layer, &z, &x, &y, &headers, &IncidentTileFilter::default()).await
         }
 
+        item_layer!(doc $doc, $layer, $doc_path, $what);
+    };
+    (doc $doc:ident, $layer:expr, $doc_path:literal, $what:literal) => {
         #[utoipa::path(
             get, path = $doc_path, tag = "tiles",
             summary = concat!("TileJSON 3.0 of ", $what),
@@ -68,14 +72,51 @@ macro_rules! item_layer {
     };
 }
 
-item_layer!(
-    incidents_tile,
-    incidents_json,
-    TileLayer::Incidents,
-    "/tiles/incidents/{z}/{x}/{y}",
-    "/tiles/incidents.json",
-    "open incidents"
-);
+/// What the incident tiles show: the queue's filters, so that clusters count what the list shows.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct IncidentTileQuery {
+    /// Any of these states (default: the open ones).
+    #[param(inline)]
+    status: Option<StatusList>,
+    /// Category code.
+    category: Option<String>,
+    /// Any of these grid codes, comma-separated (at most 500).
+    #[param(inline)]
+    grid: Option<GridList>,
+    /// Ignored (a client's cache buster).
+    #[serde(rename = "v")]
+    _cache_buster: Option<String>,
+}
+
+/// Vector tile of incidents, open ones unless `status` says otherwise ({y} ends in .mvt)
+///
+/// Features carry `id`, `category`, `status`, `priority`, `grid_code`; below z15 near points merge into clusters
+/// (`cluster = 1`, `count`) that count only the incidents the filters let through.
+#[utoipa::path(
+    get, path = "/tiles/incidents/{z}/{x}/{y}", tag = "tiles",
+    params(("z" = u8, Path), ("x" = u32, Path), ("y" = String, Path, description = "{y}.mvt"), IncidentTileQuery),
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, description = "A Mapbox Vector Tile", content_type = "application/vnd.mapbox-vector-tile", body = Vec<u8>),
+        (status = 204, description = "Nothing in the tile")
+    )
+)]
+async fn incidents_tile(
+    State(state): State<AppState>,
+    Path((z, x, y)): Path<(String, String, String)>,
+    ApiQuery(q): ApiQuery<IncidentTileQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let filter = IncidentTileFilter {
+        status: q.status.map(|s| s.0).unwrap_or_default(),
+        category: q.category.filter(|c| !c.is_empty()),
+        grids: q.grid.map(|g| g.0).unwrap_or_default(),
+    };
+    serve_tile(&state, TileLayer::Incidents, &z, &x, &y, &headers, &filter).await
+}
+item_layer!(doc incidents_json, TileLayer::Incidents, "/tiles/incidents.json", "open incidents");
 item_layer!(
     hazards_tile,
     hazards_json,
@@ -154,7 +195,7 @@ async fn tile(
     Path((layer, z, x, y)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    serve_tile(&state, boundary_layer(&layer)?, &z, &x, &y, &headers).await
+    serve_tile(&state, boundary_layer(&layer)?, &z, &x, &y, &headers, &IncidentTileFilter::default()).await
 }
 
 async fn serve_tile(
@@ -164,6 +205,7 @@ async fn serve_tile(
     x: &str,
     y: &str,
     headers: &HeaderMap,
+    filter: &IncidentTileFilter,
 ) -> Result<Response, ApiError> {
     let Some(y) = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")) else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_format", format!("tile {y:?}: expected {{y}}.mvt")));
@@ -174,7 +216,7 @@ async fn serve_tile(
     let z = u8::try_from(num("z", z)?).map_err(|_| ApiError::bad_request("invalid_tile", "z is too large"))?;
     let id =
         TileId::new(z, num("x", x)?, num("y", y)?).map_err(|e| ApiError::bad_request("invalid_tile", e.to_string()))?;
-    let rendered = state.tiles.tile(layer, id).await?;
+    let rendered = state.tiles.tile_filtered(layer, id, filter).await?;
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     out.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));

@@ -175,6 +175,11 @@ pub struct Report {
     /// What this file changes against the same layer of the generation it builds on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<super::Diff>,
+    /// On a dry run asked for it: the features read, as a GeoJSON FeatureCollection in WGS84 (see
+    /// [`super::preview`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub preview: Option<serde_json::Value>,
 }
 
 impl Report {
@@ -191,6 +196,7 @@ impl Report {
             activated: false,
             dry_run: false,
             diff: None,
+            preview: None,
             fields: Vec::new(),
             suggested: None,
             observed: Default::default(),

@@ -124,6 +124,8 @@ pub struct IncidentFilter {
     pub community: Option<String>,
     /// Grid code.
     pub grid: Option<String>,
+    /// Any of these grid codes (empty: any grid).
+    pub grids: Vec<String>,
     /// Any of these states.
     pub status: Vec<IncidentStatus>,
     /// Category.

@@ -22,6 +22,14 @@ macro_rules! incident_store_impl {
                     q.push(format!(" AND {column} = ")).push_bind(v.clone());
                 }
             }
+            if !f.grids.is_empty() {
+                q.push(" AND grid_code IN (");
+                let mut list = q.separated(", ");
+                for g in &f.grids {
+                    list.push_bind(g.clone());
+                }
+                q.push(")");
+            }
             if !f.status.is_empty() {
                 q.push(" AND status IN (");
                 let mut list = q.separated(", ");

@@ -17,6 +17,9 @@ pub struct CacheKey {
     pub layer: TileLayer,
     /// Version of the layer's data.
     pub version: u64,
+    /// Hash of what the layer was asked to show ([`super::IncidentTileFilter::key`]; 0 for layers without a
+    /// filter).
+    pub filter: u64,
     /// Address.
     pub tile: TileId,
 }

@@ -260,6 +260,34 @@ fn source_version(index: &crate::index::BoundaryIndex, layer: Layer) -> u64 {
 /// Zooms whose boundary shapes are prepared ahead of requests.
 const WARM_ZOOMS: std::ops::RangeInclusive<u8> = 10..=16;
 
+/// What the incident layer shows (the console's queue filters, so that clusters count what the list shows): any of
+/// these states (open ones when empty), one category, any of these grids (any grid when empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct IncidentTileFilter {
+    /// States.
+    pub status: Vec<IncidentStatus>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Grid codes.
+    pub grids: Vec<String>,
+}
+
+impl IncidentTileFilter {
+    /// The filter's part of a cache key: equal filters (states and grids in any order) give equal keys.
+    pub fn key(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut status: Vec<_> = self.status.iter().map(|s| s.as_str()).collect();
+        status.sort_unstable();
+        status.dedup();
+        let mut grids: Vec<_> = self.grids.iter().collect();
+        grids.sort_unstable();
+        grids.dedup();
+        let mut h = std::hash::DefaultHasher::new();
+        (status, &self.category, grids).hash(&mut h);
+        h.finish()
+    }
+}
+
 /// Most incidents read for one tile; beyond that a tile shows the newest.
 const MAX_TILE_INCIDENTS: u32 = 50_000;
 
@@ -327,6 +355,17 @@ impl TileService {
 
     /// One tile, from the cache when its data has not changed.
     pub async fn tile(&self, layer: TileLayer, tile: TileId) -> Result<Arc<Rendered>, TileError> {
+        self.tile_filtered(layer, tile, &IncidentTileFilter::default()).await
+    }
+
+    /// One tile with the incident layer narrowed to `filter` (other layers ignore it), from the cache when its data
+    /// has not changed: each filter has its own entries.
+    pub async fn tile_filtered(
+        &self,
+        layer: TileLayer,
+        tile: TileId,
+        filter: &IncidentTileFilter,
+    ) -> Result<Arc<Rendered>, TileError> {
         if tile.z() > layer.max_zoom() {
             return Err(TileError::TooDeep { layer: layer.as_str(), z: tile.z(), max: layer.max_zoom() });
         }
@@ -339,7 +378,8 @@ impl TileService {
             }
             other => (self.version(other), None),
         };
-        let key = version.map(|version| CacheKey { layer, version, tile });
+        let filter_key = if layer == TileLayer::Incidents { filter.key() } else { 0 };
+        let key = version.map(|version| CacheKey { layer, version, filter: filter_key, tile });
         if let Some(hit) = key.as_ref().and_then(|k| self.cache.get(k)) {
             self.hits.inc();
             return Ok(hit);
@@ -349,7 +389,7 @@ impl TileService {
             (Some((l, tiles)), _) => tokio::task::spawn_blocking(move || tiles.render(l, tile))
                 .await
                 .map_err(|e| TileError::Task(e.to_string()))?,
-            (None, TileLayer::Incidents) => self.render_incidents(tile).await?,
+            (None, TileLayer::Incidents) => self.render_incidents(tile, filter).await?,
             (None, TileLayer::Heatmap) => self.render_heatmap(tile).await?,
             (None, TileLayer::Hazards) => self.render_hazards(tile).await?,
             (None, TileLayer::Resources) => self.render_resources(tile).await?,
@@ -406,11 +446,18 @@ impl TileService {
         fresh
     }
 
-    async fn render_incidents(&self, tile: TileId) -> Result<Vec<u8>, TileError> {
+    async fn render_incidents(&self, tile: TileId, shown: &IncidentTileFilter) -> Result<Vec<u8>, TileError> {
         let b = tile.lonlat_bounds(points::POINT_BUFFER_PX as u32);
+        let status = if shown.status.is_empty() {
+            IncidentStatus::ALL.into_iter().filter(|s| s.is_open()).collect()
+        } else {
+            shown.status.clone()
+        };
         let filter = IncidentFilter {
             bbox: Some([b.min().x, b.min().y, b.max().x, b.max().y]),
-            status: IncidentStatus::ALL.into_iter().filter(|s| s.is_open()).collect(),
+            status,
+            category: shown.category.clone(),
+            grids: shown.grids.clone(),
             limit: MAX_TILE_INCIDENTS,
             ..IncidentFilter::default()
         };

@@ -10,6 +10,7 @@
 //  5. The grid filter takes a partial code (the community's 12 digits) or a grid name; the map's incident layer is
 //     filtered the same way (its filter names the matching grids; only their incidents are drawn); the category
 //     filter filters the map too.
+//  6. Below z15 the clusters count only what the filters let through (the tiles are asked for the same filters).
 // Usage: node alerts-queue.mjs BASE_URL SHOTS_DIR FIXTURES_JSON
 // FIXTURES_JSON: {"point": [lon, lat]} (optional; default [118.79, 32.02])
 import { suite, call, check, idle, sleep } from './common.mjs';
@@ -111,4 +112,23 @@ await run(async () => {
   const cats = await page.evaluate(() => window.gridmapMap.queryRenderedFeatures({ layers: ['incidents-circle'] }).filter((f) => !f.properties.cluster).map((f) => f.properties.category));
   check(cats.length > 0 && cats.every((c) => c === 'traffic'), `incidents drawn with the category filter: ${[...new Set(cats)]}`);
   step(`check 5: partial code → ${codes.length} rows, name → ${byName.length} rows, map drawn ${drawn.length} of that grid; category filter on the map`);
+
+  // 6. Below z15 incidents merge into clusters: the tiles are asked for the queue's filters, so the clusters count
+  //    only the traffic incidents (33 of the 130), not every open one.
+  const urls = [];
+  page.on('request', (r) => { if (r.url().includes('/tiles/incidents/')) urls.push(r.url()); });
+  const onMap = () => page.evaluate(() => window.gridmapMap.queryRenderedFeatures({ layers: ['incidents-circle'] })
+    .reduce((n, f) => n + (f.properties.cluster ? Number(f.properties.count) : 1), 0));
+  await page.evaluate((c) => window.gridmapMap.jumpTo({ center: c, zoom: 12.5 }), point);
+  await idle(page);
+  const traffic = await onMap();
+  check(urls.some((u) => u.includes('category=traffic')), `incident tiles asked for the category: ${urls.slice(0, 3)}`);
+  await page.selectOption('#f-category', '');
+  await page.waitForFunction(() => !JSON.stringify(window.gridmapMap.getFilter('incidents-circle')).includes('traffic'), null, { timeout: 5000 });
+  await sleep(300);
+  await idle(page);
+  const every = await onMap();
+  check(traffic >= 33 && traffic < every * 0.6, `z12 clusters count ${traffic} with the traffic filter, ${every} without`);
+  await shot(page, 'clusters-filtered');
+  step(`check 6: at z12.5 the clusters count ${traffic} incidents with the traffic filter and ${every} without`);
 });

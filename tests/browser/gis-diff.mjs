@@ -9,6 +9,7 @@
 //  3. Validation messages are in the page's language: Chinese by default (the server's English in the tooltip),
 //     the server's English after the switch.
 //  4. A KML file is previewed too (its one polygon).
+//  6. A Shapefile set in CGCS2000 Gauss-Krüger is previewed from the server's dry run, in WGS84 where it belongs.
 //  5. A grids file without a parent field: the console fills in the suggested "parent from code prefix" and the file
 //     validates; the same mistake on eight features (no geometry) is one entry with its count, opening to the eight.
 // Usage: node gis-diff.mjs BASE_URL SHOTS_DIR FIXTURES_JSON   (a server on the bundled Qinhuai sample)
@@ -112,4 +113,24 @@ await run(async () => {
   const group = await page.$eval('#report li.group', (li) => ({ summary: li.querySelector('summary').textContent, items: li.querySelectorAll('li').length, all: document.querySelectorAll('#report > ul.problems > li').length }));
   check(group.summary.startsWith('8 / 8 个要素') && group.items === 8 && group.all === 1, `grouped: ${JSON.stringify(group)}`);
   step(`check 5: parent from "${filled.from}" filled in and valid; "${group.summary.slice(0, 40)}…" one entry for ${group.items}`);
+
+  // 6. A Shapefile set in CGCS2000 Gauss-Krüger (metres) is previewed too: the server's preview, in WGS84.
+  await page.selectOption('#upload [name=layer]', 'streets');
+  await page.fill('#upload [name=code_field]', 'district_a');
+  await page.fill('#upload [name=name_field]', 'district_n');
+  await page.fill('#upload [name=parent_field]', '');
+  await page.selectOption('#upload [name=parent_from]', '');
+  const gk = ['shp', 'shx', 'dbf', 'prj', 'cpg'].map((e) => new URL(`../fixtures/qinhuai_gk/qinhuai_cgcs2000_gk120.${e}`, import.meta.url).pathname);
+  await page.setInputFiles('#file', gk);
+  await page.waitForFunction(() => document.querySelector('#preview-note').dataset.source === 'server', null, { timeout: 20000 });
+  const first = await page.evaluate(() => {
+    const fc = window.gridmapMap.getSource('import-preview').serialize().data;
+    return { n: fc.features.length, code: fc.features[0]?.properties.code, at: fc.features[0]?.geometry.coordinates[0][0] };
+  });
+  // The first vertex of 320104 in the WGS84 outline the file was made from (as the import test checks).
+  check(first.n === 1 && first.code === '320104' && Math.abs(first.at[0] - 118.875608) < 1e-5 && Math.abs(first.at[1] - 32.017034) < 1e-5,
+    `Gauss-Krüger preview: ${JSON.stringify(first)}`);
+  await idle(page);
+  await shot(page, 'preview-shapefile-gk');
+  step(`check 6: a Gauss-Krüger Shapefile set previewed from the server in WGS84 (first vertex ${first.at.map((v) => v.toFixed(6))})`);
 });

@@ -547,6 +547,42 @@ async fn http_import_endpoint(db: &str) {
     assert_eq!(resp.status().as_u16(), 422);
     let v: Value = resp.json().await.expect("json");
     assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("broken.zip")), "{v}");
+
+    // A dry run with preview=true returns the file's features in WGS84 (the zip is in US survey feet), writes
+    // nothing; without it no preview is sent.
+    let fields = [("layer", "streets"), ("code_field", "BoroCode"), ("name_field", "BoroName"), ("dry_run", "true")];
+    let (ct, body) = multipart("nybb_16a.zip", &zip, &[&fields[..], &[("preview", "true")]].concat());
+    let resp =
+        client.post(server.url("/api/v1/imports")).header("content-type", ct).body(body).send().await.expect("post");
+    assert_eq!(resp.status().as_u16(), 200);
+    let v: Value = resp.json().await.expect("json");
+    let fc = &v["report"]["preview"];
+    let mut codes: Vec<&str> =
+        fc["features"].as_array().expect("features").iter().filter_map(|f| f["properties"]["code"].as_str()).collect();
+    codes.sort_unstable();
+    assert_eq!((codes, fc["truncated"].as_u64()), (vec!["1", "2", "3", "4", "5"], Some(0)), "{fc}");
+    let mut corners = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    fn walk(c: &Value, b: &mut [f64; 4]) {
+        match c.as_array() {
+            Some(a) if a.first().is_some_and(Value::is_number) => {
+                let (x, y) = (a[0].as_f64().unwrap_or(f64::NAN), a[1].as_f64().unwrap_or(f64::NAN));
+                *b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+            }
+            Some(a) => a.iter().for_each(|c| walk(c, b)),
+            None => {}
+        }
+    }
+    fc["features"].as_array().into_iter().flatten().for_each(|f| walk(&f["geometry"]["coordinates"], &mut corners));
+    // New York City's five boroughs in lon/lat.
+    assert!(
+        corners[0] > -74.3 && corners[1] > 40.49 && corners[2] < -73.69 && corners[3] < 40.92,
+        "preview bbox {corners:?}"
+    );
+    let (ct, body) = multipart("nybb_16a.zip", &zip, &fields);
+    let resp =
+        client.post(server.url("/api/v1/imports")).header("content-type", ct).body(body).send().await.expect("post");
+    let v: Value = resp.json().await.expect("json");
+    assert!(v["report"].get("preview").is_none(), "a preview only when asked for");
     assert_eq!(server.store.generations().await.expect("generations").len(), before + 1, "only the good import wrote");
 }
 

@@ -19,6 +19,7 @@ both_stores!(
     tile_headers_and_documents,
     heatmap_counts_equal_a_direct_count,
     incident_and_responder_tiles_follow_writes,
+    incident_tiles_follow_the_queue_filters,
 );
 
 /// The slippy-map tile of a point, by the textbook formula (independent of the server's code).
@@ -499,4 +500,85 @@ async fn incident_and_responder_tiles_follow_writes(url: &str) {
     assert_eq!(fetch(&s.base, &hazard_path, &[]).await.0, 204, "a closed hazard leaves the map");
     let (status, _, _) = fetch(&s.base, "/tiles/hazards.json", &[]).await;
     assert_eq!(status, 200);
+}
+
+/// Incidents a point tile holds: single points count one, merged ones their `count`. Only features inside the
+/// tile proper count (the buffer repeats its neighbours' points).
+fn incidents_in_tile(mvt: &[u8]) -> i64 {
+    if mvt.is_empty() {
+        return 0;
+    }
+    let tile = Tile::decode(mvt).expect("tile decodes as MVT");
+    let l = &tile.layers[0];
+    let extent = l.extent.unwrap_or(4096) as i64;
+    let count = l.keys.iter().position(|x| x == "count");
+    let zigzag = |v: u32| i64::from((v >> 1) as i32 ^ -((v & 1) as i32));
+    l.features
+        .iter()
+        .filter(|f| {
+            let (x, y) = (zigzag(f.geometry[1]), zigzag(f.geometry[2]));
+            (0..extent).contains(&x) && (0..extent).contains(&y)
+        })
+        .map(|f| {
+            let n = f.tags.chunks(2).find(|t| Some(t[0] as usize) == count).map(|t| &l.values[t[1] as usize]);
+            n.and_then(|v| v.int_value.or(v.sint_value).or(v.uint_value.map(|u| u as i64))).unwrap_or(1)
+        })
+        .sum()
+}
+
+/// Issue 34: the incident tiles take the queue's filters (states, category, grids), so that the clusters below
+/// z15 count what the list shows; each filter is cached apart, and a write changes every filtered tile.
+async fn incident_tiles_follow_the_queue_filters(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let p = incident_points(1)[0];
+    let (x, y) = tile_of(p[0], p[1], 12);
+    // Incidents around a point known to lie in the service area; those that fall outside it or outside the tile
+    // are left out of the expected counts.
+    let mut made = Vec::new();
+    for i in 0..48 {
+        let at = [p[0] - 0.002 + f64::from(i % 8) * 0.0005, p[1] - 0.0015 + f64::from(i / 8) * 0.0005];
+        let category = if i % 3 == 0 { "fire" } else { "traffic" };
+        let (status, inc) =
+            call(Method::POST, s.url("/api/v1/incidents"), Some(json!({"location": at, "category": category}))).await;
+        assert!(status == 201 || inc["error"]["code"] == "outside_service_area", "{inc}");
+        if status == 201 && tile_of(at[0], at[1], 12) == (x, y) {
+            made.push(inc);
+        }
+    }
+    assert!(made.len() > 30, "{} incidents in the tile", made.len());
+    let (lon, lat) = (p[0], p[1]);
+    for inc in made.iter().step_by(5) {
+        let path = format!("/api/v1/incidents/{}/status", inc["id"]);
+        let (status, v) = call(Method::POST, s.url(&path), Some(json!({"status": "cancelled"}))).await;
+        assert_eq!(status, 200, "{v}");
+    }
+    let cancelled = made.iter().step_by(5).count() as i64;
+    let open = |i: &&Value| !made.iter().step_by(5).any(|c| c["id"] == i["id"]);
+    let grid = made[1]["grid_code"].as_str().expect("geocoded to a grid").to_owned();
+    let expected = [
+        ("", made.iter().filter(open).count() as i64),
+        ("?category=traffic", made.iter().filter(open).filter(|i| i["category"] == "traffic").count() as i64),
+        ("?status=cancelled", cancelled),
+        ("?status=cancelled,reported&category=fire", made.iter().filter(|i| i["category"] == "fire").count() as i64),
+        (&format!("?grid={grid}") as &str, made.iter().filter(open).filter(|i| i["grid_code"] == grid.as_str()).count() as i64),
+    ];
+    let tile = format!("/tiles/incidents/12/{x}/{y}.mvt");
+    for (query, want) in &expected {
+        let (status, mvt, _) = fetch(&s.base, &format!("{tile}{query}"), &[]).await;
+        assert!(status == 200 || (status == 204 && *want == 0), "{query}: {status}");
+        assert_eq!(incidents_in_tile(&mvt), *want, "{query}");
+    }
+    assert!(expected[1].1 < expected[0].1 && expected[4].1 < expected[0].1, "the filters leave something out");
+
+    // A new traffic incident shows in the filtered tile at once (the filtered entries are not stale).
+    let (status, _) =
+        call(Method::POST, s.url("/api/v1/incidents"), Some(json!({"location": [lon, lat], "category": "traffic"}))).await;
+    assert_eq!(status, 201);
+    let (_, mvt, _) = fetch(&s.base, &format!("{tile}?category=traffic"), &[]).await;
+    assert_eq!(incidents_in_tile(&mvt), expected[1].1 + 1);
+
+    let (status, body) = call(Method::GET, s.url(&format!("{tile}?status=bogus")), None).await;
+    assert_eq!((status, body["error"]["details"]["parameter"].as_str()), (400, Some("status")), "{body}");
+    let (status, body) = call(Method::GET, s.url(&format!("{tile}?colour=red")), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unknown_parameter")), "{body}");
 }

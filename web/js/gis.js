@@ -20,7 +20,7 @@ drop.addEventListener('drop', (e) => { $('#file').files = e.dataTransfer.files; 
 $('#upload').addEventListener('submit', (e) => { e.preventDefault(); upload(e.submitter?.value || 'check'); });
 // A chosen file is previewed and validated at once; when its fields are not code/name/parent_code, the likeliest
 // ones (from the report's `suggested`) are filled in and it is validated again with them.
-$('#file').addEventListener('change', () => { preview(); upload('check', true); });
+$('#file').addEventListener('change', () => { previewFromServer = false; preview(); upload('check', true); });
 
 export function fillLayerSelect() {
   const s = $('#upload [name=layer]');
@@ -45,7 +45,7 @@ async function upload(mode, suggest = false) {
   files.filter((f) => f !== main).forEach((f) => body.append('sidecar', f, f.name));
   // A parent taken from location or code prefix replaces the parent field (the server takes one or the other).
   for (const k of ['layer', 'code_field', 'name_field', form.parent_from.value ? 'parent_from' : 'parent_field']) if (form[k].value) body.append(k, form[k].value);
-  if (mode === 'check') body.append('dry_run', 'true');
+  if (mode === 'check') { body.append('dry_run', 'true'); body.append('preview', 'true'); }
   const resp = await fetch(`${API}/imports`, { method: 'POST', body, headers: authHeaders() });
   const out = await resp.json().catch(() => ({}));
   const report = out.report || out.error?.details?.report;
@@ -56,6 +56,8 @@ async function upload(mode, suggest = false) {
     $('#fields').dataset.suggested = 'true';
     return upload('check');
   }
+  // The server's preview: every format, converted from the file's coordinate system to WGS84.
+  if (report?.preview?.features?.length) await showPreview(report.preview, true);
   [lastReport, lastOut, lastStatus] = [report, out, resp.status];
   showReport(report, out, resp.status);
   refreshGenerations();
@@ -71,7 +73,10 @@ function showFields(report) {
 }
 
 // ---- the file's own polygons, before the import ----
+// GeoJSON and KML are drawn at once from the file itself; every check then brings the server's preview (any format,
+// in WGS84 whatever the file's coordinate system), which replaces it.
 let previewFc = EMPTY;
+let previewFromServer = false;
 async function preview() {
   const files = [...$('#file').files];
   const main = files.length ? mainFile(files) : null;
@@ -85,13 +90,22 @@ async function preview() {
   } else if (main && /\.kml$/i.test(main.name)) {
     previewFc = kmlToGeoJson(await main.text());
   }
-  const n = previewFc.features.filter((f) => f?.geometry).length;
-  note.textContent = !main ? '' : n ? tf('previewOn', { n }) : t('previewNone');
+  if (!main) note.textContent = '';
+  if (previewFromServer) return; // the server's answer came first
+  await showPreview(previewFc, false);
+}
+async function showPreview(fc, fromServer) {
+  previewFc = fc;
+  previewFromServer = fromServer;
+  const n = fc.features.filter((f) => f?.geometry).length;
+  const note = $('#preview-note');
+  if ([...$('#file').files].length) note.textContent = n ? tf('previewOn', { n }) : t('previewNone');
   note.dataset.features = String(n);
+  note.dataset.source = fromServer ? 'server' : 'browser';
   await mapReady();
   ensureImportLayers();
-  map.getSource('import-preview').setData(previewFc);
-  const b = bounds(previewFc);
+  map.getSource('import-preview').setData(fc);
+  const b = bounds(fc);
   if (b && gisOpen) map.fitBounds(b, { padding: 30, duration: 0 });
 }
 /** Polygons of a KML document (Placemark → Polygon/MultiGeometry, outer and inner rings). */
@@ -201,7 +215,9 @@ function diffDetails(report) {
   const parentLayer = { grids: 'communities', communities: 'streets' }[layer];
   const form = $('#upload');
   const codeField = form.code_field.value || 'code', nameField = form.name_field.value || 'name';
-  const fileName = new Map(previewFc.features.map((f) => [String(f.properties?.[codeField] ?? ''), f.properties?.[nameField]]));
+  // The server's preview names its fields code and name; the browser's keeps the file's own.
+  const [cf, nf] = previewFromServer ? ['code', 'name'] : [codeField, nameField];
+  const fileName = new Map(previewFc.features.map((f) => [String(f.properties?.[cf] ?? ''), f.properties?.[nf]]));
   const oldName = (code) => area(layer, code)?.name || '';
   const parentName = (code) => (parentLayer && area(parentLayer, code)?.name) || '';
   const table = (kind, heads, rows) => {

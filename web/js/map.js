@@ -96,7 +96,8 @@ function consoleStyle(style) {
 export function reloadSource(name) {
   const src = map?.getSource(name);
   if (!src || !src.setTiles) return;
-  src.setTiles([`${location.origin}/tiles/${name}/{z}/{x}/{y}.mvt?v=${Date.now()}`]);
+  const extra = name === 'incidents' && incidentQuery ? `&${incidentQuery}` : '';
+  src.setTiles([`${location.origin}/tiles/${name}/{z}/{x}/{y}.mvt?v=${Date.now()}${extra}`]);
 }
 
 // ---- selection: the clicked grid and the open incident ----
@@ -113,8 +114,13 @@ export function highlightIncident(location) {
 }
 
 // ---- incidents: the queue's filters ----
+// Points are filtered in the map (instantly); the tiles are asked for the same filters too, so that the clusters
+// below z15 count only what the queue lists.
 let incidentFilter; // undefined: never set
+let incidentQuery = ''; // the filters as the incident tiles' query string
+const MAX_TILE_GRIDS = 500; // the server's limit for grid=; a longer list filters points only
 function filterFor({ statuses, category, grids }) {
+  if (grids && !grids.length) return ['==', 1, 0]; // a search that matches no grid: nothing on the map either
   const cond = ['all'];
   if (statuses?.length) cond.push(['in', ['get', 'status'], ['literal', statuses]]);
   if (category) cond.push(['==', ['get', 'category'], category]);
@@ -128,6 +134,12 @@ export function setIncidentFilter(filters) {
   if (JSON.stringify(f) === JSON.stringify(incidentFilter ?? null)) return;
   incidentFilter = f;
   if (map?.getLayer('incidents-circle')) map.setFilter('incidents-circle', f);
+  if (map?.getLayer('incidents-count')) map.setFilter('incidents-count', f ? ['all', ['has', 'cluster'], f] : ['has', 'cluster']);
+  const q = new URLSearchParams();
+  if (filters.statuses?.length) q.set('status', filters.statuses.join(','));
+  if (filters.category) q.set('category', filters.category);
+  if (filters.grids?.length && filters.grids.length <= MAX_TILE_GRIDS) q.set('grid', filters.grids.join(','));
+  if (q.toString() !== incidentQuery) { incidentQuery = q.toString(); reloadSource('incidents'); }
 }
 
 export function buildToggles() {

@@ -93,7 +93,7 @@ function render() {
   $('#q-page').textContent = tf('page', { a: page * PAGE + (rows.length ? 1 : 0), b: page * PAGE + rows.length });
   $('#q-prev').disabled = page === 0;
   $('#q-next').disabled = page >= pages - 1;
-  setIncidentFilter({ statuses: statusFilter(), category: $('#f-category').value, grids: text ? [...new Set(shown.map((i) => i.grid_code))] : null });
+  setIncidentFilter({ statuses: statusFilter(), category: $('#f-category').value, grids: text ? [...new Set(shown.map((i) => i.grid_code).filter(Boolean))] : null });
 }
 let renderTimer = 0;
 export function renderSoon() { if (!renderTimer) renderTimer = setTimeout(() => { renderTimer = 0; render(); }, 100); }
