@@ -5,6 +5,8 @@ Usage:
     curl -s http://127.0.0.1:8080/openapi.json > /tmp/openapi.json
     python3 scripts/api-docs.py /tmp/openapi.json > docs/http-api.md
 
+or, with a debug build, `scripts/regen-api-docs` (both steps on a throwaway database).
+
 Python 3 standard library only. The output depends only on the input document, so the same document always gives
 the same file. Operations are grouped by tag; each has its method, path, summary and description (with "Access: …"),
 its parameters, its request body and its success answers, with `$ref`s resolved into `components/schemas`, `allOf`

@@ -40,6 +40,10 @@ impl From<IncidentError> for ApiError {
         let (status, code) = match &e {
             IncidentError::UnknownCategory { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_category"),
             IncidentError::Priority(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_priority"),
+            IncidentError::TooLong { field, .. } => {
+                let details = serde_json::json!({"field": field});
+                return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "field_too_long", e.to_string()).with_details(details);
+            }
             IncidentError::OutsideServiceArea { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "outside_service_area"),
             IncidentError::NotFound(_) => (StatusCode::NOT_FOUND, "incident_not_found"),
             IncidentError::InvalidTransition { .. } => (StatusCode::CONFLICT, "invalid_transition"),
@@ -88,6 +92,9 @@ struct NewIncident {
     source: Option<String>,
     /// Address as reported.
     address: Option<String>,
+    /// Who called it in: name and/or phone as taken down (at most 200 characters).
+    #[schema(example = "王女士 138****5678")]
+    caller: Option<String>,
     /// RFC 3339 (default: now).
     #[schema(format = DateTime)]
     reported_at: Option<String>,
@@ -124,6 +131,7 @@ async fn create(
             priority: b.priority.unwrap_or(3),
             source: b.source.unwrap_or_else(|| "dispatcher".into()),
             address: b.address,
+            caller: b.caller,
             location,
             reported_at,
             actor: caller.actor(b.actor.as_deref()),

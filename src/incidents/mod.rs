@@ -54,6 +54,8 @@ pub struct NewIncident {
     pub source: String,
     /// Address text as reported.
     pub address: Option<String>,
+    /// Who called it in (name and/or phone, as taken down).
+    pub caller: Option<String>,
     /// Location in WGS84.
     pub location: LonLat,
     /// When it was reported (defaults to the time of writing).
@@ -79,6 +81,8 @@ pub struct Incident {
     pub source: String,
     /// Address text.
     pub address: Option<String>,
+    /// Who called it in (name and/or phone, as taken down).
+    pub caller: Option<String>,
     /// `[lon, lat]` (in the answer's `crs`).
     pub location: Position,
     /// Lifecycle state.

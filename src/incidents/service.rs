@@ -84,6 +84,16 @@ pub enum IncidentError {
     /// Priority out of 1–5.
     #[error("priority {0} is outside 1 (most urgent) … 5")]
     Priority(i32),
+    /// A text field longer than it may be.
+    #[error("{field} is {len} characters long; at most {max}")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// Its length in characters.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Location outside the service area.
     #[error("location [{lon}, {lat}] is outside the service area ({area})")]
     OutsideServiceArea {
@@ -178,6 +188,9 @@ impl IncidentError {
     }
 }
 
+/// Longest `caller` kept (a name and a phone number or two fit many times over).
+pub const MAX_CALLER_CHARS: usize = 200;
+
 /// A create request after parsing: what the caller gave.
 #[derive(Debug, Clone)]
 pub struct CreateIncident {
@@ -191,6 +204,8 @@ pub struct CreateIncident {
     pub source: String,
     /// Address text.
     pub address: Option<String>,
+    /// Who called it in.
+    pub caller: Option<String>,
     /// Location (already converted to WGS84).
     pub location: LonLat,
     /// Report time; now when absent.
@@ -236,6 +251,10 @@ impl IncidentService {
         if !(1..=5).contains(&req.priority) {
             return Err(IncidentError::Priority(req.priority));
         }
+        let caller = req.caller.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+        if let Some(len) = caller.as_ref().map(|c| c.chars().count()).filter(|&n| n > MAX_CALLER_CHARS) {
+            return Err(IncidentError::TooLong { field: "caller", len, max: MAX_CALLER_CHARS });
+        }
         let index = self.locator.current();
         self.check_area(&index, req.location)?;
         let new = NewIncident {
@@ -245,6 +264,7 @@ impl IncidentService {
             priority: req.priority,
             source: req.source,
             address: req.address,
+            caller,
             location: req.location,
             reported_at: req.reported_at.unwrap_or_else(OffsetDateTime::now_utc),
             actor: req.actor,

@@ -5,7 +5,7 @@
 /// limits).
 pub(crate) const REGEOCODE_CHUNK: usize = 2000;
 
-pub(crate) const COLUMNS: &str = "id, category, description, priority, source, address, lon, lat, status, \
+pub(crate) const COLUMNS: &str = "id, category, description, priority, source, address, caller, lon, lat, status, \
      street_code, community_code, grid_code, h3, generation_id, reported_at, updated_at";
 
 /// Implements [`IncidentStore`] for a store type with a `pool` of the given sqlx database.
@@ -68,6 +68,7 @@ macro_rules! incident_store_impl {
                 priority: r.col("priority")?,
                 source: r.col("source")?,
                 address: r.col("address")?,
+                caller: r.col("caller")?,
                 location: $crate::crs::Position([r.col("lon")?, r.col("lat")?]),
                 status: status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?,
                 geocode: geocode_from_row(r)?,
@@ -100,8 +101,8 @@ macro_rules! incident_store_impl {
                 let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO incidents (category, description, priority, source, address, lon, lat, status, \
-                     street_code, community_code, grid_code, h3, generation_id, reported_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+                     street_code, community_code, grid_code, h3, generation_id, reported_at, created_at, updated_at, caller) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id",
                 )
                 .bind(&new.category)
                 .bind(&new.description)
@@ -118,6 +119,7 @@ macro_rules! incident_store_impl {
                 .bind(new.geocode.generation.map(|g| g.0))
                 .bind(new.reported_at.to_offset(time::UtcOffset::UTC))
                 .bind(now)
+                .bind(&new.caller)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(query_err("write the incident"))?;

@@ -3,8 +3,8 @@
 //  1. The status dropdown offers exactly the moves the lifecycle allows from the incident's status (reported:
 //     dispatched, resolved, cancelled).
 //  2. A refused status change (a dropdown made stale: "closed" added by hand, as after a change in another console)
-//     shows the server's 409; the error is still there after clicks inside the card, and the <select> is the same
-//     element after it was clicked.
+//     shows the server's 409 in Chinese (its English in the tooltip); the error is still there after clicks inside
+//     the card, and the <select> is the same element after it was clicked.
 //  3. One click on 推荐 sends exactly one POST …/recommend; its candidates are listed and drawn on the map
 //     (source `candidates`, with their kind).
 //  4. After moves to dispatched, on_scene, resolved and closed, the card hides 推荐 and the dropdown on the closed
@@ -47,8 +47,12 @@ await run(async () => {
     s.value = 'closed';
   });
   await page.click('#move');
-  await page.waitForFunction(() => /closed/.test(document.querySelector('#detail-error').textContent), null, { timeout: 5000 });
+  await page.waitForFunction(() => document.querySelector('#detail-error').textContent.length > 0, null, { timeout: 5000 });
   const refusal = await page.textContent('#detail-error');
+  // In the page's language (Chinese by default), the server's English in the tooltip.
+  const tip = await page.getAttribute('#detail-error', 'title');
+  check(refusal.includes('不能从“已上报”变更为“已办结”') && refusal.includes('已派遣') && /cannot go from reported to closed/.test(tip),
+    `the refusal "${refusal}" (tooltip "${tip}") is not in Chinese with the server's words in the tooltip`);
   await page.click('#d-facts');
   await page.click('#d-title');
   await page.click('#next-status');
@@ -60,7 +64,7 @@ await run(async () => {
   check(same, 'the status dropdown was replaced by a click');
   const movesAfter = await options(page);
   check(!movesAfter.includes('closed'), `after the refusal the dropdown still offers ${movesAfter}`);
-  step(`check 2: the refusal stays after 3 clicks in the card ("${refusal.trim()}"); same <select> element`);
+  step(`check 2: the refusal, in Chinese ("${refusal.trim()}"), stays after 3 clicks in the card; same <select> element`);
   await shot(page, 'refusal-stays');
 
   // 3. One request per click.

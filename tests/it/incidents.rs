@@ -23,6 +23,16 @@ async fn create_is_geocoded_like_locate(url: &str) {
     assert_eq!(inc["generation"], loc["generation"]);
     assert_eq!((inc["status"].clone(), inc["priority"].clone()), (json!("reported"), json!(3)));
     assert_eq!(inc["location"], json!(IN_GRID));
+    assert_eq!(inc["caller"], Value::Null);
+
+    // The caller in its own field, trimmed, read back as stored; blank is none.
+    let body = json!({"location": IN_GRID, "category": "dispute", "caller": " 王女士 13800000000 ", "address": "中华路 88 号"});
+    let (st, inc) = post(&s, "/api/v1/incidents", body).await;
+    assert_eq!((st, inc["caller"].as_str()), (201, Some("王女士 13800000000")), "{inc}");
+    let (_, read) = get(&s, &format!("/api/v1/incidents/{}", inc["id"])).await;
+    assert_eq!((read["caller"].as_str(), read["description"].as_str()), (Some("王女士 13800000000"), Some("")));
+    let (st, inc) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire", "caller": "  "})).await;
+    assert_eq!((st, inc["caller"].clone()), (201, Value::Null), "{inc}");
 
     // Many points: each incident's codes equal /locate's for its point.
     for i in 0..20 {
@@ -102,6 +112,7 @@ async fn bad_input_is_refused_and_nothing_stored(url: &str) {
         (json!({"location": IN_GRID, "category": "fire", "reported_at": "yesterday"}), 400, "invalid_time"),
         (json!({"location": IN_GRID, "category": "fire", "colour": "red"}), 400, "invalid_json"),
         (json!({"location": [118.79], "category": "fire"}), 400, "invalid_json"),
+        (json!({"location": IN_GRID, "category": "fire", "caller": "王".repeat(201)}), 422, "field_too_long"),
     ];
     for (body, status, code) in cases {
         let (st, v) = post(&s, "/api/v1/incidents", body.clone()).await;

@@ -2,7 +2,7 @@
 // The key is kept in this browser only; sent as a Bearer header, on the live feed as access_token (WebSockets take no
 // headers).
 import { $ } from './dom.js';
-import { t } from './i18n.js';
+import { t, errorText } from './i18n.js';
 
 export const API = '/api/v1';
 export let apiKey = localStorage.getItem('gridmap.key') || '';
@@ -23,8 +23,11 @@ export async function api(path, options = {}, retried = false) {
   if (resp.status === 401 && !retried && (apiKey !== sent || askKey())) return api(path, options, true);
   const body = resp.status === 204 ? null : await resp.json().catch(() => null);
   if (!resp.ok) {
-    const e = new Error(body?.error?.message || `HTTP ${resp.status}`);
+    const server = body?.error?.message || `HTTP ${resp.status}`;
+    const e = new Error(errorText(body?.error?.code, body?.error?.details, server));
     e.body = body;
+    e.code = body?.error?.code;
+    e.serverMessage = server;
     throw e;
   }
   return body;

@@ -56,13 +56,12 @@ $('#create').addEventListener('submit', async (e) => {
   e.preventDefault();
   if (!Array.isArray(picking)) { $('#create-error').textContent = t('pick'); return; }
   const f = new FormData(e.target);
-  // The API has no caller field (yet): the caller goes into the description, labelled.
   const caller = String(f.get('caller') || '').trim();
-  const description = [String(f.get('description') || '').trim(), caller ? `${t('callerNote')}${colon()}${caller}` : ''].filter(Boolean).join('\n');
+  const description = String(f.get('description') || '').trim();
   const address = String(f.get('address') || '').trim();
   try {
     const inc = await post('/incidents', { location: picking, category: f.get('category'), priority: Number(f.get('priority')),
-      description, ...(address ? { address } : {}), source: 'dispatcher', actor: 'console' });
+      description, ...(address ? { address } : {}), ...(caller ? { caller } : {}), source: 'dispatcher', actor: 'console' });
     endCreate();
     e.target.reset();
     await refreshQueue();

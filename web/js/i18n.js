@@ -144,3 +144,40 @@ export function ago(iso, now = Date.now()) {
   if (s < 86400) return `${Math.round(s / 3600)}${sp}${t('hourAgo')}`;
   return `${Math.round(s / 86400)}${sp}${t('dayAgo')}`;
 }
+
+// The server's refusals in the page's language, by error code (the server's English stays in the error's
+// `serverMessage` and the tooltip). Codes not listed show the server's message.
+const ERRORS_ZH = {
+  invalid_transition: '不能从“{from}”变更为“{to}”；可变更为：{allowed}',
+  responder_not_available: '该处置力量当前不可调派（执行中或下班），请另选或先解除',
+  already_assigned: '该事件已有处置力量：改派请选“替换”，增派请选“增派”',
+  already_on_incident: '该处置力量已在本事件上',
+  not_assigned: '该处置力量未派到本事件',
+  responder_on_incident: '该处置力量正在处置事件 #{incident_id}，先解除派遣才能改状态',
+  outside_service_area: '位置不在服务范围内',
+  unknown_category: '未知的事件类别',
+  invalid_priority: '优先级须为 1（最紧急）到 5',
+  field_too_long: '“{field}”过长',
+  missing_field: '缺少“{field}”',
+  outside_scope: '超出此密钥的管辖范围',
+  unauthorized: '需要有效的 API 密钥',
+  forbidden: '此密钥无权执行该操作',
+  incident_not_found: '事件不存在',
+  responder_not_found: '处置力量不存在',
+  store_unavailable: '数据库暂不可用，请稍后重试',
+  internal: '服务器内部错误',
+};
+/** The text of a refused request: the page's language when the code is known, else the server's message. */
+export function errorText(code, details, serverMessage) {
+  const zh = lang === 'zh' && ERRORS_ZH[code];
+  if (!zh) return serverMessage;
+  const vars = { ...(details || {}) };
+  if (code === 'invalid_transition') {
+    // "incident 1 cannot go from reported to closed; from reported it can go to: dispatched, resolved"
+    const m = /from (\w+) to (\w+); from \w+ it can go to: ?([\w, ]*)$/.exec(serverMessage || '');
+    if (!m) return serverMessage;
+    Object.assign(vars, { from: statusLabel(m[1]), to: statusLabel(m[2]),
+      allowed: m[3].split(',').map((x) => x.trim()).filter(Boolean).map(statusLabel).join('、') || '无' });
+  }
+  return zh.replace(/\{(\w+)\}/g, (_, v) => String(vars[v] ?? ''));
+}

@@ -19,7 +19,7 @@ let recommendedFor = null; // incident whose candidates are on screen: kept fres
 let generation = 0; // guards against answers to an older showIncident arriving late
 
 const card = $('#detail');
-const error = (msg) => { $('#detail-error').textContent = msg || ''; };
+const error = (msg, server) => { $('#detail-error').textContent = msg || ''; $('#detail-error').title = server && server !== msg ? server : ''; };
 
 /** Opens (or refreshes) an incident. `fly`: bring it into view (when the dispatcher opens it, not on a live update). */
 export async function showIncident(id, fly = false) {
@@ -71,7 +71,8 @@ function render(inc) {
   const row = (k, v) => (v ? `<dt>${esc(t(k))}</dt><dd>${v}</dd>` : '');
   $('#d-facts').innerHTML = row('priority', `<span class="prio p${esc(inc.priority)}">P${esc(inc.priority)}</span>`)
     + row('grid', inc.grid_code ? `${esc(place.grid)}<br><span class="muted">${esc(place.community)} · ${esc(inc.grid_code)}</span>` : '—')
-    + row('address', esc(inc.address)) + row('reported', esc(when(inc.reported_at))) + row('description', esc(inc.description));
+    + row('address', esc(inc.address)) + row('callerNote', esc(inc.caller)) + row('reported', esc(when(inc.reported_at)))
+    + row('description', esc(inc.description));
   // Only the moves the lifecycle allows; the element itself stays.
   if (shownStatus !== inc.status) fillMoves(inc.status);
   const open = OPEN_STATES.includes(inc.status);
@@ -109,9 +110,9 @@ $('#move').addEventListener('click', async () => {
     await post(`/incidents/${id}/status`, { status: to, actor: 'console' });
     if (selected === id) await showIncident(id);
   } catch (err) {
-    error(err.message);
+    error(err.message, err.serverMessage);
     // "… from X it can go to: a, b": the server's table wins over ours.
-    const m = /from (\w+) it can go to: ?([\w, ]*)$/.exec(err.message);
+    const m = /from (\w+) it can go to: ?([\w, ]*)$/.exec(err.serverMessage || err.message);
     if (m) {
       LIFECYCLE[m[1]] = m[2].split(',').map((s) => s.trim()).filter(Boolean);
       if (current?.status === m[1]) fillMoves(m[1]);
@@ -156,7 +157,7 @@ async function drawRoute(inc, c) {
   showRoute(r.geometry);
   card.dataset.routeEtaS = String(r.eta_s);
 }
-$('#recommend').addEventListener('click', () => { error(''); recommend().catch((e) => error(e.message)); });
+$('#recommend').addEventListener('click', () => { error(''); recommend().catch((e) => error(e.message, e.serverMessage)); });
 
 /**
  * Why a recommendation came back empty, from what the console knows: the roster (kinds, skills, status, fix times)
@@ -203,7 +204,7 @@ export async function assign(responderId, mode) {
     $('#candidates').innerHTML = '';
     showCandidates([]);
     if (selected === inc.id) await showIncident(inc.id);
-  } catch (err) { error(err.message); }
+  } catch (err) { error(err.message, err.serverMessage); }
 }
 /** The first candidate of the recommendation on screen (the 'a' shortcut). */
 export function assignFirst() {
@@ -223,7 +224,7 @@ $('#d-onit').addEventListener('click', async (e) => {
   try {
     await post(`/incidents/${id}/unassign`, { responder_id: Number(b.dataset.responder), actor: 'console' });
     if (selected === id) await showIncident(id);
-  } catch (err) { error(err.message); }
+  } catch (err) { error(err.message, err.serverMessage); }
 });
 
 // ---- live updates: only changes of the incident shown re-render it ----
