@@ -104,8 +104,12 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         fix: args.fix,
         progress: Tracker::new(bar.clone()),
     };
-    let mode =
-        ImportMode { dry_run: args.dry_run, activate: args.activate, base: args.base.map(GenerationId), preview: false };
+    let mode = ImportMode {
+        dry_run: args.dry_run,
+        activate: args.activate,
+        base: args.base.map(GenerationId),
+        preview: false,
+    };
     let (catalog, audit) = open(&args.db.db, true).await?;
     let outcome = catalog.import(vec![ImportFile { name, bytes, options }], mode).await;
     bar.finish();

@@ -42,7 +42,8 @@ impl From<IncidentError> for ApiError {
             IncidentError::Priority(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_priority"),
             IncidentError::TooLong { field, .. } => {
                 let details = serde_json::json!({"field": field});
-                return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "field_too_long", e.to_string()).with_details(details);
+                return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "field_too_long", e.to_string())
+                    .with_details(details);
             }
             IncidentError::OutsideServiceArea { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "outside_service_area"),
             IncidentError::NotFound(_) => (StatusCode::NOT_FOUND, "incident_not_found"),

@@ -12,8 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::contract::ApiQuery;
-use super::{ApiError, AppState};
 use super::params::{GridList, StatusList};
+use super::{ApiError, AppState};
 use crate::tiles::{IncidentTileFilter, TileError, TileId, TileLayer};
 
 /// The MapLibre style, with `{base}` standing for the server's URL.

@@ -7,7 +7,8 @@ pub(crate) const POSITION_CHUNK: usize = 2000;
 /// Responders per multi-row statement (11 values each: 11 000 binds, under SQLite's 32 766 and PostgreSQL's 65 535).
 pub(crate) const RESPONDER_CHUNK: usize = 1000;
 
-pub(crate) const RESPONDER_COLUMNS: &str = "id, name, kind, skills, team, home_grid, status, status_version, lon, lat, position_at";
+pub(crate) const RESPONDER_COLUMNS: &str =
+    "id, name, kind, skills, team, home_grid, status, status_version, lon, lat, position_at";
 
 macro_rules! responder_store_impl {
     ($store:ty, $db:ty) => {

@@ -18,6 +18,10 @@ export async function suite(name) {
   mkdirSync(shots, { recursive: true });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const pages = [];
+  // The console works offline: every request of every page must go to the server under test (no CDN, no tile
+  // service, no font host); any other is a failure of the suite.
+  const origin = new URL(base).origin;
+  const foreign = [];
   let n = 0;
   const step = (msg) => console.log(`[${name}] ${msg}`);
   const shot = (page, label) => page.screenshot({ path: `${shots}/${String(++n).padStart(2, '0')}-${label}.png` });
@@ -27,6 +31,10 @@ export async function suite(name) {
     const page = await browser.newPage({ viewport });
     pages.push(page);
     page.on('pageerror', (e) => { console.error(`[${name}:${label}] page error: ${e.message}`); process.exitCode = 1; });
+    page.on('request', (r) => {
+      const u = r.url();
+      if (!/^(data|blob):/.test(u) && new URL(u).origin !== origin) foreign.push(u);
+    });
     if (lang) await page.addInitScript((l) => localStorage.setItem('gridmap.lang', l), lang);
     await page.goto(`${base}/${hash}`, { waitUntil: 'load' });
     await page.waitForFunction(() => document.body.dataset.firstIdleMs, null, { timeout: 20000 });
@@ -38,7 +46,8 @@ export async function suite(name) {
   async function run(body) {
     try {
       await body();
-      step('all checks passed');
+      check(!foreign.length, `${foreign.length} request(s) left the server under test: ${foreign.slice(0, 5).join(', ')}`);
+      step(`all checks passed (every request to ${origin})`);
     } catch (e) {
       for (const [i, p] of pages.entries()) await p.screenshot({ path: `${shots}/failure-${i}.png` }).catch(() => {});
       console.error(`[${name}] FAILED: ${e.stack || e}`);

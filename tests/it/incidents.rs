@@ -31,7 +31,8 @@ async fn create_is_geocoded_like_locate(url: &str) {
     assert_eq!((st, inc["caller"].as_str()), (201, Some("王女士 13800000000")), "{inc}");
     let (_, read) = get(&s, &format!("/api/v1/incidents/{}", inc["id"])).await;
     assert_eq!((read["caller"].as_str(), read["description"].as_str()), (Some("王女士 13800000000"), Some("")));
-    let (st, inc) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire", "caller": "  "})).await;
+    let (st, inc) =
+        post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire", "caller": "  "})).await;
     assert_eq!((st, inc["caller"].clone()), (201, Value::Null), "{inc}");
 
     // Many points: each incident's codes equal /locate's for its point.

@@ -560,7 +560,10 @@ async fn incident_tiles_follow_the_queue_filters(url: &str) {
         ("?category=traffic", made.iter().filter(open).filter(|i| i["category"] == "traffic").count() as i64),
         ("?status=cancelled", cancelled),
         ("?status=cancelled,reported&category=fire", made.iter().filter(|i| i["category"] == "fire").count() as i64),
-        (&format!("?grid={grid}") as &str, made.iter().filter(open).filter(|i| i["grid_code"] == grid.as_str()).count() as i64),
+        (
+            &format!("?grid={grid}") as &str,
+            made.iter().filter(open).filter(|i| i["grid_code"] == grid.as_str()).count() as i64,
+        ),
     ];
     let tile = format!("/tiles/incidents/12/{x}/{y}.mvt");
     for (query, want) in &expected {
@@ -572,7 +575,8 @@ async fn incident_tiles_follow_the_queue_filters(url: &str) {
 
     // A new traffic incident shows in the filtered tile at once (the filtered entries are not stale).
     let (status, _) =
-        call(Method::POST, s.url("/api/v1/incidents"), Some(json!({"location": [lon, lat], "category": "traffic"}))).await;
+        call(Method::POST, s.url("/api/v1/incidents"), Some(json!({"location": [lon, lat], "category": "traffic"})))
+            .await;
     assert_eq!(status, 201);
     let (_, mvt, _) = fetch(&s.base, &format!("{tile}?category=traffic"), &[]).await;
     assert_eq!(incidents_in_tile(&mvt), expected[1].1 + 1);
