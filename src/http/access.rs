@@ -29,9 +29,17 @@ pub(super) async fn authenticate(State(state): State<AppState>, mut req: Request
             req.extensions_mut().insert(caller);
             next.run(req).await
         }
-        Err(refusal) => refusal,
+        Err(refusal) => {
+            // The request body is read (and dropped) before the refusal goes out: answered mid-upload, the
+            // connection would close under a client still writing it, which then sees a broken pipe, not the 401.
+            let _ = axum::body::to_bytes(req.into_body(), DRAINED_ON_REFUSAL_BYTES).await;
+            refusal
+        }
     }
 }
+
+/// Most of a refused request's body read before answering; beyond it the connection closes as before.
+const DRAINED_ON_REFUSAL_BYTES: usize = 1 << 20;
 
 async fn caller(
     state: &AppState,
