@@ -55,6 +55,8 @@ pub struct Options {
     pub auth: bool,
     /// A raster base map under the layers of the style.
     pub basemap: Option<crate::tiles::Basemap>,
+    /// PMTiles base maps served and drawn under the layers.
+    pub archives: Arc<crate::tiles::Archives>,
     /// Serve the console from this folder instead of the copy built into the binary (console development).
     pub web_dir: Option<std::path::PathBuf>,
 }
@@ -70,6 +72,7 @@ impl Default for Options {
             service_area: ServiceArea::Streets,
             auth: false,
             basemap: None,
+            archives: Arc::default(),
             web_dir: None,
         }
     }
@@ -129,7 +132,8 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
             resources.clone(),
             options.tile_cache_bytes,
         )
-        .with_basemap(options.basemap.clone()),
+        .with_basemap(options.basemap.clone())
+        .with_archives(options.archives.clone()),
     );
     catalog.add_listener(Arc::new(TileWarmer(tiles.clone())));
     tiles.warm();

@@ -164,9 +164,38 @@ async fn console_gcj02_basemap() {
         Some("test vendor".into()),
     )
     .expect("basemap");
-    let s = TestServer::start_with(&db.url, true, |o| o.basemap = Some(basemap)).await;
+    // An offline base map beside it: the sample's own tiles exported by `gridmap export-tiles` to a PMTiles archive
+    // (a real vector archive), served back with --basemap-pmtiles.
+    let sample = TestServer::start(&db.url, true).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let archive = dir.path().join("offline.pmtiles");
+    let export = std::process::Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args([
+            "export-tiles",
+            "--db",
+            &db.url,
+            "--layers",
+            "streets,communities",
+            "--minzoom",
+            "10",
+            "--maxzoom",
+            "15",
+        ])
+        .arg("--out")
+        .arg(&archive)
+        .output()
+        .expect("run export-tiles");
+    assert!(export.status.success(), "export-tiles: {}", String::from_utf8_lossy(&export.stderr));
+    drop(sample);
+    let archives =
+        std::sync::Arc::new(gridmap::tiles::Archives::open(std::slice::from_ref(&archive)).await.expect("archive"));
+    let s = TestServer::start_with(&db.url, true, |o| {
+        o.basemap = Some(basemap);
+        o.archives = archives;
+    })
+    .await;
     let (x, y) = gridmap::crs::wgs84_to_gcj02(POINT[0], POINT[1]);
-    let fixtures = json!({"point": POINT, "mark_gcj02": [x, y], "vendor": vendor});
+    let fixtures = json!({"point": POINT, "mark_gcj02": [x, y], "vendor": vendor, "archive": "offline"});
     let out = tokio::process::Command::new("node")
         .arg(browser_dir.join("basemap.mjs"))
         .arg(&s.base)

@@ -238,6 +238,10 @@ pub struct ServeArgs {
     /// Attribution shown for the base map (the provider's terms usually require one).
     #[arg(long, env = "GRIDMAP_BASEMAP_ATTRIBUTION")]
     pub basemap_attribution: Option<String>,
+    /// An offline base map from a PMTiles archive (vector or raster), served under /tiles/{file stem}/{z}/{x}/{y}
+    /// and drawn under the boundary layers; repeat for several (drawn in the order given).
+    #[arg(long = "basemap-pmtiles", value_name = "FILE")]
+    pub basemap_pmtiles: Vec<PathBuf>,
     /// Serve the console's files from this folder instead of the copy built into the binary (console development:
     /// edit, reload the page).
     #[arg(long, env = "GRIDMAP_WEB_DIR")]

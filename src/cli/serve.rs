@@ -22,6 +22,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(url) => Some(crate::tiles::Basemap::new(url, args.basemap_crs, args.basemap_attribution.clone())?),
         None => None,
     };
+    let archives = std::sync::Arc::new(crate::tiles::Archives::open(&args.basemap_pmtiles).await?);
     let _only_server = match store::sqlite_path(&args.db.db) {
         Some(path) => Some(ServeLock::take(&path)?),
         None => None,
@@ -61,6 +62,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             service_area: args.service_area,
             auth,
             basemap,
+            archives,
             web_dir: args.web_dir.clone(),
         },
     )

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use super::contract::ApiQuery;
 use super::params::{GridList, StatusList};
 use super::{ApiError, AppState};
-use crate::tiles::{IncidentTileFilter, TileError, TileId, TileLayer};
+use crate::tiles::{Archive, IncidentTileFilter, TileError, TileId, TileLayer};
 
 /// The MapLibre style, with `{base}` standing for the server's URL.
 const STYLE: &str = include_str!("../../tiles/style.json");
@@ -177,13 +177,14 @@ fn boundary_layer(raw: &str) -> Result<TileLayer, ApiError> {
     }
 }
 
-/// Vector tile of a boundary layer ({y} ends in .mvt)
+/// Vector tile of a boundary layer ({y} ends in .mvt), or a tile of a PMTiles base map
 ///
 /// Boundary features carry `code`, `name`, `name_en`, `parent_code`. An empty tile is 204; tiles carry an ETag
-/// (304 on a match) and `Cache-Control: no-cache`.
+/// (304 on a match) and `Cache-Control: no-cache`. A `--basemap-pmtiles` archive's tiles come as stored (its tile
+/// type's content type; gzip passed through to clients that accept it), 204 where it has none.
 #[utoipa::path(
     get, path = "/tiles/{layer}/{z}/{x}/{y}", tag = "tiles",
-    params(("layer" = String, Path, description = "streets, communities or grids"), ("z" = u8, Path), ("x" = u32, Path), ("y" = String, Path, description = "{y}.mvt")),
+    params(("layer" = String, Path, description = "streets, communities or grids; or the file stem of a `--basemap-pmtiles` archive"), ("z" = u8, Path), ("x" = u32, Path), ("y" = String, Path, description = "{y}.mvt (an archive's tiles take any extension, or none)")),
     security(()),
     responses(
         (status = 200, description = "A Mapbox Vector Tile", content_type = "application/vnd.mapbox-vector-tile", body = Vec<u8>),
@@ -195,7 +196,51 @@ async fn tile(
     Path((layer, z, x, y)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if let Some(archive) = state.tiles.archives().get(&layer) {
+        return archive_tile(archive, &z, &x, &y, &headers).await;
+    }
     serve_tile(&state, boundary_layer(&layer)?, &z, &x, &y, &headers, &IncidentTileFilter::default()).await
+}
+
+/// A tile of a PMTiles base map as stored (gzip passed through to clients that accept it), 204 where the archive
+/// has none. Archives do not change while the server runs: clients may keep tiles for an hour.
+async fn archive_tile(archive: &Archive, z: &str, x: &str, y: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let y = y.split_once('.').map_or(y, |(n, _)| n);
+    let (z, x, y) = tile_numbers(z, x, y)?;
+    let tile = archive.tile(z, x, y).await.map_err(|e| ApiError::internal(&e))?;
+    let mut out = HeaderMap::new();
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    let Some(tile) = tile else { return Ok((StatusCode::NO_CONTENT, out).into_response()) };
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(tile.content_type));
+    if tile.encoding == Some("gzip") {
+        if accepts_gzip(headers) {
+            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            return Ok((out, tile.bytes).into_response());
+        }
+        let mut plain = Vec::with_capacity(tile.bytes.len() * 3);
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&tile.bytes[..]), &mut plain)
+            .map_err(|e| ApiError::internal(&e))?;
+        return Ok((out, plain).into_response());
+    }
+    Ok((out, tile.bytes).into_response())
+}
+
+/// `z`, `x`, `y` of a tile path as numbers in range.
+fn tile_numbers(z: &str, x: &str, y: &str) -> Result<(u8, u32, u32), ApiError> {
+    let num = |name: &str, v: &str| -> Result<u32, ApiError> {
+        v.parse().map_err(|_| ApiError::bad_request("invalid_tile", format!("{name}={v:?} is not a whole number")))
+    };
+    let z = u8::try_from(num("z", z)?).map_err(|_| ApiError::bad_request("invalid_tile", "z is too large"))?;
+    let id =
+        TileId::new(z, num("x", x)?, num("y", y)?).map_err(|e| ApiError::bad_request("invalid_tile", e.to_string()))?;
+    Ok((id.z(), id.x(), id.y()))
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")))
 }
 
 async fn serve_tile(
@@ -210,12 +255,8 @@ async fn serve_tile(
     let Some(y) = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")) else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_format", format!("tile {y:?}: expected {{y}}.mvt")));
     };
-    let num = |name: &str, v: &str| -> Result<u32, ApiError> {
-        v.parse().map_err(|_| ApiError::bad_request("invalid_tile", format!("{name}={v:?} is not a whole number")))
-    };
-    let z = u8::try_from(num("z", z)?).map_err(|_| ApiError::bad_request("invalid_tile", "z is too large"))?;
-    let id =
-        TileId::new(z, num("x", x)?, num("y", y)?).map_err(|e| ApiError::bad_request("invalid_tile", e.to_string()))?;
+    let (z, x, y) = tile_numbers(z, x, y)?;
+    let id = TileId::new(z, x, y).map_err(|e| ApiError::bad_request("invalid_tile", e.to_string()))?;
     let rendered = state.tiles.tile_filtered(layer, id, filter).await?;
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -234,11 +275,7 @@ async fn serve_tile(
         return Ok((StatusCode::NO_CONTENT, out).into_response());
     }
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.mapbox-vector-tile"));
-    let gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
-    if gzip {
+    if accepts_gzip(headers) {
         out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         return Ok((out, rendered.gzip()).into_response());
     }
@@ -248,7 +285,7 @@ async fn serve_tile(
 /// TileJSON of a boundary layer ({layer}.json) or the MapLibre style (style.json; lang=en for English labels)
 #[utoipa::path(
     get, path = "/tiles/{file}", tag = "tiles",
-    params(("file" = String, Path, description = "style.json, streets.json, communities.json or grids.json"), DocumentQuery),
+    params(("file" = String, Path, description = "style.json, streets.json, communities.json, grids.json, or {stem}.json of a `--basemap-pmtiles` archive"), DocumentQuery),
     security(()),
     responses((status = 200, description = "The MapLibre style or a TileJSON 3.0 document", body = Object))
 )]
@@ -268,6 +305,7 @@ async fn document(
         if let Some(b) = state.tiles.basemap() {
             b.add_to(&mut style, &base);
         }
+        state.tiles.archives().add_to(&mut style, &base);
         // Sources carry their TileJSON inline: a client starts fetching tiles one round trip sooner.
         if let Some(sources) = style["sources"].as_object_mut() {
             for (name, source) in sources.iter_mut() {
@@ -294,6 +332,9 @@ async fn document(
             format!("/tiles/{file}: expected {{layer}}.json or style.json"),
         ));
     };
+    if let Some(archive) = state.tiles.archives().get(name) {
+        return Ok(Json(archive.tilejson(&base)).into_response());
+    }
     let layer = boundary_layer(name)?;
     Ok(Json(tilejson(&state, layer, &base)).into_response())
 }

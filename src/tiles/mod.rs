@@ -2,6 +2,7 @@
 //! heatmap hexagons from the incident store, responders from the live fleet. Tiles are cached by the version of the
 //! data they were cut from, so no tile outlives its data.
 
+mod archive;
 mod basemap;
 mod boundary;
 mod cache;
@@ -14,6 +15,7 @@ mod points;
 mod shapes;
 mod simplify;
 
+pub use archive::{Archive, ArchiveError, ArchiveTile, Archives};
 pub use basemap::{Basemap, BasemapCrs, BasemapError};
 
 use std::hash::{Hash, Hasher};
@@ -250,6 +252,7 @@ pub struct TileService {
     pub misses: prometheus_client::metrics::counter::Counter,
     /// The raster base map the style puts under the layers, when one is configured.
     basemap: Option<Basemap>,
+    archives: Arc<Archives>,
 }
 
 /// A boundary layer's version: the generation that wrote its features (0 before any).
@@ -313,7 +316,19 @@ impl TileService {
             hits: Default::default(),
             misses: Default::default(),
             basemap: None,
+            archives: Arc::default(),
         }
+    }
+
+    /// With PMTiles base maps served and in the style.
+    pub fn with_archives(mut self, archives: Arc<Archives>) -> Self {
+        self.archives = archives;
+        self
+    }
+
+    /// The PMTiles base maps.
+    pub fn archives(&self) -> &Archives {
+        &self.archives
     }
 
     /// With a raster base map in the style.

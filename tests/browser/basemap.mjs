@@ -1,7 +1,9 @@
 // A GCJ-02 base map in the console (driven by tests/console.rs): the vendor's tiles are answered by playwright's
 // router, each a grey tile with a red 11-pixel square where a GCJ-02 vendor draws FIXTURES.point. The console must
 // show the square on the point, and nothing red where the vendor coordinates would fall read as WGS84.
-// Usage: node basemap.mjs BASE_URL SHOTS_DIR FIXTURES_JSON ({"point", "mark_gcj02", "vendor"})
+// With "archive" (the name of a --basemap-pmtiles archive on the same server), its layers are checked too: placed
+// between the raster base map and the boundaries, drawn from the archive's tiles, switched off with the base map.
+// Usage: node basemap.mjs BASE_URL SHOTS_DIR FIXTURES_JSON ({"point", "mark_gcj02", "vendor", "archive"?})
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
@@ -79,6 +81,40 @@ try {
   if (!vendorTiles) throw new Error('no vendor tile was requested');
   if (!red(px.at)) throw new Error(`the vendor's mark is not on the point: ${px.at}`);
   if (red(px.raw)) throw new Error(`the base map was not shifted: red at the uncorrected position ${px.raw}`);
+
+  // An offline base map from a PMTiles archive (--basemap-pmtiles FILE, here an export-tiles archive of the sample):
+  // its layers lie above the raster base map and under the boundaries, draw features read from the archive, follow
+  // the layer switch, and every request stays on the server.
+  if (fx.archive) {
+    const requested = [];
+    const foreign = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith(`/tiles/${fx.archive}/`)) requested.push(u.pathname);
+      if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== new URL(base).origin && !r.url().startsWith(fx.vendor)) foreign.push(r.url());
+    });
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForFunction(() => document.body.dataset.mapReady, null, { timeout: 15000 });
+    await page.evaluate((c) => window.gridmapMap.jumpTo({ center: c, zoom: 14 }), fx.point);
+    await page.evaluate(() => new Promise((ok) => { window.gridmapMap.once('idle', ok); window.gridmapMap.triggerRepaint(); }));
+    const ids = await page.evaluate(() => window.gridmapMap.getStyle().layers.map((l) => l.id));
+    const mine = ids.filter((id) => id.startsWith(`basemap-${fx.archive}-`));
+    const at = (id) => ids.indexOf(id);
+    if (!mine.length) throw new Error(`no layer of the archive in the style: ${ids}`);
+    if (!(at(mine[0]) > at('basemap') && at(mine.at(-1)) < at('grids-fill'))) throw new Error(`archive layers misplaced: ${ids}`);
+    const drawn = await page.evaluate((l) => window.gridmapMap.queryRenderedFeatures({ layers: l }).length, mine);
+    if (!drawn) throw new Error(`nothing of the archive drawn (${requested.length} archive tiles requested)`);
+    await page.screenshot({ path: `${shots}/02-pmtiles-basemap.png` });
+    await page.evaluate(() => {
+      const box = document.querySelector('#layer-toggles input[data-layer=basemap]');
+      box.checked = false;
+      box.dispatchEvent(new Event('change'));
+    });
+    const hidden = await page.evaluate((l) => l.every((id) => window.gridmapMap.getLayoutProperty(id, 'visibility') === 'none'), mine);
+    if (!hidden) throw new Error('the layer switch does not hide the archive\'s layers');
+    if (foreign.length) throw new Error(`requests left the machine: ${foreign.slice(0, 5)}`);
+    step(`PMTiles base map "${fx.archive}": ${mine.length} layers under the boundaries, ${drawn} features drawn from ${requested.length} archive tiles; hidden by the switch`);
+  }
 } finally {
   await browser.close();
 }

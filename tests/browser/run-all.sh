@@ -56,12 +56,16 @@ if selected keys; then
 fi
 if selected basemap; then
     vendor=http://vendor.invalid
-    serve --basemap-url "$vendor/{z}/{x}/{y}.png" --basemap-crs gcj02
+    # An offline base map: the sample's own tiles exported to a PMTiles archive, served back with --basemap-pmtiles.
+    serve
+    "$bin" export-tiles --db "sqlite://$tmp/db/g.db" --layers streets,communities --minzoom 10 --maxzoom 15 \
+        --out "$tmp/offline.pmtiles" >/dev/null 2>&1
+    serve --basemap-url "$vendor/{z}/{x}/{y}.png" --basemap-crs gcj02 --basemap-pmtiles "$tmp/offline.pmtiles"
     # The GCJ-02 position of [118.79, 32.02] (the console's own transform, as gridmap's Rust one).
     mark=$(node --input-type=module -e "
       const { wgs84ToGcj02 } = await import('$root/web/js/gcj02.js').catch(() => ({}));
       console.log(JSON.stringify(wgs84ToGcj02 ? wgs84ToGcj02(118.79, 32.02) : null));" 2>/dev/null || echo null)
-    run basemap "$base" "$shots/basemap" "{\"point\":[118.79,32.02],\"mark_gcj02\":$mark,\"vendor\":\"$vendor\"}"
+    run basemap "$base" "$shots/basemap" "{\"point\":[118.79,32.02],\"mark_gcj02\":$mark,\"vendor\":\"$vendor\",\"archive\":\"offline\"}"
 fi
 if [ ${#failed[@]} -gt 0 ]; then
     echo "failed: ${failed[*]}"

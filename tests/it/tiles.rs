@@ -20,6 +20,7 @@ both_stores!(
     heatmap_counts_equal_a_direct_count,
     incident_and_responder_tiles_follow_writes,
     incident_tiles_follow_the_queue_filters,
+    pmtiles_base_maps_are_served_and_styled,
 );
 
 /// The slippy-map tile of a point, by the textbook formula (independent of the server's code).
@@ -585,4 +586,110 @@ async fn incident_tiles_follow_the_queue_filters(url: &str) {
     assert_eq!((status, body["error"]["details"]["parameter"].as_str()), (400, Some("status")), "{body}");
     let (status, body) = call(Method::GET, s.url(&format!("{tile}?colour=red")), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unknown_parameter")), "{body}");
+}
+
+/// A vector tile with a `roads` line (class, name) and a `water` square, built with the MVT protobuf types (not
+/// gridmap's encoder).
+fn basemap_mvt() -> Vec<u8> {
+    use geozero::mvt::tile::{Feature, GeomType, Layer, Value as MvtValue};
+    let text = |s: &str| MvtValue { string_value: Some(s.to_owned()), ..Default::default() };
+    let zig = |v: i32| ((v << 1) ^ (v >> 31)) as u32;
+    let roads = Layer {
+        version: 2,
+        name: "roads".into(),
+        features: vec![Feature {
+            id: Some(1),
+            tags: vec![0, 0, 1, 1],
+            r#type: Some(GeomType::Linestring as i32),
+            geometry: vec![9, zig(100), zig(2048), 10, zig(3896), zig(0)],
+        }],
+        keys: vec!["class".into(), "name".into()],
+        values: vec![text("primary"), text("中山路")],
+        extent: Some(4096),
+    };
+    let water = Layer {
+        version: 2,
+        name: "water".into(),
+        features: vec![Feature {
+            id: Some(2),
+            tags: vec![],
+            r#type: Some(GeomType::Polygon as i32),
+            geometry: vec![9, zig(500), zig(500), 26, zig(1000), 0, 0, zig(1000), zig(-1000), 0, 15],
+        }],
+        keys: vec![],
+        values: vec![],
+        extent: Some(4096),
+    };
+    Tile { layers: vec![roads, water] }.encode_to_vec()
+}
+
+/// `serve --basemap-pmtiles FILE`: the archive's tiles come back as stored (gzip passed through, or unzipped for a
+/// client that does not take gzip), 204 where it has none; its TileJSON and the style's layers for it, under the
+/// boundaries; names that collide with gridmap's layers and files that are not PMTiles are refused at start.
+async fn pmtiles_base_maps_are_served_and_styled(url: &str) {
+    use gridmap::tiles::Archives;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (lon, lat) = (118.79, 32.02);
+    let (x, y) = tile_of(lon, lat, 14);
+    let mvt = basemap_mvt();
+    let path = dir.path().join("qinhuai-base.pmtiles");
+    let metadata = json!({"name": "秦淮底图", "attribution": "© OpenStreetMap contributors",
+        "vector_layers": [{"id": "roads", "fields": {"class": "String", "name": "String"}}, {"id": "water", "fields": {}}]});
+    let mut w = pmtiles::PmTilesWriter::new(pmtiles::TileType::Mvt)
+        .min_zoom(12)
+        .max_zoom(14)
+        .bounds(118.7, 31.9, 118.9, 32.1)
+        .center(lon, lat)
+        .metadata(metadata.to_string())
+        .create(std::fs::File::create(&path).expect("create"))
+        .expect("writer");
+    w.add_tile(pmtiles::TileCoord::new(14, x, y).expect("coord"), &mvt).expect("tile");
+    w.finalize().expect("finalize");
+
+    let archives = std::sync::Arc::new(Archives::open(std::slice::from_ref(&path)).await.expect("opens"));
+    let s = TestServer::start_with(url, true, move |o| o.archives = archives).await;
+    let tile = format!("/tiles/qinhuai-base/14/{x}/{y}.mvt");
+    let (status, body, h) = fetch(&s.base, &tile, &[("accept-encoding", "gzip")]).await;
+    assert_eq!((status, h.get("content-encoding").map(|v| v.to_str().unwrap_or(""))), (200, Some("gzip")));
+    assert_eq!(body, mvt, "the tile as written (gunzipped here)");
+    assert_eq!(h["content-type"], "application/vnd.mapbox-vector-tile");
+    let (status, plain, h) = fetch(&s.base, &tile, &[]).await;
+    assert_eq!(
+        (status, plain == mvt, h.get("content-encoding").is_none()),
+        (200, true, true),
+        "unzipped for this client"
+    );
+    let (status, _, _) = fetch(&s.base, &format!("/tiles/qinhuai-base/14/{}/{y}.mvt", x + 1), &[]).await;
+    assert_eq!(status, 204, "no tile there");
+    assert_eq!(fetch(&s.base, &format!("/tiles/qinhuai-base/16/{x}/{y}.mvt"), &[]).await.0, 204, "below its max zoom");
+    let (status, body) = call(Method::GET, s.url("/tiles/qinhuai-base/99/0/0.mvt"), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_tile")), "{body}");
+
+    let (status, tj) = call(Method::GET, s.url("/tiles/qinhuai-base.json"), None).await;
+    assert_eq!(status, 200, "{tj}");
+    assert_eq!(
+        (tj["name"].as_str(), tj["minzoom"].as_u64(), tj["maxzoom"].as_u64()),
+        (Some("秦淮底图"), Some(12), Some(14))
+    );
+    assert_eq!(tj["tiles"][0], format!("{}/tiles/qinhuai-base/{{z}}/{{x}}/{{y}}", s.base));
+    assert_eq!(tj["vector_layers"][0]["id"], "roads");
+
+    let (_, style) = call(Method::GET, s.url("/tiles/style.json"), None).await;
+    assert_eq!(style["sources"]["qinhuai-base"]["type"], "vector", "{}", style["sources"]);
+    assert_eq!(style["sources"]["qinhuai-base"]["attribution"], "© OpenStreetMap contributors");
+    let ids: Vec<&str> = style["layers"].as_array().expect("layers").iter().filter_map(|l| l["id"].as_str()).collect();
+    let at = |id: &str| ids.iter().position(|i| *i == id);
+    let (water, roads, grids) = (at("basemap-qinhuai-base-water"), at("basemap-qinhuai-base-roads"), at("grids-fill"));
+    assert!(water.is_some() && water < roads && roads < grids, "base map under the boundaries: {ids:?}");
+    assert!(at("basemap-qinhuai-base-buildings").is_none(), "no layer for what the archive does not hold: {ids:?}");
+
+    // Refused at start, naming the file.
+    let reserved = dir.path().join("grids.pmtiles");
+    std::fs::copy(&path, &reserved).expect("copy");
+    let e = Archives::open(&[reserved]).await.expect_err("a name of gridmap's own").to_string();
+    assert!(e.contains("grids.pmtiles") && e.contains("rename"), "{e}");
+    let junk = dir.path().join("junk.pmtiles");
+    std::fs::write(&junk, b"not a pmtiles archive at all, just some bytes").expect("write");
+    let e = Archives::open(&[junk]).await.expect_err("not PMTiles").to_string();
+    assert!(e.contains("junk.pmtiles"), "{e}");
 }

@@ -145,8 +145,10 @@ export function setIncidentFilter(filters) {
 export function buildToggles() {
   const box = $('#layer-toggles');
   box.innerHTML = '';
-  for (const [name, ids] of TOGGLES) {
-    if (name === 'basemap' && !map?.getLayer('basemap')) continue; // only when the server has one configured
+  for (const [name, fixed] of TOGGLES) {
+    // The base map: the raster one (--basemap-url) and every PMTiles archive's layers (basemap-<name>-…).
+    const ids = name === 'basemap' ? (map?.getStyle()?.layers || []).map((l) => l.id).filter((id) => id.startsWith('basemap')) : fixed;
+    if (name === 'basemap' && !ids.length) continue; // only when the server has one configured
     const label = document.createElement('label');
     const on = map?.getLayer(ids[0]) ? map.getLayoutProperty(ids[0], 'visibility') !== 'none' : name !== 'heatmap';
     label.innerHTML = `<input type="checkbox" data-layer="${name}" ${on ? 'checked' : ''}> <span>${esc(t(name))}</span>`;
