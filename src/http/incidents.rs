@@ -30,6 +30,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(read))
         .routes(routes!(transition))
+        .routes(routes!(satisfaction))
         .routes(routes!(assign))
         .routes(routes!(unassign))
         .routes(routes!(categories))
@@ -40,6 +41,8 @@ impl From<IncidentError> for ApiError {
         let (status, code) = match &e {
             IncidentError::UnknownCategory { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_category"),
             IncidentError::Priority(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_priority"),
+            IncidentError::Rating(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_rating"),
+            IncidentError::NotResolved { .. } => (StatusCode::CONFLICT, "not_resolved"),
             IncidentError::TooLong { field, .. } => {
                 let details = serde_json::json!({"field": field});
                 return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "field_too_long", e.to_string())
@@ -294,6 +297,53 @@ async fn transition(
     let b: IncidentStatusChange = super::json::parse(body).map_err(|e| e.recode_field("status", "invalid_status"))?;
     let change = state.dispatch.transition(id, b.status, &caller.actor(b.actor.as_deref()), b.note.as_deref()).await?;
     Ok(Json(Transitioned { incident: change.incident, released: change.released }))
+}
+
+/// The reporter's satisfaction (回访).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SatisfactionBody {
+    /// 1 (very dissatisfied) … 5 (very satisfied).
+    #[schema(minimum = 1, maximum = 5)]
+    rating: i32,
+    /// What the reporter said (at most 1 000 characters).
+    comment: Option<String>,
+    /// Who recorded it (recorded with the key's name when access control is on).
+    actor: Option<String>,
+}
+
+/// Record the reporter's satisfaction with a resolved incident
+///
+/// Once the incident is resolved or closed (else 409 `not_resolved`). Sending it again corrects the record; the audit
+/// log (`incident.rated`, `incident.rating_corrected`) keeps each value with who recorded it.
+#[utoipa::path(
+    put, path = "/incidents/{id}/satisfaction", tag = "incidents",
+    params(("id" = i64, Path)),
+    request_body = SatisfactionBody,
+    security(("bearer" = ["report"])),
+    extensions(("x-area-keys" = json!(true))),
+    responses((status = 200, body = Incident))
+)]
+async fn satisfaction(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<SatisfactionBody>,
+) -> Result<Reply<Incident>, ApiError> {
+    let id = super::params::id(&id, "incident")?;
+    visible_incident(&state, &caller, id).await?;
+    let actor = caller.actor(b.actor.as_deref());
+    let (incident, replaced) = state.incidents.rate(id, b.rating, b.comment, &actor).await?;
+    let recorded = incident.satisfaction.as_ref();
+    let details = serde_json::json!({
+        "rating": recorded.map(|s| s.rating),
+        "comment": recorded.and_then(|s| s.comment.clone()),
+        "replaced": replaced.as_ref().map(|s| serde_json::json!({"rating": s.rating, "comment": s.comment,
+            "recorded_by": s.recorded_by, "recorded_at": crate::times::rfc3339(s.recorded_at)})),
+    });
+    let action = if replaced.is_some() { "incident.rating_corrected" } else { "incident.rated" };
+    state.audit.record(&actor, action, Some(format!("incident:{id}")), details).await;
+    Ok(reply(incident, crs(None)))
 }
 
 /// Send a responder.

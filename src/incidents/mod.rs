@@ -98,6 +98,23 @@ pub struct Incident {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
+    /// The reporter's satisfaction (回访), once recorded.
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// How satisfied the reporter was with the handling, asked after it was resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Satisfaction {
+    /// 1 (very dissatisfied) … 5 (very satisfied).
+    pub rating: i32,
+    /// What the reporter said.
+    pub comment: Option<String>,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// RFC 3339.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: OffsetDateTime,
 }
 
 /// One step of an incident's history.

@@ -84,6 +84,17 @@ pub enum IncidentError {
     /// Priority out of 1–5.
     #[error("priority {0} is outside 1 (most urgent) … 5")]
     Priority(i32),
+    /// A satisfaction rating outside 1–5.
+    #[error("rating {0} is outside 1 (very dissatisfied) … 5 (very satisfied)")]
+    Rating(i32),
+    /// Satisfaction is asked once the incident is resolved.
+    #[error("incident {id} is {status}: satisfaction is recorded once it is resolved or closed")]
+    NotResolved {
+        /// Incident.
+        id: IncidentId,
+        /// Its state.
+        status: &'static str,
+    },
     /// A text field longer than it may be.
     #[error("{field} is {len} characters long; at most {max}")]
     TooLong {
@@ -190,6 +201,9 @@ impl IncidentError {
 
 /// Longest `caller` kept (a name and a phone number or two fit many times over).
 pub const MAX_CALLER_CHARS: usize = 200;
+
+/// Longest satisfaction comment kept.
+pub const MAX_COMMENT_CHARS: usize = 1000;
 
 /// A create request after parsing: what the caller gave.
 #[derive(Debug, Clone)]
@@ -328,6 +342,33 @@ impl IncidentService {
     /// A page of incidents, newest first.
     pub async fn list(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, IncidentError> {
         Ok(self.store.list_incidents(filter).await?)
+    }
+
+    /// Records (or corrects) the reporter's satisfaction with a resolved or closed incident; returns the incident
+    /// and the record replaced, if any.
+    pub async fn rate(
+        &self,
+        id: IncidentId,
+        rating: i32,
+        comment: Option<String>,
+        actor: &str,
+    ) -> Result<(Incident, Option<super::Satisfaction>), IncidentError> {
+        if !(1..=5).contains(&rating) {
+            return Err(IncidentError::Rating(rating));
+        }
+        let comment = comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+        if let Some(len) = comment.as_ref().map(|c| c.chars().count()).filter(|&n| n > MAX_COMMENT_CHARS) {
+            return Err(IncidentError::TooLong { field: "comment", len, max: MAX_COMMENT_CHARS });
+        }
+        let record = super::Satisfaction {
+            rating,
+            comment,
+            recorded_by: actor.to_owned(),
+            recorded_at: OffsetDateTime::now_utc(),
+        };
+        let (incident, replaced) = self.store.rate_incident(id, &record).await?;
+        self.events.publish("incident.updated", &incident);
+        Ok((incident, replaced))
     }
 
     /// Moves an incident along its lifecycle; resolving, closing or cancelling releases its responders. Returns

@@ -34,6 +34,13 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         actor: &str,
         note: Option<&str>,
     ) -> Result<(Incident, Vec<Responder>), IncidentError>;
+    /// Records the reporter's satisfaction with a resolved or closed incident (checked and written atomically),
+    /// replacing an earlier record; returns the incident as stored after and the record it replaced.
+    async fn rate_incident(
+        &self,
+        id: IncidentId,
+        satisfaction: &crate::incidents::Satisfaction,
+    ) -> Result<(Incident, Option<crate::incidents::Satisfaction>), IncidentError>;
     /// Locations and codes of the open incidents whose stored geocode was not made from `generation` at
     /// `resolution`, for re-geocoding after a boundary change or a start: the others cannot change (a generation's
     /// layers never change and an incident's location is fixed), so a start on the generation and resolution the

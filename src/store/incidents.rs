@@ -6,7 +6,8 @@
 pub(crate) const REGEOCODE_CHUNK: usize = 2000;
 
 pub(crate) const COLUMNS: &str = "id, category, description, priority, source, address, caller, lon, lat, status, \
-     street_code, community_code, grid_code, h3, generation_id, reported_at, updated_at";
+     street_code, community_code, grid_code, h3, generation_id, reported_at, updated_at, \
+     satisfaction_rating, satisfaction_comment, satisfaction_by, satisfaction_at";
 
 /// Implements [`IncidentStore`] for a store type with a `pool` of the given sqlx database.
 macro_rules! incident_store_impl {
@@ -74,6 +75,15 @@ macro_rules! incident_store_impl {
                 geocode: geocode_from_row(r)?,
                 reported_at: r.col("reported_at")?,
                 updated_at: r.col("updated_at")?,
+                satisfaction: match r.col::<Option<i32>>("satisfaction_rating")? {
+                    None => None,
+                    Some(rating) => Some($crate::incidents::Satisfaction {
+                        rating,
+                        comment: r.col("satisfaction_comment")?,
+                        recorded_by: r.col::<Option<String>>("satisfaction_by")?.unwrap_or_default(),
+                        recorded_at: r.col::<Option<time::OffsetDateTime>>("satisfaction_at")?.unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+                    }),
+                },
             })
         }
 
@@ -251,6 +261,41 @@ macro_rules! incident_store_impl {
                 let incident = fetch_incident(&mut tx, id).await?.ok_or($crate::incidents::IncidentError::NotFound(id))?;
                 tx.commit().await.map_err(query_err("commit the status change"))?;
                 Ok((incident, released))
+            }
+
+            async fn rate_incident(
+                &self,
+                id: $crate::incidents::IncidentId,
+                satisfaction: &$crate::incidents::Satisfaction,
+            ) -> Result<($crate::incidents::Incident, Option<$crate::incidents::Satisfaction>), $crate::incidents::IncidentError> {
+                use $crate::incidents::{IncidentError, IncidentStatus};
+                use $crate::store::query_err;
+                // The row is locked first (a no-op update), so the state checked is the state written against.
+                let mut tx = begin_write(&self.pool).await?;
+                sqlx::query("UPDATE incidents SET updated_at = updated_at WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_err("lock an incident"))?;
+                let current = fetch_incident(&mut tx, id).await?.ok_or(IncidentError::NotFound(id))?;
+                if !matches!(current.status, IncidentStatus::Resolved | IncidentStatus::Closed) {
+                    return Err(IncidentError::NotResolved { id, status: current.status.as_str() });
+                }
+                sqlx::query(
+                    "UPDATE incidents SET satisfaction_rating = $1, satisfaction_comment = $2, satisfaction_by = $3, \
+                     satisfaction_at = $4, updated_at = $4 WHERE id = $5",
+                )
+                .bind(satisfaction.rating)
+                .bind(&satisfaction.comment)
+                .bind(&satisfaction.recorded_by)
+                .bind(satisfaction.recorded_at.to_offset(time::UtcOffset::UTC))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err("record the satisfaction"))?;
+                let incident = fetch_incident(&mut tx, id).await?.ok_or(IncidentError::NotFound(id))?;
+                tx.commit().await.map_err(query_err("commit the satisfaction"))?;
+                Ok((incident, current.satisfaction))
             }
 
             async fn open_incidents_not_geocoded_by(

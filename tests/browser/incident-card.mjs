@@ -9,6 +9,7 @@
 //     (source `candidates`, with their kind).
 //  4. After moves to dispatched, on_scene, resolved and closed, the card hides 推荐 and the dropdown on the closed
 //     incident and says it is finished.
+//  4b. A closed incident's card records the reporter's satisfaction (1–5 and a comment), stored and shown.
 //  5. An empty recommendation caused by stale positions says so ("1 个 … 超过 10 分钟未更新").
 // Usage: node incident-card.mjs BASE_URL SHOTS_DIR FIXTURES_JSON
 // FIXTURES_JSON: {"point": [lon, lat], "point2": [lon, lat]} (optional; defaults [118.79, 32.02] and [118.80, 32.03])
@@ -95,6 +96,16 @@ await run(async () => {
   check(closed.recommend && closed.move && closed.final.length > 0 && !closed.error, `closed incident card: ${JSON.stringify(closed)}`);
   step(`check 4: closed: recommend and status hidden, "${closed.final}"`);
   await shot(page, 'closed');
+
+  // 4b. 回访: the closed incident takes the reporter's satisfaction, stored and shown on the card.
+  check(await page.isVisible('#d-rating'), 'no satisfaction form on a closed incident');
+  await page.selectOption('#d-rating select[name=rating]', '3');
+  await page.fill('#d-rating input[name=comment]', '到场较慢');
+  await page.click('#d-rating button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#d-rating').dataset.rated === '3', null, { timeout: 5000 });
+  const stored = await call(base, 'GET', `/incidents/${inc.id}`);
+  check(stored.satisfaction?.rating === 3 && stored.satisfaction.comment === '到场较慢', `stored satisfaction: ${JSON.stringify(stored.satisfaction)}`);
+  step(`check 4b: satisfaction 3 recorded from the card ("${(await page.textContent('#d-rated')).trim()}")`);
 
   // 5. Stale positions explained.
   await page.evaluate((id) => { document.querySelector('#f-status').value = ''; }, medical.id);

@@ -322,7 +322,89 @@ both_stores!(
     open_incidents_follow_a_new_generation,
     a_start_at_another_resolution_moves_open_incidents,
     assign_is_one_transaction,
+    satisfaction_once_resolved_and_corrections_audited,
 );
+
+/// Issue 29, satisfaction (回访): refused before the incident is resolved (and out of 1–5), recorded once it is
+/// (with who and when), shown on the incident; sent again it corrects the record and the audit log keeps both.
+async fn satisfaction_once_resolved_and_corrections_audited(url: &str) {
+    let s = TestServer::start(url, true).await;
+    let (_, inc) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "dispute"})).await;
+    let id = inc_id(&inc);
+    let rate = |body: Value| {
+        let url = s.url(&format!("/api/v1/incidents/{id}/satisfaction"));
+        async move { crate::common::call(reqwest::Method::PUT, url, Some(body)).await }
+    };
+    let (st, v) = rate(json!({"rating": 4})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("not_resolved")), "{v}");
+    assert_eq!(inc["satisfaction"], Value::Null);
+    let (st, v) = post(&s, &format!("/api/v1/incidents/{id}/status"), json!({"status": "resolved"})).await;
+    assert_eq!(st, 200, "{v}");
+    for (body, code) in [
+        (json!({"rating": 0}), "invalid_rating"),
+        (json!({"rating": 6}), "invalid_rating"),
+        (json!({"rating": 3, "comment": "好".repeat(1001)}), "field_too_long"),
+    ] {
+        let (st, v) = rate(body.clone()).await;
+        assert_eq!((st, v["error"]["code"].as_str()), (422, Some(code)), "{body} → {v}");
+    }
+    let (st, v) = rate(json!({"rating": "five"})).await;
+    assert_eq!(st, 400, "{v}");
+    let (_, one) = get(&s, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(one["satisfaction"], Value::Null, "refusals store nothing");
+
+    let (st, v) = rate(json!({"rating": 4, "comment": " 处理及时 ", "actor": "回访员甲"})).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        (
+            v["satisfaction"]["rating"].as_i64(),
+            v["satisfaction"]["comment"].as_str(),
+            v["satisfaction"]["recorded_by"].as_str()
+        ),
+        (Some(4), Some("处理及时"), Some("回访员甲"))
+    );
+    assert!(v["satisfaction"]["recorded_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{v}");
+    let (st, v) = rate(json!({"rating": 2, "actor": "回访员乙"})).await;
+    assert_eq!((st, v["satisfaction"]["rating"].as_i64()), (200, Some(2)), "{v}");
+    let (_, one) = get(&s, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(
+        (one["satisfaction"]["rating"].as_i64(), one["satisfaction"]["comment"].clone()),
+        (Some(2), Value::Null)
+    );
+    // Closing keeps it; a closed incident can still be corrected.
+    let (st, v) =
+        post(&s, &format!("/api/v1/incidents/{id}/status"), json!({"status": "closed", "note": "回访完毕"})).await;
+    assert_eq!((st, v["satisfaction"]["rating"].as_i64()), (200, Some(2)), "{v}");
+
+    let mut entries = Vec::new();
+    for action in ["incident.rated", "incident.rating_corrected"] {
+        let (_, audit) = get(&s, &format!("/api/v1/audit?action={action}")).await;
+        for e in audit["items"].as_array().expect("items") {
+            assert_eq!(e["target"], format!("incident:{id}"), "{e}");
+            entries.push((
+                action.to_owned(),
+                e["details"]["rating"].clone(),
+                e["details"]["replaced"]["rating"].clone(),
+            ));
+        }
+    }
+    let audit = json!(entries.iter().map(|e| e.0.clone()).collect::<Vec<_>>());
+    assert_eq!(
+        entries,
+        vec![
+            ("incident.rated".to_owned(), json!(4), Value::Null),
+            ("incident.rating_corrected".to_owned(), json!(2), json!(4)),
+        ],
+        "{audit}"
+    );
+
+    // A cancelled incident is never rated.
+    let (_, other) = post(&s, "/api/v1/incidents", json!({"location": IN_GRID, "category": "fire"})).await;
+    post(&s, &format!("/api/v1/incidents/{}/status", inc_id(&other)), json!({"status": "cancelled"})).await;
+    let url = s.url(&format!("/api/v1/incidents/{}/satisfaction", inc_id(&other)));
+    let (st, v) = crate::common::call(reqwest::Method::PUT, url, Some(json!({"rating": 5}))).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("not_resolved")), "{v}");
+}
 
 async fn assign_is_one_transaction(url: &str) {
     let s = TestServer::start(url, true).await;

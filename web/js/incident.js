@@ -89,9 +89,35 @@ function render(inc) {
     return `<li data-responder="${r}">${u ? `${kindIcon(u.kind)} ${esc(u.name)}` : `#${r}`}
       <button class="release" data-responder="${r}">${esc(t('release'))}</button></li>`;
   }).join('')}</ul>` : '';
+  // 回访: once resolved or closed, the reporter's satisfaction is recorded (and may be corrected).
+  const rateable = ['resolved', 'closed'].includes(inc.status);
+  $('#d-rating').hidden = !rateable;
+  const sat = inc.satisfaction;
+  $('#d-rated').textContent = sat ? tf('rated', { rating: sat.rating, by: sat.recorded_by, at: when(sat.recorded_at) }) : '';
+  $('#d-rating').dataset.rated = sat ? String(sat.rating) : '';
+  if (rateable && ratingFor !== inc.id) {
+    ratingFor = inc.id;
+    $('#d-rating').rating.value = String(sat?.rating ?? 5);
+    $('#d-rating').comment.value = sat?.comment || '';
+  }
   $('#d-history').innerHTML = inc.history.map((h) => `<li>${esc(when(h.at))} ${esc(h.from ? `${statusLabel(h.from)} → ` : '')}${esc(statusLabel(h.to))} · ${esc(h.actor)}${h.note ? ` · ${esc(h.note)}` : ''}</li>`).join('');
   if (candidates.length) renderCandidates();
 }
+
+let ratingFor = null; // the incident whose rating form was filled (a live refresh keeps what is being typed)
+$('#d-rating').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (!current) return;
+  const id = current.id, f = e.target;
+  error('');
+  try {
+    const comment = f.comment.value.trim();
+    await api(`/incidents/${id}/satisfaction`, { method: 'PUT', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rating: Number(f.rating.value), ...(comment ? { comment } : {}), actor: 'console' }) });
+    ratingFor = null;
+    if (selected === id) await showIncident(id);
+  } catch (err) { error(err.message, err.serverMessage); }
+});
 
 function fillMoves(status) {
   shownStatus = status;
