@@ -30,9 +30,12 @@ pub(super) async fn authenticate(State(state): State<AppState>, mut req: Request
             next.run(req).await
         }
         Err(refusal) => {
-            // The request body is read (and dropped) before the refusal goes out: answered mid-upload, the
-            // connection would close under a client still writing it, which then sees a broken pipe, not the 401.
-            let _ = axum::body::to_bytes(req.into_body(), DRAINED_ON_REFUSAL_BYTES).await;
+            // The refusal goes out at once; the body the client may still be sending is read and dropped behind it
+            // (closed mid-upload, the connection would be reset under the client, which then sees a broken pipe).
+            let body = req.into_body();
+            tokio::spawn(async move {
+                let _ = axum::body::to_bytes(body, DRAINED_ON_REFUSAL_BYTES).await;
+            });
             refusal
         }
     }

@@ -84,7 +84,7 @@ pub(super) fn flag(field: &str, v: &str) -> Result<bool, ApiError> {
 /// A multipart form that cannot be read: a body over --body-limit-mb is a 413 (the multipart error carries the
 /// status), anything else a 400.
 pub(super) fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
-    let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_multipart" };
+    let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "invalid_multipart" };
     ApiError::new(e.status(), code, e.body_text())
 }
 

@@ -14,6 +14,7 @@ mod imports;
 mod incidents;
 mod json;
 mod layers;
+mod limits;
 mod live;
 mod locate;
 mod metrics;
@@ -155,6 +156,7 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
         .method_not_allowed_fallback(contract::wrong_method)
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
+        .layer(axum::middleware::from_fn_with_state(limits.body_limit_bytes, limits::refuse_oversized))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,

@@ -81,7 +81,7 @@ async fn hostile_uploads_are_refused_and_nothing_changes(url: &str) {
         ("garbage.gpkg", b"SQLite format 3\x00 but not really".to_vec(), 422, &["garbage.gpkg"]),
         ("garbage.kml", b"<kml><Document><Placemark><Polygon><outerBoundaryIs>".to_vec(), 422, &["garbage.kml"]),
         ("binary.geojson", (0..=255u8).cycle().take(10_000).collect(), 422, &["binary.geojson"]),
-        ("too-big.geojson", vec![b' '; 17 * 1024 * 1024], 413, &["payload_too_large"]),
+        ("too-big.geojson", vec![b' '; 17 * 1024 * 1024], 413, &["body_too_large"]),
     ];
     for (name, bytes, want, says) in cases {
         let (ct, body) = multipart(name, &bytes);

@@ -142,7 +142,7 @@ async fn bad_input_gets_a_clear_4xx(url: &str) {
     let (st, v) = get(&s.url("/api/v1/locate?lon=118.7&lat=32&layers=roads")).await;
     assert_eq!((st, error_code(&v)), (400, "invalid_layers"));
     // Over the body limit (16 MiB in tests): 413 in the same error shape, decided from Content-Length before the
-    // body is read. (A raw request: a client still sending a 20 MiB body when the 413 arrives may see a reset.)
+    // body is read; the rest of the upload is drained behind the answer, so the client is not reset mid-write.
     let (st, v) = oversized_post(&s.base, "/api/v1/locate", 20 * 1024 * 1024).await;
     assert_eq!((st, error_code(&v)), (413, "body_too_large"));
     // The service still answers normally afterwards.
