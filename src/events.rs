@@ -57,6 +57,16 @@ impl Events {
         self.tx.receiver_count()
     }
 
+    /// Publishes to this process's own subscribers only (never relayed to other replicas): for events every
+    /// replica derives by itself, such as a deadline passing.
+    pub fn publish_local(&self, kind: &str, data: &impl Serialize) {
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        let at = crate::times::rfc3339(time::OffsetDateTime::now_utc());
+        self.deliver(Arc::from(serde_json::json!({"type": kind, "at": at, "data": data}).to_string()));
+    }
+
     /// Hands an event that another replica published to this process's subscribers only.
     pub fn deliver(&self, event: Arc<str>) {
         let _ = self.tx.send(event);

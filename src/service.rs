@@ -55,6 +55,8 @@ pub struct Options {
     pub auth: bool,
     /// A raster base map under the layers of the style.
     pub basemap: Option<crate::tiles::Basemap>,
+    /// How often passed deadlines are looked for (`incident.overdue` events).
+    pub deadline_tick: std::time::Duration,
     /// PMTiles base maps served and drawn under the layers.
     pub archives: Arc<crate::tiles::Archives>,
     /// Serve the console from this folder instead of the copy built into the binary (console development).
@@ -73,6 +75,7 @@ impl Default for Options {
             auth: false,
             basemap: None,
             archives: Arc::default(),
+            deadline_tick: std::time::Duration::from_secs(15),
             web_dir: None,
         }
     }
@@ -99,13 +102,17 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     } else {
         (Events::default(), None)
     };
-    let incidents = Arc::new(IncidentService::new(
-        store.clone(),
-        locator.clone(),
-        options.categories.clone(),
-        options.service_area,
-        events.clone(),
-    ));
+    let incidents = Arc::new(
+        IncidentService::new(
+            store.clone(),
+            locator.clone(),
+            options.categories.clone(),
+            options.service_area,
+            events.clone(),
+        )
+        .with_deadlines(options.dispatch.deadlines.clone()),
+    );
+    watch_deadlines(&incidents, options.deadline_tick);
     catalog.add_listener(incidents.clone());
     let resources =
         Arc::new(ResourceService::new(store.clone(), locator.clone(), options.service_area, events.clone()));
@@ -193,4 +200,30 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         web_dir: options.web_dir,
     });
     Ok(Started { state, position_writer })
+}
+
+/// Every `tick`: the open incidents whose deadline passed since the last look are announced to this process's live
+/// clients (`incident.overdue`). Stops when the incident service is dropped.
+fn watch_deadlines(incidents: &Arc<IncidentService>, tick: std::time::Duration) {
+    let service = Arc::downgrade(incidents);
+    tokio::spawn(async move {
+        let mut last = time::OffsetDateTime::now_utc();
+        let mut every = tokio::time::interval(tick);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            let Some(incidents) = service.upgrade() else { return };
+            let now = time::OffsetDateTime::now_utc();
+            match incidents.announce_overdue(last, now).await {
+                Ok(n) if n > 0 => tracing::info!(incidents = n, "deadlines passed"),
+                Ok(_) => {}
+                // The same window is looked at again next time.
+                Err(e) => {
+                    tracing::warn!(error = %e, "looking for passed deadlines failed");
+                    continue;
+                }
+            }
+            last = now;
+        }
+    });
 }

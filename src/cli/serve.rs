@@ -63,6 +63,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             auth,
             basemap,
             archives,
+            deadline_tick: std::time::Duration::from_secs(15),
             web_dir: args.web_dir.clone(),
         },
     )

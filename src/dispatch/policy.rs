@@ -137,6 +137,8 @@ pub struct DispatchPolicy {
     /// Road profiles (walk, bike, vehicle), which kind travels with which, snapping: used once a road network is
     /// loaded (`gridmap import-roads`).
     pub roads: crate::roads::RoadPolicy,
+    /// How long incidents may stay open (时限), per priority and per category.
+    pub deadlines: crate::incidents::Deadlines,
 }
 
 impl Default for DispatchPolicy {
@@ -156,6 +158,7 @@ impl Default for DispatchPolicy {
             travel: TravelConfig::default(),
             prefer: vec![Preference { when: Affinity::HomeGrid, within_m: 1500.0 }],
             roads: crate::roads::RoadPolicy::default(),
+            deadlines: crate::incidents::Deadlines::default(),
         }
     }
 }
@@ -202,6 +205,7 @@ impl DispatchPolicy {
                 return Err((format!("prefer[{i}].within_m"), format!("{} must be a distance ≥ 0", p.within_m)));
             }
         }
+        self.deadlines.check()?;
         self.roads.check()
     }
 }

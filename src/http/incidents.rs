@@ -172,6 +172,8 @@ struct ListQuery {
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<i64>,
+    /// `true`: only open incidents past their deadline (`due_at`).
+    overdue: Option<bool>,
     /// Coordinate system of `bbox` and of the answer.
     #[param(inline)]
     crs: Option<CrsParam>,
@@ -207,6 +209,7 @@ async fn list(
         to: time(q.to),
         before_id: q.cursor.map(IncidentId),
         limit,
+        overdue: q.overdue.unwrap_or(false),
     };
     let items = state.incidents.list(&filter).await?;
     Ok(reply(Page::of(items, limit, |i| i.id.to_string()), crs))

@@ -5,6 +5,7 @@ pub use storage::{AssignmentStore, IncidentStorage, IncidentStore};
 
 mod assignment;
 mod category;
+mod deadline;
 mod ledger;
 mod service;
 mod status;
@@ -14,6 +15,7 @@ use time::OffsetDateTime;
 
 pub use assignment::{AssignMode, Assignment, AssignmentChange, AssignmentRecord};
 pub use category::{Categories, DEFAULT_CATEGORIES};
+pub use deadline::Deadlines;
 pub use ledger::{BadCell, GridTally, Ledger, LedgerRow, NO_GRID, StoredSummary};
 pub use service::{CreateIncident, IncidentError, IncidentService, InvalidServiceArea, ServiceArea};
 pub use status::{IncidentStatus, UnknownStatus};
@@ -60,6 +62,8 @@ pub struct NewIncident {
     pub location: LonLat,
     /// When it was reported (defaults to the time of writing).
     pub reported_at: OffsetDateTime,
+    /// When it is due (the policy's deadline), if it has one.
+    pub due_at: Option<OffsetDateTime>,
     /// Who created it.
     pub actor: String,
     /// Codes and cell at the location.
@@ -100,6 +104,12 @@ pub struct Incident {
     pub updated_at: OffsetDateTime,
     /// The reporter's satisfaction (回访), once recorded.
     pub satisfaction: Option<Satisfaction>,
+    /// When it is due (时限: report time plus the policy's deadline for its category and priority), if it has one.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<OffsetDateTime>,
+    /// Still open past `due_at` (as of the answer).
+    pub overdue: bool,
 }
 
 /// How satisfied the reporter was with the handling, asked after it was resolved.
@@ -159,4 +169,6 @@ pub struct IncidentFilter {
     pub before_id: Option<IncidentId>,
     /// Page size.
     pub limit: u32,
+    /// Only open incidents past their deadline.
+    pub overdue: bool,
 }

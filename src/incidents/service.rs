@@ -240,6 +240,8 @@ pub struct IncidentService {
     version: AtomicU64,
     /// What aggregations read, in memory.
     ledger: Ledger,
+    /// How long incidents may stay open.
+    deadlines: super::Deadlines,
 }
 
 impl IncidentService {
@@ -251,7 +253,36 @@ impl IncidentService {
         area: ServiceArea,
         events: Events,
     ) -> Self {
-        Self { store, locator, categories, area, events, version: AtomicU64::new(1), ledger: Ledger::default() }
+        Self {
+            store,
+            locator,
+            categories,
+            area,
+            events,
+            version: AtomicU64::new(1),
+            ledger: Ledger::default(),
+            deadlines: super::Deadlines::default(),
+        }
+    }
+
+    /// With these deadlines (the dispatch policy's) instead of the defaults.
+    pub fn with_deadlines(mut self, deadlines: super::Deadlines) -> Self {
+        self.deadlines = deadlines;
+        self
+    }
+
+    /// Tells this process's live clients about the open incidents whose deadline fell in `(after, until]`
+    /// (`incident.overdue`, each replica to its own clients), and makes tiles cut before show them overdue. Returns
+    /// how many.
+    pub async fn announce_overdue(&self, after: OffsetDateTime, until: OffsetDateTime) -> Result<usize, IncidentError> {
+        let due = self.store.incidents_due_between(after, until).await?;
+        for incident in &due {
+            self.events.publish_local("incident.overdue", incident);
+        }
+        if !due.is_empty() {
+            self.changed();
+        }
+        Ok(due.len())
     }
 
     /// Validates, geocodes and stores a new incident.
@@ -271,7 +302,9 @@ impl IncidentService {
         }
         let index = self.locator.current();
         self.check_area(&index, req.location)?;
+        let reported_at = req.reported_at.unwrap_or_else(OffsetDateTime::now_utc);
         let new = NewIncident {
+            due_at: self.deadlines.due(&req.category, req.priority, reported_at),
             geocode: geocode(&index, self.locator.resolution(), req.location),
             category: req.category,
             description: req.description,
@@ -280,7 +313,7 @@ impl IncidentService {
             address: req.address,
             caller,
             location: req.location,
-            reported_at: req.reported_at.unwrap_or_else(OffsetDateTime::now_utc),
+            reported_at,
             actor: req.actor,
         };
         let incident = self.store.create_incident(&new).await?;

@@ -55,6 +55,11 @@ impl IncidentStatus {
         !matches!(self, IncidentStatus::Closed | IncidentStatus::Cancelled)
     }
 
+    /// True until the incident is resolved (reported, dispatched, on scene): what a deadline holds it to.
+    pub fn is_pending(self) -> bool {
+        matches!(self, IncidentStatus::Reported | IncidentStatus::Dispatched | IncidentStatus::OnScene)
+    }
+
     /// The states this one may move to. A grid worker may resolve what they find without dispatch; a resolved
     /// incident may be reopened (back on scene) when review rejects it.
     pub fn next(self) -> &'static [IncidentStatus] {

@@ -34,6 +34,13 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         actor: &str,
         note: Option<&str>,
     ) -> Result<(Incident, Vec<Responder>), IncidentError>;
+    /// Open incidents whose deadline fell in `(after, until]`, earliest first (at most 1 000): the ones that just became
+    /// overdue.
+    async fn incidents_due_between(
+        &self,
+        after: time::OffsetDateTime,
+        until: time::OffsetDateTime,
+    ) -> Result<Vec<Incident>, StoreError>;
     /// Records the reporter's satisfaction with a resolved or closed incident (checked and written atomically),
     /// replacing an earlier record; returns the incident as stored after and the record it replaced.
     async fn rate_incident(

@@ -7,7 +7,7 @@ pub(crate) const REGEOCODE_CHUNK: usize = 2000;
 
 pub(crate) const COLUMNS: &str = "id, category, description, priority, source, address, caller, lon, lat, status, \
      street_code, community_code, grid_code, h3, generation_id, reported_at, updated_at, \
-     satisfaction_rating, satisfaction_comment, satisfaction_by, satisfaction_at";
+     satisfaction_rating, satisfaction_comment, satisfaction_by, satisfaction_at, due_at";
 
 /// Implements [`IncidentStore`] for a store type with a `pool` of the given sqlx database.
 macro_rules! incident_store_impl {
@@ -45,6 +45,10 @@ macro_rules! incident_store_impl {
             if let Some(to) = f.to {
                 q.push(" AND reported_at < ").push_bind(to.to_offset(time::UtcOffset::UTC));
             }
+            if f.overdue {
+                q.push(" AND status IN ('reported', 'dispatched', 'on_scene') AND due_at < ")
+                    .push_bind(time::OffsetDateTime::now_utc());
+            }
         }
 
         /// The geocode columns of an incident row.
@@ -62,6 +66,8 @@ macro_rules! incident_store_impl {
         fn incident_from_row(r: &<$db as sqlx::Database>::Row) -> Result<$crate::incidents::Incident, $crate::store::StoreError> {
             use $crate::store::row::Column;
             let status: String = r.col("status")?;
+            let status: $crate::incidents::IncidentStatus = status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?;
+            let due_at: Option<time::OffsetDateTime> = r.col("due_at")?;
             Ok($crate::incidents::Incident {
                 id: $crate::incidents::IncidentId(r.col("id")?),
                 category: r.col("category")?,
@@ -71,7 +77,7 @@ macro_rules! incident_store_impl {
                 address: r.col("address")?,
                 caller: r.col("caller")?,
                 location: $crate::crs::Position([r.col("lon")?, r.col("lat")?]),
-                status: status.parse().map_err(|e: $crate::incidents::UnknownStatus| $crate::store::StoreError::Corrupt(e.to_string()))?,
+                status,
                 geocode: geocode_from_row(r)?,
                 reported_at: r.col("reported_at")?,
                 updated_at: r.col("updated_at")?,
@@ -84,6 +90,8 @@ macro_rules! incident_store_impl {
                         recorded_at: r.col::<Option<time::OffsetDateTime>>("satisfaction_at")?.unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
                     }),
                 },
+                overdue: status.is_pending() && due_at.is_some_and(|d| d < time::OffsetDateTime::now_utc()),
+                due_at,
             })
         }
 
@@ -111,8 +119,8 @@ macro_rules! incident_store_impl {
                 let mut tx = self.pool.begin().await.map_err(query_err("begin a transaction"))?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO incidents (category, description, priority, source, address, lon, lat, status, \
-                     street_code, community_code, grid_code, h3, generation_id, reported_at, created_at, updated_at, caller) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id",
+                     street_code, community_code, grid_code, h3, generation_id, reported_at, created_at, updated_at, caller, due_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17) RETURNING id",
                 )
                 .bind(&new.category)
                 .bind(&new.description)
@@ -130,6 +138,7 @@ macro_rules! incident_store_impl {
                 .bind(new.reported_at.to_offset(time::UtcOffset::UTC))
                 .bind(now)
                 .bind(&new.caller)
+                .bind(new.due_at.map(|d| d.to_offset(time::UtcOffset::UTC)))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(query_err("write the incident"))?;
@@ -261,6 +270,25 @@ macro_rules! incident_store_impl {
                 let incident = fetch_incident(&mut tx, id).await?.ok_or($crate::incidents::IncidentError::NotFound(id))?;
                 tx.commit().await.map_err(query_err("commit the status change"))?;
                 Ok((incident, released))
+            }
+
+            async fn incidents_due_between(
+                &self,
+                after: time::OffsetDateTime,
+                until: time::OffsetDateTime,
+            ) -> Result<Vec<$crate::incidents::Incident>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM incidents WHERE status IN ('reported', 'dispatched', 'on_scene') \
+                     AND due_at > $1 AND due_at <= $2 ORDER BY due_at LIMIT 1000",
+                    $crate::store::incidents::COLUMNS
+                );
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(after.to_offset(time::UtcOffset::UTC))
+                    .bind(until.to_offset(time::UtcOffset::UTC))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::query_err("read incidents falling due"))?;
+                rows.iter().map(incident_from_row).collect()
             }
 
             async fn rate_incident(

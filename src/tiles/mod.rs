@@ -487,6 +487,7 @@ impl TileService {
                 ("category", Attr::Str(&i.category)),
                 ("status", Attr::Str(i.status.as_str())),
                 ("priority", Attr::Int(i64::from(i.priority))),
+                ("overdue", Attr::Int(i64::from(i.overdue))),
             ];
             if let Some(g) = &i.geocode.grid_code {
                 a.push(("grid_code", Attr::Str(g)));

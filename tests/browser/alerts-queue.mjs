@@ -11,6 +11,7 @@
 //     filtered the same way (its filter names the matching grids; only their incidents are drawn); the category
 //     filter filters the map too.
 //  6. Below z15 the clusters count only what the filters let through (the tiles are asked for the same filters).
+//  7. An incident whose deadline passes while the console is open flashes, counts in the title and is marked 超时.
 // Usage: node alerts-queue.mjs BASE_URL SHOTS_DIR FIXTURES_JSON
 // FIXTURES_JSON: {"point": [lon, lat]} (optional; default [118.79, 32.02])
 import { suite, call, check, idle, sleep } from './common.mjs';
@@ -131,4 +132,22 @@ await run(async () => {
   check(traffic >= 33 && traffic < every * 0.6, `z12 clusters count ${traffic} with the traffic filter, ${every} without`);
   await shot(page, 'clusters-filtered');
   step(`check 6: at z12.5 the clusters count ${traffic} incidents with the traffic filter and ${every} without`);
+
+  // 7. A deadline passing (the default policy gives priority 3 a day): reported a day minus 4 s ago, the incident
+  //    raises no alert when it arrives, then flashes, counts in the title and is marked 超时 once its due time passes
+  //    (the server's incident.overdue, looked for every 15 s).
+  // Reported a day ago it sorts last: the sanitation filter keeps the queue to one page (97 of them).
+  await page.selectOption('#f-category', 'sanitation');
+  await page.waitForFunction(() => Number(document.querySelector('#queue-total').dataset.total) < 100, null, { timeout: 5000 });
+  const titleBefore = await page.title();
+  const reportedAt = new Date(Date.now() - 24 * 3600e3 + 4000).toISOString();
+  const late = await call(base, 'POST', '/incidents', { location: point, category: 'sanitation', priority: 3, reported_at: reportedAt });
+  check(late.due_at && !late.overdue, `due_at ${late.due_at}, overdue ${late.overdue}`);
+  await sleep(1000);
+  check(!(await page.$(`#queue li.flash[data-incident="${late.id}"]`)), 'a priority-3 incident alerted on arrival');
+  await page.waitForSelector(`#queue li.flash[data-incident="${late.id}"] .overdue`, { timeout: 25000 });
+  const titleAfter = await page.title();
+  check(titleAfter !== titleBefore && /^\(\d+\)/.test(titleAfter), `title after the deadline: "${titleAfter}" (before "${titleBefore}")`);
+  await shot(page, 'overdue');
+  step(`check 7: #${late.id} due ${late.due_at}: flashed and marked 超时 when it passed; title "${titleAfter}"`);
 });

@@ -136,4 +136,109 @@ async fn a_client_that_stops_reading_is_dropped(url: &str) {
     assert!(frame.reason.contains("too slow"), "{}", frame.reason);
 }
 
-both_stores!(events_reach_clients, a_client_that_stops_reading_is_dropped);
+both_stores!(events_reach_clients, a_client_that_stops_reading_is_dropped, deadlines_pass_and_are_announced_once);
+
+/// The `overdue` attribute of every incident feature in a tile, by id.
+fn overdue_in_tile(mvt: &[u8]) -> std::collections::BTreeMap<i64, i64> {
+    use geozero::mvt::{Message as _, Tile};
+    let mut out = std::collections::BTreeMap::new();
+    if mvt.is_empty() {
+        return out;
+    }
+    let tile = Tile::decode(mvt).expect("tile decodes");
+    let l = &tile.layers[0];
+    let key = |name: &str| l.keys.iter().position(|k| k == name);
+    let int = |f: &geozero::mvt::tile::Feature, k: Option<usize>| {
+        let v = f.tags.chunks(2).find(|t| Some(t[0] as usize) == k).map(|t| &l.values[t[1] as usize])?;
+        v.int_value.or(v.sint_value).or(v.uint_value.map(|u| u as i64))
+    };
+    for f in &l.features {
+        if let (Some(id), Some(o)) = (int(f, key("id")), int(f, key("overdue"))) {
+            out.insert(id, o);
+        }
+    }
+    out
+}
+
+/// Issue 29, deadlines (时限): `due_at` is the report time plus the policy's hours for the category and priority
+/// (a category entry first); once it passes, the open incident is listed as overdue, its tile says so, and live
+/// clients get one `incident.overdue`; a resolved one is no longer overdue; a priority without a deadline has none.
+async fn deadlines_pass_and_are_announced_once(url: &str) {
+    use std::collections::BTreeMap;
+    let deadlines = gridmap::incidents::Deadlines {
+        by_priority_h: BTreeMap::from([("1".to_owned(), 2.0 / 3600.0)]),
+        by_category_h: BTreeMap::from([("fire".to_owned(), BTreeMap::from([("1".to_owned(), 1.0 / 3600.0)]))]),
+    };
+    let s = TestServer::start_with(url, true, |o| {
+        o.dispatch.deadlines = deadlines;
+        o.deadline_tick = Duration::from_millis(200);
+    })
+    .await;
+    let mut ws = connect(&s).await;
+    let client = reqwest::Client::new();
+    let post = |body: Value| {
+        let req = client.post(s.url("/api/v1/incidents")).json(&body);
+        async move { req.send().await.expect("post").json::<Value>().await.expect("json") }
+    };
+    let at: [f64; 2] = [118.79, 32.02];
+    let fire = post(json!({"location": at, "category": "fire", "priority": 1})).await;
+    let traffic = post(json!({"location": at, "category": "traffic", "priority": 1})).await;
+    let none = post(json!({"location": at, "category": "traffic", "priority": 3})).await;
+    let ts = |v: &Value, k: &str| {
+        time::OffsetDateTime::parse(v[k].as_str().expect(k), &time::format_description::well_known::Rfc3339)
+            .expect("time")
+    };
+    assert_eq!(ts(&fire, "due_at") - ts(&fire, "reported_at"), time::Duration::seconds(1), "{fire}");
+    assert_eq!(ts(&traffic, "due_at") - ts(&traffic, "reported_at"), time::Duration::seconds(2), "{traffic}");
+    assert_eq!((none["due_at"].clone(), none["overdue"].clone()), (Value::Null, json!(false)), "{none}");
+    assert_eq!(fire["overdue"], false);
+
+    let z = 16;
+    let (x, y) = {
+        let n = f64::from(1u32 << z);
+        let lat = at[1].to_radians();
+        (
+            ((at[0] + 180.0) / 360.0 * n) as u32,
+            ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32,
+        )
+    };
+    let tile = || {
+        let url = s.url(&format!("/tiles/incidents/{z}/{x}/{y}.mvt"));
+        async move { reqwest::get(url).await.expect("tile").bytes().await.expect("bytes").to_vec() }
+    };
+    let before = overdue_in_tile(&tile().await);
+    assert_eq!(before.get(&fire["id"].as_i64().expect("id")), Some(&0), "{before:?}");
+
+    // One event per incident as its deadline passes (fire after 1 s, traffic after 2 s), none for the other.
+    let first = next_of(&mut ws, "incident.overdue").await;
+    let second = next_of(&mut ws, "incident.overdue").await;
+    assert_eq!(
+        (first["data"]["id"].clone(), second["data"]["id"].clone()),
+        (fire["id"].clone(), traffic["id"].clone())
+    );
+    assert_eq!(first["data"]["overdue"], true, "{first}");
+    let extra = tokio::time::timeout(Duration::from_millis(1200), next_of(&mut ws, "incident.overdue")).await;
+    assert!(extra.is_err(), "announced twice: {extra:?}");
+
+    let list: Value =
+        client.get(s.url("/api/v1/incidents?overdue=true")).send().await.expect("list").json().await.expect("json");
+    let ids: Vec<i64> = list["items"].as_array().expect("items").iter().filter_map(|i| i["id"].as_i64()).collect();
+    assert_eq!(ids, vec![traffic["id"].as_i64().expect("id"), fire["id"].as_i64().expect("id")], "{list}");
+    let after = overdue_in_tile(&tile().await);
+    assert_eq!(after.get(&fire["id"].as_i64().expect("id")), Some(&1), "the tile cut before is not served: {after:?}");
+
+    let path = format!("/api/v1/incidents/{}/status", fire["id"]);
+    let moved: Value = client
+        .post(s.url(&path))
+        .json(&json!({"status": "resolved"}))
+        .send()
+        .await
+        .expect("move")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(moved["overdue"], false, "{moved}");
+    let list: Value =
+        client.get(s.url("/api/v1/incidents?overdue=true")).send().await.expect("list").json().await.expect("json");
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+}

@@ -1,4 +1,4 @@
-// Alerts for new urgent incidents (priority 1–2): the row flashes in the queue, the tab title counts the ones not
+// Alerts for new urgent incidents (priority 1–2) and for incidents whose deadline passes (incident.overdue): the row flashes in the queue, the tab title counts the ones not
 // yet opened, and a short two-tone sound plays (made with WebAudio, no file), unless switched off with the header's
 // sound button (remembered in localStorage as gridmap.sound).
 import { $ } from './dom.js';
@@ -57,7 +57,9 @@ export function beep() {
 }
 
 on('live', (ev) => {
-  if (ev.type !== 'incident.created' || !(ev.data?.priority <= 2)) return;
+  // A new urgent incident, or one whose deadline just passed.
+  const urgent = ev.type === 'incident.created' && ev.data?.priority <= 2;
+  if (!urgent && ev.type !== 'incident.overdue') return;
   const id = ev.data.id;
   fresh.set(id, Date.now());
   unseen.add(id);

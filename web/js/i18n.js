@@ -50,7 +50,7 @@ Object.assign(T.zh, {
   search: '搜索网格、社区、街道或坐标', searchGcj: 'GCJ-02', searchGcjTip: '坐标为 GCJ-02（高德、腾讯地图）', noMatch: '没有匹配项', badCoords: '坐标超出范围',
   skip: '跳到事件队列', total: '共 {n} 条', totalMore: '已载入 {n} 条（还有更多）', sortTime: '按上报时间', sortPriority: '按优先级', sort: '排序',
   more: '下一页', prev: '上一页', page: '第 {a}–{b} 条', gridFilter: '网格编码或名称', address: '地址', caller: '报警人',
-  callerNote: '报警人', pickedGrid: '所在网格', outsideAll: '不在任何网格内（服务器将拒绝）', units: '处置力量', unitsCount: '{n} 个', satisfaction: '回访满意度', ratingComment: '回访意见（可选）', saveRating: '保存', rated: '{rating}/5 · {by} · {at}', ratingSaved: '已记录', unitsCountCut: '{n} 个（列出前 {k} 个，请筛选）',
+  callerNote: '报警人', pickedGrid: '所在网格', outsideAll: '不在任何网格内（服务器将拒绝）', units: '处置力量', unitsCount: '{n} 个', satisfaction: '回访满意度', dueAt: '办理时限', overdue: '超时', ratingComment: '回访意见（可选）', saveRating: '保存', rated: '{rating}/5 · {by} · {at}', ratingSaved: '已记录', unitsCountCut: '{n} 个（列出前 {k} 个，请筛选）',
   allKinds: '全部类型', allUnitStatus: '全部状态', unitFilter: '姓名、网格或事件', sortName: '按姓名', sortStatus: '按状态', sortAge: '按定位时间', sortKind: '按类型',
   kind: '类型', position: '定位', incident: '事件', noPosition: '无定位', minAgo: '分钟前', secAgo: '秒前', hourAgo: '小时前', dayAgo: '天前',
   unit: '处置单位', flyTo: '定位到地图', noStatus: '已办结，无可变更状态', staleWhy: '{n} 个{skill}可调派单位的位置已超过 {m} 分钟未更新', withSkill: '具备“{skill}”技能的', noSkillWhy: '没有具备“{skill}”技能的可调派单位',
@@ -68,7 +68,7 @@ Object.assign(T.en, {
   search: 'Search grid, community, street or lon,lat', searchGcj: 'GCJ-02', searchGcjTip: 'Coordinates are GCJ-02 (Amap, Tencent)', noMatch: 'No match', badCoords: 'Coordinates out of range',
   skip: 'Skip to the incident queue', total: '{n} in all', totalMore: '{n} loaded (more exist)', sortTime: 'by report time', sortPriority: 'by priority', sort: 'Sort',
   more: 'Next page', prev: 'Previous page', page: '{a}–{b}', gridFilter: 'grid code or name', address: 'Address', caller: 'Caller',
-  callerNote: 'Caller', pickedGrid: 'Grid', outsideAll: 'outside every grid (the server will refuse it)', units: 'Units', unitsCount: '{n}', satisfaction: 'Satisfaction', ratingComment: 'Reporter\'s comment (optional)', saveRating: 'Save', rated: '{rating}/5 · {by} · {at}', ratingSaved: 'recorded', unitsCountCut: '{n} (first {k} listed; filter to narrow)',
+  callerNote: 'Caller', pickedGrid: 'Grid', outsideAll: 'outside every grid (the server will refuse it)', units: 'Units', unitsCount: '{n}', satisfaction: 'Satisfaction', dueAt: 'Due', overdue: 'overdue', ratingComment: 'Reporter\'s comment (optional)', saveRating: 'Save', rated: '{rating}/5 · {by} · {at}', ratingSaved: 'recorded', unitsCountCut: '{n} (first {k} listed; filter to narrow)',
   allKinds: 'all kinds', allUnitStatus: 'all states', unitFilter: 'name, grid or incident', sortName: 'by name', sortStatus: 'by status', sortAge: 'by fix age', sortKind: 'by kind',
   kind: 'Kind', position: 'Fix', incident: 'Incident', noPosition: 'no fix', minAgo: 'min ago', secAgo: 's ago', hourAgo: 'h ago', dayAgo: 'd ago',
   unit: 'Unit', flyTo: 'Show on the map', noStatus: 'Finished: no further status', staleWhy: '{n} available units{skill} have positions older than {m} min', withSkill: ' with skill “{skill}”', noSkillWhy: 'No available unit has the skill “{skill}”',
@@ -108,6 +108,8 @@ export const LIFECYCLE = {
   cancelled: [],
 };
 export const OPEN_STATES = ['reported', 'dispatched', 'on_scene'];
+/** Still open past its deadline (now, not only as the server last said). */
+export const isOverdue = (i) => OPEN_STATES.includes(i.status) && !!i.due_at && Date.parse(i.due_at) < Date.now();
 
 export const STATUSES = ['reported', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
 export const STATUS_ZH = { reported: '已上报', dispatched: '已派遣', on_scene: '已到场', resolved: '已处置', closed: '已办结', cancelled: '已取消',

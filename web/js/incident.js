@@ -6,7 +6,7 @@
 import { $, esc } from './dom.js';
 import { api, post } from './api.js';
 import { on, emit } from './bus.js';
-import { REASON, REASON_TAGS, LIFECYCLE, OPEN_STATES, lang, t, tf, statusLabel, badge, catLabel, when, kindLabel } from './i18n.js';
+import { REASON, REASON_TAGS, LIFECYCLE, OPEN_STATES, lang, t, tf, statusLabel, badge, catLabel, when, kindLabel, isOverdue } from './i18n.js';
 import { map, highlightIncident } from './map.js';
 import { gridPlace } from './areas.js';
 import { units, kindIcon, showCandidates, showRoute } from './units.js';
@@ -72,6 +72,7 @@ function render(inc) {
   $('#d-facts').innerHTML = row('priority', `<span class="prio p${esc(inc.priority)}">P${esc(inc.priority)}</span>`)
     + row('grid', inc.grid_code ? `${esc(place.grid)}<br><span class="muted">${esc(place.community)} · ${esc(inc.grid_code)}</span>` : '—')
     + row('address', esc(inc.address)) + row('callerNote', esc(inc.caller)) + row('reported', esc(when(inc.reported_at)))
+    + row('dueAt', inc.due_at ? `${esc(when(inc.due_at))}${isOverdue(inc) ? ` <span class="overdue">${esc(t('overdue'))}</span>` : ''}` : '')
     + row('description', esc(inc.description));
   // Only the moves the lifecycle allows; the element itself stays.
   if (shownStatus !== inc.status) fillMoves(inc.status);

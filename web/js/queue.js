@@ -5,7 +5,7 @@
 import { $, esc } from './dom.js';
 import { api } from './api.js';
 import { on } from './bus.js';
-import { OPEN, STATUSES, t, tf, statusLabel, badge, catLabel, categories, when } from './i18n.js';
+import { OPEN, STATUSES, t, tf, statusLabel, badge, catLabel, categories, when, isOverdue } from './i18n.js';
 import { gridPlace, gridsMatching } from './areas.js';
 import { isFresh } from './alerts.js';
 import { setIncidentFilter } from './map.js';
@@ -84,7 +84,7 @@ function render() {
       <span class="qid"><b>#${i.id}</b><br><span class="prio p${esc(i.priority)}" title="${esc(t('priority'))} ${esc(i.priority)}">P${esc(i.priority)}</span></span>
       <span><b>${esc(catLabel(i.category))}</b>${i.address ? ` · ${esc(i.address)}` : ''}<br>
       <span class="place" title="${esc(i.grid_code || '')}">${esc(p.grid || '—')}${p.community ? ` · ${esc(p.community)}` : ''}</span><br>
-      <span class="muted">${esc(when(i.reported_at))}</span></span>${badge(i.status)}</li>`;
+      <span class="muted">${esc(when(i.reported_at))}</span>${isOverdue(i) ? ` <span class="overdue" title="${esc(t('dueAt'))} ${esc(when(i.due_at))}">${esc(t('overdue'))}</span>` : ''}</span>${badge(i.status)}</li>`;
   }).join('');
   const total = $('#queue-total');
   total.dataset.total = String(shown.length);
@@ -95,6 +95,8 @@ function render() {
   $('#q-next').disabled = page >= pages - 1;
   setIncidentFilter({ statuses: statusFilter(), category: $('#f-category').value, grids: text ? [...new Set(shown.map((i) => i.grid_code).filter(Boolean))] : null });
 }
+// Deadlines pass without an event for rows already drawn as due: the overdue marks are redrawn every half minute.
+setInterval(() => renderSoon(), 30000);
 let renderTimer = 0;
 export function renderSoon() { if (!renderTimer) renderTimer = setTimeout(() => { renderTimer = 0; render(); }, 100); }
 
@@ -117,7 +119,7 @@ $('#queue').addEventListener('keydown', (e) => { if (e.key === 'Enter' && e.targ
 let reloadTimer = 0;
 on('live', (ev) => {
   if (ev.type === 'incident.regeocoded') { clearTimeout(reloadTimer); reloadTimer = setTimeout(refreshQueue, 300); return; }
-  if (!['incident.created', 'incident.updated'].includes(ev.type) || ev.data?.id == null) return;
+  if (!['incident.created', 'incident.updated', 'incident.overdue'].includes(ev.type) || ev.data?.id == null) return;
   const i = ev.data;
   const at = all.findIndex((x) => x.id === i.id);
   if (matches(i)) { if (at >= 0) all[at] = { ...all[at], ...i }; else all.push(i); } else if (at >= 0) all.splice(at, 1);
