@@ -42,8 +42,7 @@ impl Events {
         if self.tx.receiver_count() == 0 && self.relay.is_none() {
             return;
         }
-        let at = crate::times::rfc3339(time::OffsetDateTime::now_utc());
-        let event: Arc<str> = Arc::from(serde_json::json!({"type": kind, "at": at, "data": data}).to_string());
+        let event = encode(kind, data);
         if let Some(relay) = &self.relay
             && relay.try_send(event.clone()).is_err()
         {
@@ -63,8 +62,7 @@ impl Events {
         if self.tx.receiver_count() == 0 {
             return;
         }
-        let at = crate::times::rfc3339(time::OffsetDateTime::now_utc());
-        self.deliver(Arc::from(serde_json::json!({"type": kind, "at": at, "data": data}).to_string()));
+        self.deliver(encode(kind, data));
     }
 
     /// Hands an event that another replica published to this process's subscribers only.
@@ -83,4 +81,10 @@ impl ActivationListener for Events {
     async fn generation_changed(&self, index: Arc<BoundaryIndex>) {
         self.publish("generation.activated", &serde_json::json!({"generation": index.generation()}));
     }
+}
+
+/// `{"type": kind, "at": now, "data": data}` as sent to live clients.
+fn encode(kind: &str, data: &impl Serialize) -> Arc<str> {
+    let at = crate::times::rfc3339(time::OffsetDateTime::now_utc());
+    Arc::from(serde_json::json!({"type": kind, "at": at, "data": data}).to_string())
 }

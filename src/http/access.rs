@@ -30,19 +30,12 @@ pub(super) async fn authenticate(State(state): State<AppState>, mut req: Request
             next.run(req).await
         }
         Err(refusal) => {
-            // The refusal goes out at once; the body the client may still be sending is read and dropped behind it
-            // (closed mid-upload, the connection would be reset under the client, which then sees a broken pipe).
-            let body = req.into_body();
-            tokio::spawn(async move {
-                let _ = axum::body::to_bytes(body, DRAINED_ON_REFUSAL_BYTES).await;
-            });
+            // The refusal goes out at once; the body the client may still be sending is drained behind it.
+            super::limits::drain_behind(req.into_body());
             refusal
         }
     }
 }
-
-/// Most of a refused request's body read before answering; beyond it the connection closes as before.
-const DRAINED_ON_REFUSAL_BYTES: usize = 1 << 20;
 
 async fn caller(
     state: &AppState,

@@ -24,9 +24,22 @@ pub(super) async fn refuse_oversized(State(limit): State<usize>, req: Request, n
     if declared.is_none_or(|n| n <= limit as u64) {
         return next.run(req).await;
     }
-    // The connection keeps reading for the body while it lives: the answer goes out now, the rest of the upload is
-    // drained behind it.
-    let mut body = req.into_body().into_data_stream();
+    drain_behind(req.into_body());
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!(
+            "request body of {} bytes is larger than the configured limit of {limit} bytes (--body-limit-mb)",
+            declared.unwrap_or(0)
+        ),
+    )
+    .into_response()
+}
+
+/// Reads and drops what is left of a refused request's body, in the background and within bounds, while its answer
+/// goes out: the connection keeps reading for the body while it lives, so the client is not reset mid-upload.
+pub(super) fn drain_behind(body: axum::body::Body) {
+    let mut body = body.into_data_stream();
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + LINGER;
         let mut read = 0usize;
@@ -37,13 +50,4 @@ pub(super) async fn refuse_oversized(State(limit): State<usize>, req: Request, n
             }
         }
     });
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "body_too_large",
-        format!(
-            "request body of {} bytes is larger than the configured limit of {limit} bytes (--body-limit-mb)",
-            declared.unwrap_or(0)
-        ),
-    )
-    .into_response()
 }

@@ -206,8 +206,8 @@ async fn tile(
 /// has none. Archives do not change while the server runs: clients may keep tiles for an hour.
 async fn archive_tile(archive: &Archive, z: &str, x: &str, y: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
     let y = y.split_once('.').map_or(y, |(n, _)| n);
-    let (z, x, y) = tile_numbers(z, x, y)?;
-    let tile = archive.tile(z, x, y).await.map_err(|e| ApiError::internal(&e))?;
+    let id = tile_id(z, x, y)?;
+    let tile = archive.tile(id.z(), id.x(), id.y()).await.map_err(|e| ApiError::internal(&e))?;
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     let Some(tile) = tile else { return Ok((StatusCode::NO_CONTENT, out).into_response()) };
@@ -225,15 +225,13 @@ async fn archive_tile(archive: &Archive, z: &str, x: &str, y: &str, headers: &He
     Ok((out, tile.bytes).into_response())
 }
 
-/// `z`, `x`, `y` of a tile path as numbers in range.
-fn tile_numbers(z: &str, x: &str, y: &str) -> Result<(u8, u32, u32), ApiError> {
+/// The tile a path's `z`, `x`, `y` name (numbers in range).
+fn tile_id(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
     let num = |name: &str, v: &str| -> Result<u32, ApiError> {
         v.parse().map_err(|_| ApiError::bad_request("invalid_tile", format!("{name}={v:?} is not a whole number")))
     };
     let z = u8::try_from(num("z", z)?).map_err(|_| ApiError::bad_request("invalid_tile", "z is too large"))?;
-    let id =
-        TileId::new(z, num("x", x)?, num("y", y)?).map_err(|e| ApiError::bad_request("invalid_tile", e.to_string()))?;
-    Ok((id.z(), id.x(), id.y()))
+    TileId::new(z, num("x", x)?, num("y", y)?).map_err(|e| ApiError::bad_request("invalid_tile", e.to_string()))
 }
 
 fn accepts_gzip(headers: &HeaderMap) -> bool {
@@ -255,8 +253,7 @@ async fn serve_tile(
     let Some(y) = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")) else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_format", format!("tile {y:?}: expected {{y}}.mvt")));
     };
-    let (z, x, y) = tile_numbers(z, x, y)?;
-    let id = TileId::new(z, x, y).map_err(|e| ApiError::bad_request("invalid_tile", e.to_string()))?;
+    let id = tile_id(z, x, y)?;
     let rendered = state.tiles.tile_filtered(layer, id, filter).await?;
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

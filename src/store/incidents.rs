@@ -5,6 +5,9 @@
 /// limits).
 pub(crate) const REGEOCODE_CHUNK: usize = 2000;
 
+/// The states a deadline holds an incident to ([`crate::incidents::IncidentStatus::is_pending`]), as SQL.
+pub(crate) const PENDING: &str = "status IN ('reported', 'dispatched', 'on_scene')";
+
 pub(crate) const COLUMNS: &str = "id, category, description, priority, source, address, caller, lon, lat, status, \
      street_code, community_code, grid_code, h3, generation_id, reported_at, updated_at, \
      satisfaction_rating, satisfaction_comment, satisfaction_by, satisfaction_at, due_at";
@@ -46,7 +49,7 @@ macro_rules! incident_store_impl {
                 q.push(" AND reported_at < ").push_bind(to.to_offset(time::UtcOffset::UTC));
             }
             if f.overdue {
-                q.push(" AND status IN ('reported', 'dispatched', 'on_scene') AND due_at < ")
+                q.push(format!(" AND {} AND due_at < ", $crate::store::incidents::PENDING))
                     .push_bind(time::OffsetDateTime::now_utc());
             }
         }
@@ -83,11 +86,14 @@ macro_rules! incident_store_impl {
                 updated_at: r.col("updated_at")?,
                 satisfaction: match r.col::<Option<i32>>("satisfaction_rating")? {
                     None => None,
+                    // The four columns are written together: a rating without who and when is a broken row.
                     Some(rating) => Some($crate::incidents::Satisfaction {
                         rating,
                         comment: r.col("satisfaction_comment")?,
-                        recorded_by: r.col::<Option<String>>("satisfaction_by")?.unwrap_or_default(),
-                        recorded_at: r.col::<Option<time::OffsetDateTime>>("satisfaction_at")?.unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+                        recorded_by: r.col::<Option<String>>("satisfaction_by")?
+                            .ok_or_else(|| $crate::store::StoreError::Corrupt("a satisfaction rating without satisfaction_by".into()))?,
+                        recorded_at: r.col::<Option<time::OffsetDateTime>>("satisfaction_at")?
+                            .ok_or_else(|| $crate::store::StoreError::Corrupt("a satisfaction rating without satisfaction_at".into()))?,
                     }),
                 },
                 overdue: status.is_pending() && due_at.is_some_and(|d| d < time::OffsetDateTime::now_utc()),
@@ -278,9 +284,9 @@ macro_rules! incident_store_impl {
                 until: time::OffsetDateTime,
             ) -> Result<Vec<$crate::incidents::Incident>, $crate::store::StoreError> {
                 let sql = format!(
-                    "SELECT {} FROM incidents WHERE status IN ('reported', 'dispatched', 'on_scene') \
-                     AND due_at > $1 AND due_at <= $2 ORDER BY due_at LIMIT 1000",
-                    $crate::store::incidents::COLUMNS
+                    "SELECT {} FROM incidents WHERE {} AND due_at > $1 AND due_at <= $2 ORDER BY due_at LIMIT 1000",
+                    $crate::store::incidents::COLUMNS,
+                    $crate::store::incidents::PENDING
                 );
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(after.to_offset(time::UtcOffset::UTC))

@@ -8,19 +8,9 @@ use bytes::Bytes;
 use pmtiles::{AsyncPmTilesReader, Compression, MmapBackend, TileCoord, TileType};
 use serde_json::{Value, json};
 
-/// Names an archive cannot take: gridmap's own tile layers and documents.
-const RESERVED: [&str; 10] = [
-    "streets",
-    "communities",
-    "grids",
-    "incidents",
-    "hazards",
-    "responders",
-    "resources",
-    "heatmap",
-    "style",
-    "basemap",
-];
+/// Documents beside the layers under `/tiles/` (`style.json`) and the raster base map's source: names an archive
+/// cannot take, besides gridmap's own layers.
+const RESERVED: [&str; 2] = ["style", "basemap"];
 
 /// Why an archive was refused or a tile could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +85,7 @@ impl Archive {
     pub async fn open(path: &Path) -> Result<Self, ArchiveError> {
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
         let refuse = |why| ArchiveError::Name { path: path.to_owned(), name: name.clone(), why };
-        if RESERVED.contains(&name.as_str()) {
+        if RESERVED.contains(&name.as_str()) || name.parse::<super::TileLayer>().is_ok() {
             return Err(refuse("is one of gridmap's own layers"));
         }
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {

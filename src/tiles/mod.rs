@@ -279,6 +279,10 @@ impl IncidentTileFilter {
     /// The filter's part of a cache key: equal filters (states and grids in any order) give equal keys.
     pub fn key(&self) -> u64 {
         use std::hash::{Hash, Hasher};
+        // The map's usual request: nothing to sort or hash.
+        if self.status.is_empty() && self.category.is_none() && self.grids.is_empty() {
+            return 0;
+        }
         let mut status: Vec<_> = self.status.iter().map(|s| s.as_str()).collect();
         status.sort_unstable();
         status.dedup();
