@@ -18,6 +18,8 @@ pub mod coord;
 /// Coordinate systems at the edges (WGS84, CGCS2000, GCJ-02, BD-09).
 pub mod crs;
 /// Nearest available responders.
+/// Departments (职能部门): the register and routing incidents through them.
+pub mod departments;
 pub mod dispatch;
 /// Live events (WebSocket fan-out).
 pub mod events;

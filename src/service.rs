@@ -8,6 +8,7 @@ use h3o::Resolution;
 use crate::audit::AuditLog;
 use crate::auth::{AccessControl, Keyring};
 use crate::catalog::{Catalog, CatalogError};
+use crate::departments::DepartmentService;
 use crate::dispatch::{DispatchPolicy, DispatchService, Dispatcher, RoadTravel, StraightLine};
 use crate::events::Events;
 use crate::hazards::HazardService;
@@ -102,6 +103,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     } else {
         (Events::default(), None)
     };
+    let departments = Arc::new(DepartmentService::new(store.clone(), options.categories.clone(), events.clone()));
     let incidents = Arc::new(
         IncidentService::new(
             store.clone(),
@@ -110,7 +112,8 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
             options.service_area,
             events.clone(),
         )
-        .with_deadlines(options.dispatch.deadlines.clone()),
+        .with_deadlines(options.dispatch.deadlines.clone())
+        .with_departments(departments.clone()),
     );
     watch_deadlines(&incidents, options.deadline_tick);
     catalog.add_listener(incidents.clone());
@@ -190,6 +193,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         catalog,
         locator,
         incidents,
+        departments,
         responders,
         dispatch,
         events,

@@ -3,6 +3,7 @@
 
 mod boundaries;
 mod config;
+mod departments;
 mod export;
 mod keys;
 mod patrols;
@@ -89,6 +90,9 @@ pub enum Command {
     /// API keys: create (printed once), list, revoke.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The department register: list, put, remove.
+    #[command(subcommand)]
+    Departments(DepartmentsCommand),
     /// Store a GPX track as a patrol of a responder (geocoded to the cells and grids it passed).
     ImportTrack {
         /// The .gpx file (track points with times).
@@ -164,6 +168,42 @@ pub enum KeysCommand {
     Revoke {
         /// Key id (from `keys list`).
         id: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// `gridmap departments …`.
+#[derive(Debug, Subcommand)]
+pub enum DepartmentsCommand {
+    /// List the register.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Add or replace a department.
+    Put {
+        /// Code (letters, digits, _ or -).
+        code: String,
+        /// Name, e.g. 区城管局.
+        #[arg(long)]
+        name: String,
+        /// The categories it handles (comma list).
+        #[arg(long, value_delimiter = ',')]
+        categories: Vec<String>,
+        /// The service's incident categories (as `serve --incident-categories`; default the built-in list).
+        #[arg(long, env = "GRIDMAP_INCIDENT_CATEGORIES", value_delimiter = ',')]
+        incident_categories: Option<Vec<String>>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Remove a department nothing open is with.
+    Remove {
+        /// Code.
+        code: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -326,6 +366,7 @@ pub fn run() -> ExitCode {
             Command::Rollback { db } => boundaries::rollback(&db.db).await,
             Command::Discard { generation, db } => boundaries::discard(&db.db, generation).await,
             Command::Keys(command) => keys::run(command).await,
+            Command::Departments(command) => departments::run(command).await,
             Command::ImportTrack { file, responder, db } => patrols::import_track(&db.db, &file, responder).await,
             Command::LoadResponders { file, crs, dispatch_policy, db } => {
                 responders::load(&db.db, &file, &crs, dispatch_policy.as_deref()).await

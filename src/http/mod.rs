@@ -4,6 +4,7 @@ mod access;
 mod areas;
 mod audit;
 mod contract;
+mod departments;
 mod dispatch;
 mod error;
 mod generations;
@@ -82,6 +83,8 @@ pub struct Services {
     pub locator: Arc<Locator>,
     /// Incidents.
     pub incidents: Arc<IncidentService>,
+    /// The department register and routing.
+    pub departments: Arc<crate::departments::DepartmentService>,
     /// Responders and positions.
     pub responders: Arc<ResponderService>,
     /// Nearest, recommend, assign and release (policy, fleet and incidents together).
@@ -126,6 +129,7 @@ fn declared() -> OpenApiRouter<AppState> {
         .merge(layers::router())
         .merge(generations::router())
         .merge(incidents::router())
+        .merge(departments::router())
         .merge(responders::router())
         .merge(dispatch::router())
         .merge(roads::router())

@@ -68,6 +68,8 @@ pub struct NewIncident {
     pub actor: String,
     /// Codes and cell at the location.
     pub geocode: Geocode,
+    /// The department the register routes its category to, if any (routed on write, by `policy`).
+    pub department: Option<String>,
 }
 
 /// A stored incident.
@@ -110,6 +112,22 @@ pub struct Incident {
     pub due_at: Option<OffsetDateTime>,
     /// Still open past `due_at` (as of the answer).
     pub overdue: bool,
+    /// The department it is routed to or accepted by (for imported history: the department the file names).
+    pub department: Option<String>,
+    /// How far the department has taken it (`null`: never routed).
+    pub department_state: Option<crate::departments::DepartmentState>,
+    /// How many times a department returned it (退回).
+    pub returned: i32,
+    /// When it was last resolved (RFC 3339).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<OffsetDateTime>,
+    /// When it was closed (RFC 3339).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<OffsetDateTime>,
+    /// Its id in the system it was imported from.
+    pub external_id: Option<String>,
 }
 
 /// How satisfied the reporter was with the handling, asked after it was resolved.
@@ -140,8 +158,12 @@ pub struct IncidentEvent {
     pub at: OffsetDateTime,
     /// Who made the change.
     pub actor: String,
-    /// Why, when given (required to close).
+    /// Why, when given (required to close and to return).
     pub note: Option<String>,
+    /// A step that is not a status change: `routed`, `accepted`, `returned`, `transferred`, `imported`.
+    pub action: Option<String>,
+    /// The department the step names (sent to, or returning it).
+    pub department: Option<String>,
 }
 
 /// Filters of the incident list; all optional, combined with AND.

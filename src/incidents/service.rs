@@ -242,6 +242,8 @@ pub struct IncidentService {
     ledger: Ledger,
     /// How long incidents may stay open.
     deadlines: super::Deadlines,
+    /// The department register new incidents are routed by.
+    departments: Option<Arc<crate::departments::DepartmentService>>,
 }
 
 impl IncidentService {
@@ -262,7 +264,14 @@ impl IncidentService {
             version: AtomicU64::new(1),
             ledger: Ledger::default(),
             deadlines: super::Deadlines::default(),
+            departments: None,
         }
+    }
+
+    /// Routes each new incident to the department the register names for its category.
+    pub fn with_departments(mut self, departments: Arc<crate::departments::DepartmentService>) -> Self {
+        self.departments = Some(departments);
+        self
     }
 
     /// With these deadlines (the dispatch policy's) instead of the defaults.
@@ -303,7 +312,12 @@ impl IncidentService {
         let index = self.locator.current();
         self.check_area(&index, req.location)?;
         let reported_at = req.reported_at.unwrap_or_else(OffsetDateTime::now_utc);
+        let department = match &self.departments {
+            Some(d) => d.for_category(&req.category).await?,
+            None => None,
+        };
         let new = NewIncident {
+            department,
             due_at: self.deadlines.due(&req.category, req.priority, reported_at),
             geocode: geocode(&index, self.locator.resolution(), req.location),
             category: req.category,

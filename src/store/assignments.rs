@@ -88,7 +88,9 @@ macro_rules! assignment_store_impl {
             to: $crate::incidents::IncidentStatus,
             now: time::OffsetDateTime,
         ) -> Result<(), $crate::incidents::IncidentError> {
-            let updated = sqlx::query("UPDATE incidents SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+            let updated = sqlx::query("UPDATE incidents SET status = $1, updated_at = $2, \
+                 resolved_at = CASE WHEN $1 = 'resolved' THEN $2 WHEN $1 = 'closed' THEN resolved_at ELSE NULL END, \
+                 closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE NULL END WHERE id = $3 AND status = $4")
                 .bind(to.as_str())
                 .bind(now)
                 .bind(incident.0)

@@ -10,7 +10,8 @@ pub(crate) const PENDING: &str = "status IN ('reported', 'dispatched', 'on_scene
 
 pub(crate) const COLUMNS: &str = "id, category, description, priority, source, address, caller, lon, lat, status, \
      street_code, community_code, grid_code, h3, generation_id, reported_at, updated_at, \
-     satisfaction_rating, satisfaction_comment, satisfaction_by, satisfaction_at, due_at";
+     satisfaction_rating, satisfaction_comment, satisfaction_by, satisfaction_at, due_at, \
+     department_code, department_state, returned_count, resolved_at, closed_at, external_id";
 
 /// Implements [`IncidentStore`] for a store type with a `pool` of the given sqlx database.
 macro_rules! incident_store_impl {
@@ -98,6 +99,17 @@ macro_rules! incident_store_impl {
                 },
                 overdue: status.is_pending() && due_at.is_some_and(|d| d < time::OffsetDateTime::now_utc()),
                 due_at,
+                department: r.col("department_code")?,
+                department_state: match r.col::<Option<&str>>("department_state")? {
+                    None => None,
+                    Some(s) => Some($crate::departments::DepartmentState::parse(s).ok_or_else(|| {
+                        $crate::store::StoreError::Corrupt(format!("unknown department state {s:?}"))
+                    })?),
+                },
+                returned: r.col("returned_count")?,
+                resolved_at: r.col("resolved_at")?,
+                closed_at: r.col("closed_at")?,
+                external_id: r.col("external_id")?,
             })
         }
 
@@ -156,6 +168,25 @@ macro_rules! incident_store_impl {
                     .execute(&mut *tx)
                     .await
                     .map_err(query_err("write the incident's history"))?;
+                if let Some(department) = &new.department {
+                    sqlx::query("UPDATE incidents SET department_code = $1, department_state = 'routed' WHERE id = $2")
+                        .bind(department)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query_err("route the incident"))?;
+                    sqlx::query(
+                        "INSERT INTO incident_events (incident_id, from_status, to_status, at, actor, note, action, department) \
+                         VALUES ($1, $2, $2, $3, 'policy', NULL, 'routed', $4)",
+                    )
+                    .bind(id)
+                    .bind($crate::incidents::IncidentStatus::Reported.as_str())
+                    .bind(now)
+                    .bind(department)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_err("write the incident's history"))?;
+                }
                 let incident = fetch_incident(&mut tx, $crate::incidents::IncidentId(id))
                     .await?
                     .ok_or_else(|| $crate::store::StoreError::Corrupt(format!("incident {id} vanished")))?;
@@ -171,7 +202,7 @@ macro_rules! incident_store_impl {
                 use $crate::store::query_err;
                 let mut conn = self.pool.acquire().await.map_err(query_err("get a connection"))?;
                 let Some(incident) = fetch_incident(&mut conn, id).await? else { return Ok(None) };
-                let rows = sqlx::query("SELECT from_status, to_status, at, actor, note FROM incident_events WHERE incident_id = $1 ORDER BY id")
+                let rows = sqlx::query("SELECT from_status, to_status, at, actor, note, action, department FROM incident_events WHERE incident_id = $1 ORDER BY id")
                     .bind(id.0)
                     .fetch_all(&mut *conn)
                     .await
@@ -186,6 +217,8 @@ macro_rules! incident_store_impl {
                             at: r.col("at")?,
                             actor: r.col("actor")?,
                             note: r.col("note")?,
+                            action: r.col("action")?,
+                            department: r.col("department")?,
                         })
                     })
                     .collect::<Result<Vec<_>, $crate::store::StoreError>>()?;

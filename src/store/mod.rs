@@ -8,6 +8,7 @@ pub(crate) mod assignments;
 pub(crate) mod audit;
 pub(crate) mod boundaries;
 pub(crate) mod changes;
+pub(crate) mod departments;
 pub(crate) mod hazards;
 pub(crate) mod incidents;
 pub(crate) mod keys;
@@ -29,6 +30,7 @@ pub use crate::audit::AuditStore;
 pub use crate::auth::KeyStore;
 pub use crate::catalog::{BoundaryStore, NewGeneration, Verdict};
 pub use crate::changes::{ChangeChannel, ChangeListener, Heard};
+pub use crate::departments::DepartmentStore;
 pub use crate::hazards::HazardStore;
 pub use crate::incidents::{AssignmentStore, IncidentStorage, IncidentStore};
 pub use crate::patrols::PatrolStore;
@@ -56,6 +58,7 @@ pub trait Store:
     + RoadStore
     + KeyStore
     + AuditStore
+    + DepartmentStore
     + ChangeChannel
 {
 }
@@ -71,6 +74,7 @@ impl<T> Store for T where
         + RoadStore
         + KeyStore
         + AuditStore
+        + DepartmentStore
         + ChangeChannel
 {
 }

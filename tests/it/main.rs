@@ -13,6 +13,7 @@ mod areas;
 mod boundary_files;
 mod cli;
 mod contract;
+mod departments;
 mod dispatch;
 mod hazards;
 mod hostile;
