@@ -29,6 +29,8 @@ pub mod geometry;
 pub mod hazards;
 /// H3 heatmaps of incidents.
 pub mod heatmap;
+/// History import: past events from the files an old system exports.
+pub mod history;
 /// HTTP API.
 pub mod http;
 /// Reading and validating boundary files.

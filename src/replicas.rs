@@ -164,6 +164,7 @@ async fn apply(r: &Replica, payload: &str) {
             }
             ("roads.activated", _) => r.roads.reload_if_changed().await.map(drop).map_err(|e| e.to_string()),
             ("incident.regeocoded", _) => continue,
+            ("incidents.imported", _) => r.incidents.load_ledger().await.map(drop).map_err(|e| e.to_string()),
             ("incident.created" | "incident.updated", Some(id)) => {
                 r.incidents.refresh(IncidentId(id)).await.map_err(|e| e.to_string())
             }

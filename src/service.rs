@@ -116,6 +116,18 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         .with_departments(departments.clone()),
     );
     watch_deadlines(&incidents, options.deadline_tick);
+    let history = Arc::new(crate::history::HistoryService::new(
+        store.clone(),
+        incidents.clone(),
+        departments.clone(),
+        locator.clone(),
+        crate::history::Rules {
+            categories: options.categories.clone(),
+            area: options.service_area,
+            deadlines: options.dispatch.deadlines.clone(),
+        },
+        events.clone(),
+    ));
     catalog.add_listener(incidents.clone());
     let resources =
         Arc::new(ResourceService::new(store.clone(), locator.clone(), options.service_area, events.clone()));
@@ -194,6 +206,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         locator,
         incidents,
         departments,
+        history,
         responders,
         dispatch,
         events,

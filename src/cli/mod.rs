@@ -1,10 +1,11 @@
 //! The `gridmap` command line: `serve`, `import`, `generations`, `activate`, `rollback`, `load-responders`,
-//! `import-track`, `keys`, `export-tiles`.
+//! `import-track`, `keys`, `export-tiles`, `import-roads`, `import-incidents`, `departments`.
 
 mod boundaries;
 mod config;
 mod departments;
 mod export;
+mod history;
 mod keys;
 mod patrols;
 mod responders;
@@ -123,6 +124,9 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Import past incidents (history) from the old system's export (CSV in UTF-8 or GBK, XLSX, GeoJSON points)
+    /// through a map naming its fields: every row checked, all stored or none; the same file twice adds nothing.
+    ImportIncidents(history::ImportIncidentsArgs),
     /// Add responders from a CSV or GeoJSON roster (a drill set), all or none. A running server sees them after a
     /// restart; `POST /api/v1/responders/load` loads into a running one.
     LoadResponders {
@@ -372,6 +376,7 @@ pub fn run() -> ExitCode {
                 responders::load(&db.db, &file, &crs, dispatch_policy.as_deref()).await
             }
             Command::ExportTiles(args) => export::run(args).await,
+            Command::ImportIncidents(args) => history::import(args).await,
             Command::ImportRoads { file, dry_run, json, dispatch_policy, db } => {
                 roads::import(&db.db, &file, dry_run, json, dispatch_policy.as_deref()).await
             }

@@ -136,13 +136,20 @@ mod tests {
     fn the_flow() {
         let id = IncidentId(1);
         let route = RoutingAction::Route { department: "cg".into() };
-        assert_eq!(route.apply(id, None, None).unwrap(), (Routed, Some("cg".into())));
-        assert_eq!(RoutingAction::Accept.apply(id, Some(Routed), Some("cg")).unwrap(), (Accepted, Some("cg".into())));
+        assert_eq!(route.apply(id, None, None).expect("step"), (Routed, Some("cg".into())));
+        assert_eq!(
+            RoutingAction::Accept.apply(id, Some(Routed), Some("cg")).expect("step"),
+            (Accepted, Some("cg".into()))
+        );
         let back = RoutingAction::Return { reason: "不属本部门".into() };
-        assert_eq!(back.apply(id, Some(Accepted), Some("cg")).unwrap(), (Returned, None));
-        assert_eq!(route.apply(id, Some(Returned), None).unwrap().0, Routed, "a returned incident is routed again");
+        assert_eq!(back.apply(id, Some(Accepted), Some("cg")).expect("step"), (Returned, None));
+        assert_eq!(
+            route.apply(id, Some(Returned), None).expect("step").0,
+            Routed,
+            "a returned incident is routed again"
+        );
         let to = |d: &str| RoutingAction::Transfer { department: d.into(), reason: None };
-        assert_eq!(to("sw").apply(id, Some(Routed), Some("cg")).unwrap(), (Routed, Some("sw".into())));
+        assert_eq!(to("sw").apply(id, Some(Routed), Some("cg")).expect("step"), (Routed, Some("sw".into())));
         assert!(matches!(to("cg").apply(id, Some(Routed), Some("cg")), Err(DepartmentError::SameDepartment { .. })));
         for refused in [
             route.apply(id, Some(Routed), Some("cg")),

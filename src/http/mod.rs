@@ -11,6 +11,7 @@ mod generations;
 mod hazards;
 mod health;
 mod heatmap;
+mod history;
 mod imports;
 mod incidents;
 mod json;
@@ -83,6 +84,8 @@ pub struct Services {
     pub locator: Arc<Locator>,
     /// Incidents.
     pub incidents: Arc<IncidentService>,
+    /// History import.
+    pub history: Arc<crate::history::HistoryService>,
     /// The department register and routing.
     pub departments: Arc<crate::departments::DepartmentService>,
     /// Responders and positions.
@@ -130,6 +133,7 @@ fn declared() -> OpenApiRouter<AppState> {
         .merge(generations::router())
         .merge(incidents::router())
         .merge(departments::router())
+        .merge(history::router())
         .merge(responders::router())
         .merge(dispatch::router())
         .merge(roads::router())

@@ -88,6 +88,8 @@ pub struct StoredSummary {
     pub reported_at: time::OffsetDateTime,
     /// Last update.
     pub updated_at: time::OffsetDateTime,
+    /// When it was closed (older rows without it: their last update, when closed).
+    pub closed_at: Option<time::OffsetDateTime>,
 }
 
 /// Per-grid figures over the incidents matching a filter.
@@ -131,10 +133,39 @@ impl Ledger {
                 status: s.status,
                 reported_ns: nanos(s.reported_at),
                 grid,
-                closed_ns: (s.status == IncidentStatus::Closed).then(|| nanos(s.updated_at)),
+                closed_ns: (s.status == IncidentStatus::Closed).then(|| nanos(s.closed_at.unwrap_or(s.updated_at))),
             });
         }
         *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        Ok(())
+    }
+
+    /// Adds incidents written in bulk (imported history); ids already in the ledger are replaced.
+    pub fn extend(&self, stored: Vec<StoredSummary>) -> Result<(), BadCell> {
+        let mut rows = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for s in stored {
+            let cell: CellIndex = s.cell.parse().map_err(|_| BadCell { id: s.id, cell: s.cell.clone() })?;
+            let category = rows.category(&s.category);
+            let grid = rows.grid(s.grid_code.as_deref());
+            let row = LedgerRow {
+                id: s.id,
+                location: s.location,
+                cell,
+                category,
+                status: s.status,
+                reported_ns: nanos(s.reported_at),
+                grid,
+                closed_ns: (s.status == IncidentStatus::Closed).then(|| nanos(s.closed_at.unwrap_or(s.updated_at))),
+            };
+            match rows.by_id.get(&row.id).copied() {
+                Some(i) => rows.rows[i as usize] = row,
+                None => {
+                    let i = rows.rows.len() as u32;
+                    rows.by_id.insert(row.id, i);
+                    rows.rows.push(row);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -152,7 +183,8 @@ impl Ledger {
             status: incident.status,
             reported_ns: nanos(incident.reported_at),
             grid,
-            closed_ns: (incident.status == IncidentStatus::Closed).then(|| nanos(incident.updated_at)),
+            closed_ns: (incident.status == IncidentStatus::Closed)
+                .then(|| nanos(incident.closed_at.unwrap_or(incident.updated_at))),
         };
         match rows.by_id.get(&row.id).copied() {
             Some(i) => rows.rows[i as usize] = row,

@@ -361,6 +361,13 @@ impl IncidentService {
         Ok(())
     }
 
+    /// Takes in incidents written in bulk (imported history): the ledger adds them and the version moves on.
+    pub fn took_in(&self, stored: Vec<super::StoredSummary>) -> Result<(), super::BadCell> {
+        self.ledger.extend(stored)?;
+        self.changed();
+        Ok(())
+    }
+
     /// The in-memory ledger.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger

@@ -82,6 +82,6 @@ pub trait AssignmentStore: Send + Sync + std::fmt::Debug {
 }
 
 /// What the incident service stores: incidents and who is sent to them (one transaction spans both).
-pub trait IncidentStorage: IncidentStore + AssignmentStore {}
+pub trait IncidentStorage: IncidentStore + AssignmentStore + crate::history::HistoryStore {}
 
-impl<T: IncidentStore + AssignmentStore + ?Sized> IncidentStorage for T {}
+impl<T: IncidentStore + AssignmentStore + crate::history::HistoryStore + ?Sized> IncidentStorage for T {}

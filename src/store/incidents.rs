@@ -243,7 +243,7 @@ macro_rules! incident_store_impl {
                 use futures_util::TryStreamExt;
                 use $crate::store::row::Column;
                 // Streamed, not fetched whole: a district's million incidents must not sit in memory twice.
-                let mut rows = sqlx::query("SELECT id, lon, lat, h3, category, status, grid_code, reported_at, updated_at FROM incidents ORDER BY id")
+                let mut rows = sqlx::query("SELECT id, lon, lat, h3, category, status, grid_code, reported_at, updated_at, closed_at FROM incidents ORDER BY id")
                     .fetch(&self.pool);
                 let mut out = Vec::new();
                 while let Some(r) = rows.try_next().await.map_err($crate::store::query_err("read incident summaries"))? {
@@ -258,6 +258,7 @@ macro_rules! incident_store_impl {
                         grid_code: r.col("grid_code")?,
                         reported_at: r.col("reported_at")?,
                         updated_at: r.col("updated_at")?,
+                        closed_at: r.col("closed_at")?,
                     });
                 }
                 Ok(out)

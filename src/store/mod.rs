@@ -10,6 +10,7 @@ pub(crate) mod boundaries;
 pub(crate) mod changes;
 pub(crate) mod departments;
 pub(crate) mod hazards;
+pub(crate) mod history;
 pub(crate) mod incidents;
 pub(crate) mod keys;
 pub(crate) mod patrols;
@@ -59,6 +60,7 @@ pub trait Store:
     + KeyStore
     + AuditStore
     + DepartmentStore
+    + crate::history::HistoryStore
     + ChangeChannel
 {
 }
@@ -75,6 +77,7 @@ impl<T> Store for T where
         + KeyStore
         + AuditStore
         + DepartmentStore
+        + crate::history::HistoryStore
         + ChangeChannel
 {
 }

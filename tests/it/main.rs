@@ -16,6 +16,7 @@ mod contract;
 mod departments;
 mod dispatch;
 mod hazards;
+mod history;
 mod hostile;
 mod http_api;
 mod import_formats;
