@@ -3,6 +3,8 @@
 
 /// Spatial questions about boundary features: relations, box/polygon/distance queries, H3 covers.
 pub mod areas;
+/// Assessment (考核) per street, community, grid, department or responder over a period.
+pub mod assessment;
 /// The audit log of privileged actions.
 pub mod audit;
 /// API keys, roles and what each may do.

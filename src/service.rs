@@ -161,6 +161,13 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     tiles.warm();
     let patrols = Arc::new(PatrolService::new(store.clone(), locator.clone(), events.clone()));
     let warmer = crate::patrols::PatrolWarmer(patrols.clone());
+    let assessment = Arc::new(crate::assessment::AssessmentService::new(
+        store.clone(),
+        store.clone(),
+        locator.clone(),
+        patrols.clone(),
+        departments.clone(),
+    ));
     warmer.warm(locator.current());
     catalog.add_listener(Arc::new(warmer));
     let roads = Arc::new(RoadService::new(store.clone(), options.dispatch.roads.clone(), events.clone()));
@@ -207,6 +214,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
         incidents,
         departments,
         history,
+        assessment,
         responders,
         dispatch,
         events,

@@ -2,6 +2,7 @@
 
 mod access;
 mod areas;
+mod assessment;
 mod audit;
 mod contract;
 mod departments;
@@ -86,6 +87,8 @@ pub struct Services {
     pub incidents: Arc<IncidentService>,
     /// History import.
     pub history: Arc<crate::history::HistoryService>,
+    /// Assessment (考核).
+    pub assessment: Arc<crate::assessment::AssessmentService>,
     /// The department register and routing.
     pub departments: Arc<crate::departments::DepartmentService>,
     /// Responders and positions.
@@ -134,6 +137,7 @@ fn declared() -> OpenApiRouter<AppState> {
         .merge(incidents::router())
         .merge(departments::router())
         .merge(history::router())
+        .merge(assessment::router())
         .merge(responders::router())
         .merge(dispatch::router())
         .merge(roads::router())

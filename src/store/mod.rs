@@ -4,6 +4,7 @@
 //! [`StoreError`] is a database failure; what the data refuses (an incident that cannot move, a responder already on
 //! an incident) is the domain's own error, which the traits return where a refusal can happen.
 
+pub(crate) mod assessment;
 pub(crate) mod assignments;
 pub(crate) mod audit;
 pub(crate) mod boundaries;
@@ -61,6 +62,7 @@ pub trait Store:
     + AuditStore
     + DepartmentStore
     + crate::history::HistoryStore
+    + crate::assessment::AssessmentStore
     + ChangeChannel
 {
 }
@@ -78,6 +80,7 @@ impl<T> Store for T where
         + AuditStore
         + DepartmentStore
         + crate::history::HistoryStore
+        + crate::assessment::AssessmentStore
         + ChangeChannel
 {
 }

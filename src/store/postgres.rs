@@ -145,6 +145,7 @@ super::boundaries::boundary_store_impl!(PgStore, sqlx::Postgres);
 super::incidents::incident_store_impl!(PgStore, sqlx::Postgres);
 super::departments::department_store_impl!(PgStore, sqlx::Postgres);
 super::history::history_store_impl!(PgStore, sqlx::Postgres);
+super::assessment::assessment_store_impl!(PgStore, sqlx::Postgres);
 super::responders::responder_store_impl!(PgStore, sqlx::Postgres);
 super::assignments::assignment_store_impl!(PgStore, sqlx::Postgres);
 super::patrols::patrol_store_impl!(PgStore, sqlx::Postgres);

@@ -118,6 +118,7 @@ super::boundaries::boundary_store_impl!(SqliteStore, sqlx::Sqlite);
 super::incidents::incident_store_impl!(SqliteStore, sqlx::Sqlite);
 super::departments::department_store_impl!(SqliteStore, sqlx::Sqlite);
 super::history::history_store_impl!(SqliteStore, sqlx::Sqlite);
+super::assessment::assessment_store_impl!(SqliteStore, sqlx::Sqlite);
 super::responders::responder_store_impl!(SqliteStore, sqlx::Sqlite);
 super::assignments::assignment_store_impl!(SqliteStore, sqlx::Sqlite);
 super::patrols::patrol_store_impl!(SqliteStore, sqlx::Sqlite);

@@ -10,6 +10,7 @@ mod common;
 mod acceptance_locate;
 mod access;
 mod areas;
+mod assessment;
 mod boundary_files;
 mod cli;
 mod contract;
