@@ -26,6 +26,7 @@ both_stores!(
     console_keyboard_layout,
     console_gis_diff,
     console_roads,
+    console_assessment,
 );
 
 const POINT: [f64; 2] = [118.79, 32.02];
@@ -256,8 +257,11 @@ suites! {
     /// requests); a reconnect reloads the roster.
     console_units_live => "units-live",
     /// The incident card is rendered once per change: a refused status change's error stays, one recommendation
-    /// request per click, the dropdown offers only the lifecycle's moves.
+    /// request per click, the dropdown offers only the lifecycle's moves; departments route, accept, return (with a
+    /// reason) and transfer from the card.
     console_incident_card => "incident-card",
+    /// The 考核 page: period, level, sortable table equal to the API, CSV/XLSX links, the choropleth of a column.
+    console_assessment => "assessment",
     /// The choropleth legend, problem pins, the key button with access control off, and English labels.
     console_fixes => "fixes",
     /// The unit board: kinds, status, current incident, position age, grid; filter, sort, fly to.

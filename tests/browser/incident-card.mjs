@@ -11,6 +11,11 @@
 //     incident and says it is finished.
 //  4b. A closed incident's card records the reporter's satisfaction (1–5 and a comment), stored and shown.
 //  5. An empty recommendation caused by stale positions says so ("1 个 … 超过 10 分钟未更新").
+//  6. Departments (issue 29): with a department registered (PUT /departments/{code}) for sanitation, a sanitation
+//     incident's card shows it by name and 已分拨; 受理 makes it 已受理; 退回 without a reason is refused by the server
+//     (its message, in Chinese, on the card; the state unchanged), with a reason it is 已退回 (退回 1 次); 分拨 sends it
+//     again; a 转办 taken elsewhere (the API) reaches the card from the live feed; the history lists every step with
+//     its actor, department and reason.
 // Usage: node incident-card.mjs BASE_URL SHOTS_DIR FIXTURES_JSON
 // FIXTURES_JSON: {"point": [lon, lat], "point2": [lon, lat]} (optional; defaults [118.79, 32.02] and [118.80, 32.03])
 import { suite, call, check, sleep } from './common.mjs';
@@ -118,4 +123,69 @@ await run(async () => {
   check(/1 个.*10 分钟/.test(why), `empty recommendation: "${why}"`);
   step(`check 5: "${why}"`);
   await shot(page, 'stale');
+
+  // 6. Departments: the register changes under an open console (its card learns the names from the live feed).
+  await call(base, 'PUT', '/departments/cg', { name: '区城管局', categories: ['sanitation'] });
+  await call(base, 'PUT', '/departments/hb', { name: '区环保局', categories: ['environment'] });
+  const litter = await call(base, 'POST', '/incidents', { location: point, category: 'sanitation', priority: 3, description: '垃圾堆放' });
+  check(litter.department === 'cg' && litter.department_state === 'routed', `new sanitation incident: ${litter.department} ${litter.department_state}`);
+  await page.waitForSelector(`#queue li[data-incident="${litter.id}"]`, { timeout: 5000 });
+  await page.click(`#queue li[data-incident="${litter.id}"]`);
+  const deptIs = (state, dept) => page.waitForFunction(([s, d]) => document.querySelector('#d-dept-state')?.dataset.state === s
+    && document.querySelector('#d-dept')?.dataset.department === d, [state, dept], { timeout: 5000 });
+  await deptIs('routed', 'cg');
+  const card = () => page.evaluate(() => ({ dept: document.querySelector('#d-dept')?.textContent, state: document.querySelector('#d-dept-state')?.textContent,
+    returns: document.querySelector('#d-returns')?.textContent || '', steps: document.querySelector('#d-routing').dataset.steps,
+    hidden: document.querySelector('#d-routing').hidden, error: document.querySelector('#detail-error').textContent,
+    tip: document.querySelector('#detail-error').title }));
+  let c = await card();
+  check(c.dept === '区城管局' && c.state === '已分拨' && c.steps === 'accept,return,transfer' && !c.hidden, `routed card: ${JSON.stringify(c)}`);
+  step(`check 6a: the card shows "${c.dept} ${c.state}", offers ${c.steps}`);
+  await shot(page, 'department-routed');
+
+  await page.click('#d-routing button[data-step="accept"]');
+  await deptIs('accepted', 'cg');
+  c = await card();
+  check(c.state === '已受理' && c.steps === 'return,transfer', `accepted card: ${JSON.stringify(c)}`);
+  // Returned without a reason: the server refuses, the card says why and nothing changes.
+  await page.fill('#d-reason', '   ');
+  await page.click('#d-routing button[data-step="return"]');
+  await page.waitForFunction(() => document.querySelector('#detail-error').textContent.length > 0, null, { timeout: 5000 });
+  c = await card();
+  const unchanged = await call(base, 'GET', `/incidents/${litter.id}`);
+  check(c.error.includes('退回须填写原因') && /needs a reason/.test(c.tip) && c.state === '已受理', `return without a reason: ${JSON.stringify(c)}`);
+  check(unchanged.department_state === 'accepted' && unchanged.returned === 0, `stored after the refused return: ${unchanged.department_state}, ${unchanged.returned} returns`);
+  check(await page.evaluate(() => document.activeElement?.id === 'd-reason'), 'the reason field is not focused after the refusal');
+  step(`check 6b: accepted; a return without a reason refused ("${c.error}", tooltip "${c.tip}"), still ${unchanged.department_state}`);
+  await shot(page, 'return-refused');
+
+  await page.fill('#d-reason', '不属本部门职责');
+  await page.click('#d-routing button[data-step="return"]');
+  await deptIs('returned', '');
+  c = await card();
+  check(c.state === '已退回' && c.returns.includes('1') && c.steps === 'route' && !c.error, `returned card: ${JSON.stringify(c)}`);
+  const offered = await page.$$eval('#d-dept-to option', (os) => os.map((o) => o.value));
+  check(offered.includes('cg') && offered.includes('hb') && await page.inputValue('#d-dept-to') === 'cg', `route again offers ${offered}, chosen ${await page.inputValue('#d-dept-to')}`);
+  await page.click('#d-routing button[data-step="route"]');
+  await deptIs('routed', 'cg');
+  c = await card();
+  check(c.state === '已分拨' && c.returns.includes('1'), `routed again: ${JSON.stringify(c)}`);
+  step(`check 6c: returned with a reason ("${c.returns}"), routed again to ${c.dept}`);
+
+  // A transfer taken elsewhere: the live feed brings it to the card.
+  await call(base, 'POST', `/incidents/${litter.id}/routing`, { action: 'transfer', department: 'hb', reason: '属环境污染', actor: '值班长' });
+  await deptIs('routed', 'hb');
+  c = await card();
+  check(c.dept === '区环保局', `after the transfer: ${JSON.stringify(c)}`);
+  const history = await page.$$eval('#d-history li.routing-step', (ls) => ls.map((l) => ({ action: l.dataset.action, text: l.textContent })));
+  const actions = history.map((h) => h.action).join(',');
+  check(actions === 'routed,accepted,returned,routed,transferred', `routing steps in the history: ${actions}`);
+  const [auto, accepted, returned, again, transferred] = history.map((h) => h.text);
+  check(auto.includes('分拨 → 区城管局') && auto.includes('policy'), `first step: ${auto}`);
+  check(accepted.includes('区城管局 受理') && accepted.includes('console'), `accept step: ${accepted}`);
+  check(returned.includes('区城管局 退回') && returned.includes('原因：不属本部门职责') && returned.includes('console'), `return step: ${returned}`);
+  check(again.includes('分拨 → 区城管局') && again.includes('console'), `route step: ${again}`);
+  check(transferred.includes('转办 → 区环保局') && transferred.includes('值班长') && transferred.includes('属环境污染'), `transfer step: ${transferred}`);
+  step(`check 6d: a transfer from elsewhere shown live ("${c.dept}"); history: ${history.map((h) => h.text.trim()).join(' | ')}`);
+  await shot(page, 'department-history');
 });

@@ -4,7 +4,7 @@
 //   'live:open' the feed (re)connected: reload what may have been missed
 //   'lang'      the language changed
 //   'names'     area names loaded (areas.js)
-//   'view'      the dispatch / gis tab was chosen (the view's name)
+//   'view'      the dispatch / gis / assessment tab was chosen (the view's name)
 const subs = new Map();
 export function on(type, fn) {
   if (!subs.has(type)) subs.set(type, []);

@@ -80,6 +80,29 @@ Object.assign(T.en, {
   refused: 'refused', releasedN: 'released', fGeometry: 'geometry', fCode: 'code', fName: 'name', fParent: 'parent code',
   liveTip: 'live event feed', mapLabel: 'map', searchGo: 'Search', searchHint: 'e.g. 32010400600507, 大光路, 118.79,32.02',
 });
+// Strings of issue 29: departments on the incident card (分拨, 受理, 退回, 转办) and the 考核 page.
+Object.assign(T.zh, {
+  department: '责任部门', dept_none: '未分拨', dept_routed: '已分拨', dept_accepted: '已受理', dept_returned: '已退回',
+  returnedTimes: '已退回 {n} 次', route: '分拨', transfer: '转办', accept: '受理', returnStep: '退回', reasonHint: '退回或转办原因', reason: '原因',
+  step_routed: '分拨', step_accepted: '受理', step_returned: '退回', step_transferred: '转办', step_imported: '导入',
+  assessment: '考核', periodFrom: '起', periodTo: '止', periodFromDay: '起始日期', periodToDay: '截止日期（含）', level: '层级', mapColumn: '地图指标', download: '下载',
+  preset_month: '本月', preset_lastMonth: '上月', preset_last30: '近30天', preset_custom: '自定义',
+  level_street: '街道', level_community: '社区', level_grid: '网格', level_department: '部门', level_responder: '人员',
+  as_code: '编码', as_name: '名称', as_reported: '上报', as_closed: '办结', as_open: '未办结', as_overdue: '超时', as_on_time_rate: '按时办结率',
+  as_median_close_s: '办结用时（中位）', as_p90_close_s: '办结用时（P90）', as_returned: '退回', as_satisfaction_mean: '满意度', as_satisfaction_n: '回访数',
+  as_patrol_coverage: '巡查覆盖率', as_per_km2: '每平方公里事件', noRows: '该时段没有数据', noData: '无数据', loading: '加载中…', badPeriod: '请选择起止日期（起不晚于止）',
+});
+Object.assign(T.en, {
+  department: 'Department', dept_none: 'not routed', dept_routed: 'routed', dept_accepted: 'accepted', dept_returned: 'returned',
+  returnedTimes: 'returned {n}×', route: 'Route', transfer: 'Transfer', accept: 'Accept', returnStep: 'Return', reasonHint: 'Reason to return or transfer', reason: 'reason',
+  step_routed: 'routed', step_accepted: 'accepted', step_returned: 'returned', step_transferred: 'transferred', step_imported: 'imported',
+  assessment: 'Assessment', periodFrom: 'From', periodTo: 'To', periodFromDay: 'First day', periodToDay: 'Last day (included)', level: 'Level', mapColumn: 'On the map', download: 'Download',
+  preset_month: 'This month', preset_lastMonth: 'Last month', preset_last30: 'Last 30 days', preset_custom: 'Custom',
+  level_street: 'Street', level_community: 'Community', level_grid: 'Grid', level_department: 'Department', level_responder: 'Responder',
+  as_code: 'Code', as_name: 'Name', as_reported: 'Reported', as_closed: 'Closed', as_open: 'Open', as_overdue: 'Overdue', as_on_time_rate: 'On time',
+  as_median_close_s: 'Time to close (median)', as_p90_close_s: 'Time to close (P90)', as_returned: 'Returned', as_satisfaction_mean: 'Satisfaction', as_satisfaction_n: 'Ratings',
+  as_patrol_coverage: 'Patrol coverage', as_per_km2: 'Incidents per km²', noRows: 'No data for this period', noData: 'no data', loading: 'Loading…', badPeriod: 'Choose the first and last day (first not after last)',
+});
 /** A label's colon: full-width in Chinese. */
 export const colon = () => (lang === 'zh' ? '：' : ': ');
 /** t() with {name} placeholders filled in. */
@@ -170,6 +193,11 @@ const ERRORS_ZH = {
   internal: '服务器内部错误',
   not_resolved: '事件处置完成后才能记录回访满意度',
   invalid_rating: '满意度须为 1 到 5',
+  reason_required: '退回须填写原因',
+  invalid_routing_step: '该事件当前为“{state}”，不能{step}',
+  unknown_department: '部门“{department}”不在部门名录中',
+  same_department: '事件已在该部门：转办请另选部门',
+  incident_not_open: '已办结或已取消的事件不能分拨、受理、退回或转办',
 };
 /** The text of a refused request: the page's language when the code is known, else the server's message. */
 export function errorText(code, details, serverMessage) {
@@ -183,5 +211,12 @@ export function errorText(code, details, serverMessage) {
     Object.assign(vars, { from: statusLabel(m[1]), to: statusLabel(m[2]),
       allowed: m[3].split(',').map((x) => x.trim()).filter(Boolean).map(statusLabel).join('、') || '无' });
   }
+  if (code === 'invalid_routing_step') {
+    // "incident 1 is returned: it cannot be accepted"
+    const m = /is (\w+): it cannot be (\w+)$/.exec(serverMessage || '');
+    if (!m) return serverMessage;
+    Object.assign(vars, { state: t(`dept_${m[1] === 'unrouted' ? 'none' : m[1]}`), step: t(`step_${m[2]}`) });
+  }
+  if (code === 'unknown_department') vars.department = /department "(.*)"/.exec(serverMessage || '')?.[1] ?? '';
   return zh.replace(/\{(\w+)\}/g, (_, v) => String(vars[v] ?? ''));
 }

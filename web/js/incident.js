@@ -1,4 +1,4 @@
-// The incident card: details, status changes, recommend, assign and release.
+// The incident card: details, status changes, recommend, assign and release; its department part is routing.js.
 // The card's frame is in index.html; opening an incident fills its parts, and a change of that incident (from the
 // live feed or an action here) updates them in place: the status dropdown is the same element throughout (its
 // options change only when the status does), an error stays until the next action, and one click on 推荐 sends one
@@ -10,6 +10,7 @@ import { REASON, REASON_TAGS, LIFECYCLE, OPEN_STATES, lang, t, tf, statusLabel, 
 import { map, highlightIncident } from './map.js';
 import { gridPlace } from './areas.js';
 import { units, kindIcon, showCandidates, showRoute } from './units.js';
+import { attachRouting, departmentFact, loadDepartments, renderRouting, routingStep } from './routing.js';
 
 export let selected = null;
 let current = null; // the incident shown, as GET /incidents/{id} answered
@@ -34,7 +35,7 @@ export async function showIncident(id, fly = false) {
     $('#candidates').innerHTML = '';
     showCandidates([]);
   }
-  const inc = await api(`/incidents/${id}`);
+  const [inc] = await Promise.all([api(`/incidents/${id}`), loadDepartments()]);
   if (mine !== generation) return;
   current = inc;
   render(inc);
@@ -72,6 +73,7 @@ function render(inc) {
   $('#d-facts').innerHTML = row('priority', `<span class="prio p${esc(inc.priority)}">P${esc(inc.priority)}</span>`)
     + row('grid', inc.grid_code ? `${esc(place.grid)}<br><span class="muted">${esc(place.community)} · ${esc(inc.grid_code)}</span>` : '—')
     + row('address', esc(inc.address)) + row('callerNote', esc(inc.caller)) + row('reported', esc(when(inc.reported_at)))
+    + row('department', departmentFact(inc))
     + row('dueAt', inc.due_at ? `${esc(when(inc.due_at))}${isOverdue(inc) ? ` <span class="overdue">${esc(t('overdue'))}</span>` : ''}` : '')
     + row('description', esc(inc.description));
   // Only the moves the lifecycle allows; the element itself stays.
@@ -101,7 +103,10 @@ function render(inc) {
     $('#d-rating').rating.value = String(sat?.rating ?? 5);
     $('#d-rating').comment.value = sat?.comment || '';
   }
-  $('#d-history').innerHTML = inc.history.map((h) => `<li>${esc(when(h.at))} ${esc(h.from ? `${statusLabel(h.from)} → ` : '')}${esc(statusLabel(h.to))} · ${esc(h.actor)}${h.note ? ` · ${esc(h.note)}` : ''}</li>`).join('');
+  renderRouting(inc);
+  // Status changes, and the department's steps (分拨, 受理, 退回, 转办) in their own words.
+  $('#d-history').innerHTML = inc.history.map((h) => routingStep(h)
+    ?? `<li>${esc(when(h.at))} ${esc(h.from ? `${statusLabel(h.from)} → ` : '')}${esc(statusLabel(h.to))} · ${esc(h.actor)}${h.note ? ` · ${esc(h.note)}` : ''}</li>`).join('');
   if (candidates.length) renderCandidates();
 }
 
@@ -254,13 +259,23 @@ $('#d-onit').addEventListener('click', async (e) => {
   } catch (err) { error(err.message, err.serverMessage); }
 });
 
+// ---- departments: routing steps re-read the incident (its history) ----
+attachRouting({
+  refresh: (id) => (selected === id ? showIncident(id) : null),
+  error,
+  rerender: () => { if (current) render(current); },
+});
+
 // ---- live updates: only changes of the incident shown re-render it ----
 let recTimer = 0;
+let fetching = null; // updated_at of the change being read: a routing step comes as incident.updated and incident.routed
 on('live', (ev) => {
   if (!selected) return;
   if (ev.type.startsWith('incident.') && ev.data?.id === selected) {
-    if (current && ev.data.updated_at && ev.data.updated_at === current.updated_at) return;
-    showIncident(selected).catch(() => {});
+    const at = ev.data.updated_at;
+    if (current && at && (at === current.updated_at || at === fetching)) return;
+    fetching = at;
+    showIncident(selected).catch(() => {}).finally(() => { if (fetching === at) fetching = null; });
   } else if (ev.type.startsWith('responder.') && recommendedFor === selected) {
     // Candidates follow the units, at most once a second (a steady stream of fixes must not keep postponing it).
     recTimer ||= setTimeout(() => { recTimer = 0; if (recommendedFor === selected) recommend().catch(() => {}); }, 1000);

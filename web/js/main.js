@@ -13,6 +13,7 @@ import { loadRoster, showUnit } from './units.js';
 import { connectLive, dropLive } from './live.js';
 import { showSoundButton, updateTitle } from './alerts.js';
 import './analysis.js';
+import './assessment.js';
 import './gis.js';
 import './search.js';
 import './keys.js';
@@ -55,8 +56,7 @@ $('#key').addEventListener('click', () => { if (askKey()) location.reload(); });
 // ---- views ----
 document.querySelectorAll('header [role=tab]').forEach((tab) => tab.addEventListener('click', () => {
   document.querySelectorAll('header [role=tab]').forEach((x) => x.setAttribute('aria-selected', String(x === tab)));
-  $('#view-dispatch').hidden = tab.dataset.view !== 'dispatch';
-  $('#view-gis').hidden = tab.dataset.view !== 'gis';
+  document.querySelectorAll('#panel > section[id^="view-"]').forEach((v) => { v.hidden = v.id !== `view-${tab.dataset.view}`; });
   document.body.dataset.view = tab.dataset.view;
   emit('view', tab.dataset.view);
 }));

@@ -4,6 +4,7 @@ import { api, apiKey, authHeaders } from './api.js';
 import { on } from './bus.js';
 import { OPEN, lang, t, statusLabel } from './i18n.js';
 import { analysisStyle, refreshHeat } from './analysis.js';
+import { assessmentStyle } from './assessment.js';
 import { showGeneration } from './live.js';
 import { loadNames } from './areas.js';
 import { picking, pickAt } from './create.js';
@@ -54,12 +55,12 @@ export async function startMap() {
 }
 
 /**
- * The server's style with the console's layers: analysis (heatmap, choropleth, unpatrolled cells), selection (the
- * clicked grid, the open incident), cluster counts, units and candidates; the incident layer starts with the
- * queue's default filter (open incidents).
+ * The server's style with the console's layers: analysis (heatmap, choropleth, unpatrolled cells), the 考核
+ * choropleths, selection (the clicked grid, the open incident), cluster counts, units and candidates; the incident
+ * layer starts with the queue's default filter (open incidents).
  */
 function consoleStyle(style) {
-  const parts = [analysisStyle(), unitStyle(), {
+  const parts = [analysisStyle(), assessmentStyle(), unitStyle(), {
     sources: { selection: { type: 'geojson', data: EMPTY } },
     layers: [
       [{ id: 'grids-selected-fill', type: 'fill', source: 'grids', 'source-layer': 'grids', filter: ['==', ['get', 'code'], ''],
