@@ -164,6 +164,7 @@ pub async fn start(store: Arc<dyn Store>, options: Options) -> Result<Started, S
     let assessment = Arc::new(crate::assessment::AssessmentService::new(
         store.clone(),
         store.clone(),
+        incidents.clone(),
         locator.clone(),
         patrols.clone(),
         departments.clone(),

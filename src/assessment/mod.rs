@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 pub use report::{csv, xlsx};
 pub use service::{AssessmentError, AssessmentService};
 pub use storage::{AssessedIncident, AssessmentStore};
-pub use tally::Tally;
+pub use tally::{Outcome, Tally};
 
 /// What the rows are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, Serialize, utoipa::ToSchema)]

@@ -1,5 +1,6 @@
-//! An assessment run: the period's incidents from the store, tallied per unit off the async threads, named from
-//! the served boundaries, the department register and the roster.
+//! An assessment run: the period's incidents tallied per unit off the async threads — from the in-memory ledger by
+//! area and department, from the store (joined with the assignments) by responder — named from the served
+//! boundaries, the department register and the roster.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -7,8 +8,9 @@ use std::sync::Arc;
 use geo::ChamberlainDuquetteArea;
 use time::OffsetDateTime;
 
-use super::{AssessedIncident, Assessment, AssessmentQuery, AssessmentRow, AssessmentStore, Level, Tally};
+use super::{AssessedIncident, Assessment, AssessmentQuery, AssessmentRow, AssessmentStore, Level, Outcome, Tally};
 use crate::departments::{DepartmentError, DepartmentService};
+use crate::incidents::IncidentService;
 use crate::index::BoundaryIndex;
 use crate::layers::Layer;
 use crate::locate::Locator;
@@ -46,6 +48,7 @@ pub enum AssessmentError {
 pub struct AssessmentService {
     store: Arc<dyn AssessmentStore>,
     roster: Arc<dyn ResponderStore>,
+    incidents: Arc<IncidentService>,
     locator: Arc<Locator>,
     patrols: Arc<PatrolService>,
     departments: Arc<DepartmentService>,
@@ -56,11 +59,12 @@ impl AssessmentService {
     pub fn new(
         store: Arc<dyn AssessmentStore>,
         roster: Arc<dyn ResponderStore>,
+        incidents: Arc<IncidentService>,
         locator: Arc<Locator>,
         patrols: Arc<PatrolService>,
         departments: Arc<DepartmentService>,
     ) -> Self {
-        Self { store, roster, locator, patrols, departments }
+        Self { store, roster, incidents, locator, patrols, departments }
     }
 
     /// The assessment `q` asks for, as of now.
@@ -69,7 +73,10 @@ impl AssessmentService {
             return Err(AssessmentError::EmptyPeriod { from: q.from.to_string(), to: q.to.to_string() });
         }
         let by_responder = q.by == Level::Responder;
-        let incidents = self.store.assessed_incidents(q.from, q.to, q.category.as_deref(), by_responder).await?;
+        let assigned = match by_responder {
+            true => self.store.assessed_incidents(q.from, q.to, q.category.as_deref(), true).await?,
+            false => Vec::new(),
+        };
         let index = self.locator.current();
         let names: Vec<(String, String)> = match q.by {
             Level::Department => self.departments.list().await?.into_iter().map(|d| (d.code, d.name)).collect(),
@@ -95,23 +102,51 @@ impl AssessmentService {
                 .collect(),
             _ => HashMap::new(),
         };
-        let (by, generation, now) = (q.by, index.generation(), OffsetDateTime::now_utc());
-        let rows = tokio::task::spawn_blocking(move || rows(by, &incidents, &index, &names, &patrols, &returns, now))
-            .await
-            .map_err(|e| AssessmentError::Task(e.to_string()))?;
+        let (by, generation) = (q.by, index.generation());
+        let now = i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos()).unwrap_or(i64::MAX);
+        let (incidents, query) = (self.incidents.clone(), q.clone());
+        let rows = tokio::task::spawn_blocking(move || {
+            let tallies = match by {
+                Level::Responder => tally_assigned(&assigned, now),
+                _ => tally_ledger(&incidents, &query, now),
+            };
+            rows(by, tallies, &index, &names, &patrols, &returns)
+        })
+        .await
+        .map_err(|e| AssessmentError::Task(e.to_string()))?;
         Ok(Assessment { by: q.by, from: q.from, to: q.to, category: q.category.clone(), generation, rows })
     }
 }
 
-/// The unit an incident counts for.
-fn unit(by: Level, i: &AssessedIncident) -> Option<String> {
-    match by {
-        Level::Street => i.street.clone(),
-        Level::Community => i.community.clone(),
-        Level::Grid => i.grid.clone(),
-        Level::Department => i.department.clone(),
-        Level::Responder => i.responder.map(|r| r.to_string()),
+/// Tallies per area or department from the ledger, in one scan under its read lock.
+fn tally_ledger(incidents: &IncidentService, q: &AssessmentQuery, now: i64) -> HashMap<String, Tally> {
+    let slot = match q.by {
+        Level::Street => 0,
+        Level::Community => 1,
+        Level::Grid => 2,
+        _ => 3,
+    };
+    let mut by_unit: HashMap<String, Tally> = HashMap::new();
+    incidents.ledger().for_each_reported(q.from, q.to, q.category.as_deref(), |codes, row| {
+        let Some(code) = codes[slot] else { return };
+        let outcome = Outcome::from(row);
+        match by_unit.get_mut(code) {
+            Some(t) => t.add(&outcome, now),
+            None => by_unit.entry(code.to_owned()).or_default().add(&outcome, now),
+        }
+    });
+    by_unit
+}
+
+/// Tallies per responder from the store's rows (one per incident and responder assigned).
+fn tally_assigned(rows: &[AssessedIncident], now: i64) -> HashMap<String, Tally> {
+    let mut by_unit: HashMap<String, Tally> = HashMap::new();
+    for i in rows {
+        if let Some(r) = i.responder {
+            by_unit.entry(r.to_string()).or_default().add(&i.outcome(), now);
+        }
     }
+    by_unit
 }
 
 /// Name and area (km²) of each area of a layer, and its patrol cells (total, visited) summed over its grids.
@@ -163,22 +198,15 @@ fn areas(by: Level, index: &BoundaryIndex, patrols: &HashMap<String, GridCoverag
 
 fn rows(
     by: Level,
-    incidents: &[AssessedIncident],
+    mut tallies: HashMap<String, Tally>,
     index: &BoundaryIndex,
     names: &[(String, String)],
     patrols: &HashMap<String, GridCoverage>,
     returns: &HashMap<String, u64>,
-    now: OffsetDateTime,
 ) -> Vec<AssessmentRow> {
     let mut areas = areas(by, index, patrols);
     for (code, name) in names {
         areas.insert(code.clone(), Area { name: name.clone(), km2: None, cells: (0, 0) });
-    }
-    let mut tallies: HashMap<String, Tally> = HashMap::new();
-    for i in incidents {
-        if let Some(code) = unit(by, i) {
-            tallies.entry(code).or_default().add(i, now);
-        }
     }
     // Units with incidents but no area, register entry or roster line (codes of an older generation, department
     // names of imported history) are listed under their code.

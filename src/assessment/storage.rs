@@ -35,7 +35,25 @@ pub struct AssessedIncident {
     pub satisfaction: Option<i32>,
 }
 
-/// The incidents of a period.
+impl AssessedIncident {
+    /// What the tally reads of it.
+    pub fn outcome(&self) -> super::Outcome {
+        let ns = |t: OffsetDateTime| i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX);
+        let handled = matches!(self.status, IncidentStatus::Resolved | IncidentStatus::Closed)
+            .then(|| self.resolved_at.or(self.closed_at))
+            .flatten();
+        super::Outcome {
+            status: self.status,
+            reported_ns: ns(self.reported_at),
+            handled_ns: handled.map(ns),
+            due_ns: self.due_at.map(ns),
+            returned: u64::try_from(self.returned).unwrap_or(0),
+            rating: self.satisfaction.and_then(|r| u8::try_from(r).ok()),
+        }
+    }
+}
+
+/// The incidents of a period, as the store has them (the responder level; the others read the ledger).
 #[async_trait]
 pub trait AssessmentStore: Send + Sync + std::fmt::Debug {
     /// Incidents reported in `[from, to)` (of `category`, when given); with `by_responder`, one row per incident and

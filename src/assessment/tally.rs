@@ -1,9 +1,36 @@
 //! The figures of one row of the assessment, from the incidents attributed to it.
 
-use time::OffsetDateTime;
+use crate::incidents::{IncidentStatus, LedgerRow};
 
-use super::AssessedIncident;
-use crate::incidents::IncidentStatus;
+/// What the tally reads of one incident.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    /// Lifecycle state.
+    pub status: IncidentStatus,
+    /// Report time, Unix nanoseconds.
+    pub reported_ns: i64,
+    /// When a resolved or closed one was handled (resolved, else closed).
+    pub handled_ns: Option<i64>,
+    /// Its deadline.
+    pub due_ns: Option<i64>,
+    /// Returns (退回).
+    pub returned: u64,
+    /// The reporter's rating.
+    pub rating: Option<u8>,
+}
+
+impl From<&LedgerRow> for Outcome {
+    fn from(r: &LedgerRow) -> Self {
+        Outcome {
+            status: r.status,
+            reported_ns: r.reported_ns,
+            handled_ns: r.handled_ns(),
+            due_ns: r.due_ns(),
+            returned: u64::from(r.returned),
+            rating: (r.rating > 0).then_some(r.rating),
+        }
+    }
+}
 
 /// Running counts of one assessed unit.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,22 +56,21 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Counts `i` as of `now`.
-    pub fn add(&mut self, i: &AssessedIncident, now: OffsetDateTime) {
+    /// Counts `o` as of `now_ns` (Unix nanoseconds).
+    pub fn add(&mut self, o: &Outcome, now_ns: i64) {
         self.reported += 1;
-        self.returned += u64::try_from(i.returned).unwrap_or(0);
-        if let Some(r) = i.satisfaction {
-            self.satisfaction_sum += u64::try_from(r).unwrap_or(0);
+        self.returned += o.returned;
+        if let Some(r) = o.rating {
+            self.satisfaction_sum += u64::from(r);
             self.satisfaction_n += 1;
         }
-        match i.status {
+        match o.status {
             IncidentStatus::Resolved | IncidentStatus::Closed => {
                 self.closed += 1;
-                let handled = i.resolved_at.or(i.closed_at);
-                if let Some(t) = handled {
-                    self.close_s.push((t - i.reported_at).as_seconds_f64().max(0.0));
+                if let Some(t) = o.handled_ns {
+                    self.close_s.push(((t - o.reported_ns) as f64 / 1e9).max(0.0));
                 }
-                match (handled, i.due_at) {
+                match (o.handled_ns, o.due_ns) {
                     (Some(t), Some(due)) if t <= due => self.on_time += 1,
                     (Some(_), Some(_)) => self.overdue += 1,
                     _ => {}
@@ -53,7 +79,7 @@ impl Tally {
             IncidentStatus::Cancelled => {}
             _ => {
                 self.open += 1;
-                if i.due_at.is_some_and(|due| due < now) {
+                if o.due_ns.is_some_and(|due| due < now_ns) {
                     self.overdue += 1;
                 }
             }
@@ -89,24 +115,16 @@ impl Tally {
 mod tests {
     use super::*;
 
-    fn at(h: i64) -> OffsetDateTime {
-        OffsetDateTime::UNIX_EPOCH + time::Duration::hours(h)
-    }
+    const H: i64 = 3_600_000_000_000;
 
-    fn incident(status: IncidentStatus, resolved_h: Option<i64>, due_h: Option<i64>) -> AssessedIncident {
-        AssessedIncident {
-            street: None,
-            community: None,
-            grid: None,
-            department: None,
-            responder: None,
+    fn incident(status: IncidentStatus, resolved_h: Option<i64>, due_h: Option<i64>) -> Outcome {
+        Outcome {
             status,
-            reported_at: at(0),
-            resolved_at: resolved_h.map(at),
-            closed_at: None,
-            due_at: due_h.map(at),
+            reported_ns: 0,
+            handled_ns: resolved_h.map(|h| h * H),
+            due_ns: due_h.map(|h| h * H),
             returned: 1,
-            satisfaction: Some(4),
+            rating: Some(4),
         }
     }
 
@@ -122,7 +140,7 @@ mod tests {
             incident(Cancelled, None, Some(1)),
             incident(Closed, Some(10), None),
         ] {
-            t.add(&i, at(50));
+            t.add(&i, 50 * H);
         }
         assert_eq!((t.reported, t.closed, t.open, t.overdue, t.on_time), (6, 3, 2, 2, 1));
         assert_eq!(t.on_time_rate(), Some(1.0 / 3.0), "one of three settled deadlines met; no deadline not counted");

@@ -105,24 +105,24 @@ fn print(report: &HistoryReport, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(report)?);
         return Ok(());
     }
-    let verb = if report.dry_run { "checked" } else { "imported" };
+    let verb = if report.dry_run || report.error_count > 0 { "checked" } else { "imported" };
     println!(
         "{verb} {}: {} rows, {} valid, {} already stored, {} added, {} bad value(s)",
         report.file, report.rows, report.valid, report.already_present, report.added, report.error_count
     );
     for (title, counts) in [("category", &report.categories), ("status", &report.statuses)] {
         for (from, m) in &counts.mapped {
-            println!("  {title} {from:?} → {} ({} rows)", m.to, m.rows);
+            println!("  {title} {from:?} → {} ({})", m.to, rows(m.rows));
         }
-        for (value, rows) in &counts.added {
-            println!("  {title} {value:?} added as a new category ({rows} rows)");
+        for (value, n) in &counts.added {
+            println!("  {title} {value:?} added as a new category ({})", rows(*n));
         }
-        for (value, rows) in &counts.unmapped {
-            println!("  {title} {value:?} is not mapped ({rows} rows)");
+        for (value, n) in &counts.unmapped {
+            println!("  {title} {value:?} is not mapped ({})", rows(*n));
         }
     }
-    for (department, rows) in &report.departments {
-        println!("  department {department:?}: {rows} rows");
+    for (department, n) in &report.departments {
+        println!("  department {department:?}: {}", rows(*n));
     }
     for e in &report.errors {
         println!("  row {}, field {:?}: {:?}: {}", e.row, e.field, e.value, e.message);
@@ -131,4 +131,8 @@ fn print(report: &HistoryReport, json: bool) -> anyhow::Result<()> {
         println!("  … and {} more", report.error_count - report.errors.len());
     }
     Ok(())
+}
+
+fn rows(n: usize) -> String {
+    if n == 1 { "1 row".into() } else { format!("{n} rows") }
 }

@@ -170,5 +170,6 @@ async fn routing(
         Step::Transfer => RoutingAction::Transfer { department: department()?, reason: b.reason.clone() },
     };
     let incident = state.departments.step(id, action, &caller.actor(b.actor.as_deref())).await?;
+    state.incidents.took(&incident);
     Ok(reply(incident, Crs::Wgs84))
 }

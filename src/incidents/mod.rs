@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 pub use assignment::{AssignMode, Assignment, AssignmentChange, AssignmentRecord};
 pub use category::{Categories, DEFAULT_CATEGORIES};
 pub use deadline::Deadlines;
-pub use ledger::{BadCell, GridTally, Ledger, LedgerRow, NO_GRID, StoredSummary};
+pub use ledger::{BadCell, GridTally, Ledger, LedgerRow, NO_GRID, NO_TIME, StoredSummary};
 pub use service::{CreateIncident, IncidentError, IncidentService, InvalidServiceArea, ServiceArea};
 pub use status::{IncidentStatus, UnknownStatus};
 

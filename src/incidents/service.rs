@@ -7,7 +7,9 @@ use time::OffsetDateTime;
 
 use super::IncidentStorage;
 use super::{Assignment, AssignmentChange, AssignmentRecord};
-use super::{Categories, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, Ledger, NewIncident};
+use super::{
+    Categories, Geocode, Incident, IncidentEvent, IncidentFilter, IncidentId, IncidentStatus, Ledger, NewIncident,
+};
 use crate::catalog::ActivationListener;
 use crate::coord::LonLat;
 use crate::events::Events;
@@ -368,6 +370,11 @@ impl IncidentService {
         Ok(())
     }
 
+    /// Takes in an incident written beside this service (a routing step): the ledger follows and the version moves.
+    pub fn took(&self, incident: &Incident) {
+        self.recorded(incident);
+    }
+
     /// The in-memory ledger.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
@@ -421,6 +428,7 @@ impl IncidentService {
             recorded_at: OffsetDateTime::now_utc(),
         };
         let (incident, replaced) = self.store.rate_incident(id, &record).await?;
+        self.recorded(&incident);
         self.events.publish("incident.updated", &incident);
         Ok((incident, replaced))
     }
@@ -487,9 +495,8 @@ impl IncidentService {
         let changes = regeocoded(index, resolution, open);
         self.store.update_incident_geocodes(&changes).await?;
         if !changes.is_empty() {
-            let grids: Vec<(i64, Option<&str>)> =
-                changes.iter().map(|(id, g)| (id.0, g.grid_code.as_deref())).collect();
-            self.ledger.regrid(&grids);
+            let moved: Vec<(i64, &Geocode)> = changes.iter().map(|(id, g)| (id.0, g)).collect();
+            self.ledger.regrid(&moved);
             self.changed();
         }
         if !changes.is_empty() {

@@ -68,8 +68,11 @@ macro_rules! assessment_store_impl {
                 use $crate::store::row::Column;
                 let utc = |t: time::OffsetDateTime| t.to_offset(time::UtcOffset::UTC);
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT e.department, COUNT(*) AS n FROM incident_events e JOIN incidents i ON i.id = e.incident_id \
-                     WHERE e.action = 'returned' AND e.department IS NOT NULL AND i.reported_at >= ",
+                    // CROSS JOIN: SQLite keeps the events (few, by their action index) as the outer loop; PostgreSQL
+                    // plans it like any join.
+                    "SELECT e.department, COUNT(*) AS n FROM incident_events e CROSS JOIN incidents i \
+                     WHERE i.id = e.incident_id AND e.action = 'returned' AND e.department IS NOT NULL \
+                     AND i.reported_at >= ",
                 );
                 q.push_bind(utc(from)).push(" AND i.reported_at < ").push_bind(utc(to));
                 if let Some(c) = category {

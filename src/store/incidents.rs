@@ -243,7 +243,7 @@ macro_rules! incident_store_impl {
                 use futures_util::TryStreamExt;
                 use $crate::store::row::Column;
                 // Streamed, not fetched whole: a district's million incidents must not sit in memory twice.
-                let mut rows = sqlx::query("SELECT id, lon, lat, h3, category, status, grid_code, reported_at, updated_at, closed_at FROM incidents ORDER BY id")
+                let mut rows = sqlx::query("SELECT id, lon, lat, h3, category, status, street_code, community_code, grid_code, department_code, reported_at, updated_at, resolved_at, closed_at, due_at, returned_count, satisfaction_rating FROM incidents ORDER BY id")
                     .fetch(&self.pool);
                 let mut out = Vec::new();
                 while let Some(r) = rows.try_next().await.map_err($crate::store::query_err("read incident summaries"))? {
@@ -259,6 +259,13 @@ macro_rules! incident_store_impl {
                         reported_at: r.col("reported_at")?,
                         updated_at: r.col("updated_at")?,
                         closed_at: r.col("closed_at")?,
+                        street_code: r.col("street_code")?,
+                        community_code: r.col("community_code")?,
+                        department: r.col("department_code")?,
+                        resolved_at: r.col("resolved_at")?,
+                        due_at: r.col("due_at")?,
+                        returned: r.col("returned_count")?,
+                        satisfaction: r.col("satisfaction_rating")?,
                     });
                 }
                 Ok(out)

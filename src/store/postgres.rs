@@ -144,7 +144,7 @@ async fn begin_write(
 super::boundaries::boundary_store_impl!(PgStore, sqlx::Postgres);
 super::incidents::incident_store_impl!(PgStore, sqlx::Postgres);
 super::departments::department_store_impl!(PgStore, sqlx::Postgres);
-super::history::history_store_impl!(PgStore, sqlx::Postgres);
+super::history::history_store_impl!(PgStore, sqlx::Postgres, 2500);
 super::assessment::assessment_store_impl!(PgStore, sqlx::Postgres);
 super::responders::responder_store_impl!(PgStore, sqlx::Postgres);
 super::assignments::assignment_store_impl!(PgStore, sqlx::Postgres);

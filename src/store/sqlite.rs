@@ -117,7 +117,7 @@ async fn begin_write(pool: &sqlx::Pool<sqlx::Sqlite>) -> Result<sqlx::Transactio
 super::boundaries::boundary_store_impl!(SqliteStore, sqlx::Sqlite);
 super::incidents::incident_store_impl!(SqliteStore, sqlx::Sqlite);
 super::departments::department_store_impl!(SqliteStore, sqlx::Sqlite);
-super::history::history_store_impl!(SqliteStore, sqlx::Sqlite);
+super::history::history_store_impl!(SqliteStore, sqlx::Sqlite, 1200);
 super::assessment::assessment_store_impl!(SqliteStore, sqlx::Sqlite);
 super::responders::responder_store_impl!(SqliteStore, sqlx::Sqlite);
 super::assignments::assignment_store_impl!(SqliteStore, sqlx::Sqlite);

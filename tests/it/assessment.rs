@@ -318,6 +318,15 @@ async fn responders_and_returns(url: &str) {
         (Some("李四"), Some(1), Some(1))
     );
     assert_eq!(rows[&idle["id"].to_string()]["reported"], 0, "the roster is listed, incidents or not: {v}");
+    // A rating recorded now counts at once, for the grid as for the responder.
+    let url = s.url(&format!("/api/v1/incidents/{}/satisfaction", inc["id"]));
+    let (st, v) = call(reqwest::Method::PUT, url, Some(json!({"rating": 4}))).await;
+    assert_eq!(st, 200, "{v}");
+    let (_, v) = get(&s, "/api/v1/assessment?by=grid").await;
+    let grid = &rows_by_code(&v)[inc["grid_code"].as_str().expect("grid")];
+    assert_eq!((grid["satisfaction_mean"].as_f64(), grid["closed"].as_u64()), (Some(4.0), Some(1)), "{grid}");
+    let (_, v) = get(&s, "/api/v1/assessment?by=responder").await;
+    assert_eq!(rows_by_code(&v)[&r["id"].to_string()]["satisfaction_n"], 1, "{v}");
 
     // A return counts for the department that made it, not for the one the incident was sent to next.
     for (code, name, category) in [("cg", "城管局", "sanitation"), ("jt", "交通局", "traffic")] {
