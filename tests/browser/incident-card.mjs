@@ -16,6 +16,11 @@
 //     (its message, in Chinese, on the card; the state unchanged), with a reason it is 已退回 (退回 1 次); 分拨 sends it
 //     again; a 转办 taken elsewhere (the API) reaches the card from the live feed; the history lists every step with
 //     its actor, department and reason.
+//  7. The department register editor (考核 page, 部门名录): a department added through the form is listed (name,
+//     categories in Chinese) and stored; giving a second department a category the first has is refused
+//     (category_taken, in Chinese, the server's English in the tooltip) and nothing is stored; a name changed through
+//     the form is stored; a department added elsewhere (the API) reaches the list from the live feed; removing one
+//     works, removing a department holding an open incident is refused (department_in_use) and it stays.
 // Usage: node incident-card.mjs BASE_URL SHOTS_DIR FIXTURES_JSON
 // FIXTURES_JSON: {"point": [lon, lat], "point2": [lon, lat]} (optional; defaults [118.79, 32.02] and [118.80, 32.03])
 import { suite, call, check, sleep } from './common.mjs';
@@ -188,4 +193,76 @@ await run(async () => {
   check(transferred.includes('转办 → 区环保局') && transferred.includes('值班长') && transferred.includes('属环境污染'), `transfer step: ${transferred}`);
   step(`check 6d: a transfer from elsewhere shown live ("${c.dept}"); history: ${history.map((h) => h.text.trim()).join(' | ')}`);
   await shot(page, 'department-history');
+
+  // 7. The register editor on the 考核 page.
+  const zh = new Map((await call(base, 'GET', '/incident-categories')).map((c) => [c.code, c.name]));
+  const register = async () => new Map((await call(base, 'GET', '/departments')).map((d) => [d.code, d]));
+  page.on('dialog', (d) => d.accept()); // the remove button asks first
+  await page.click('#tab-assessment');
+  await page.click('#dept-card > summary');
+  await page.waitForSelector('#dept-list tr[data-code="hb"]', { timeout: 5000 });
+  const row = (code) => page.evaluate((c) => {
+    const tr = document.querySelector(`#dept-list tr[data-code="${c}"]`);
+    return tr && { name: tr.querySelector('.name').textContent, cats: tr.querySelector('.cats').textContent, codes: tr.querySelector('.cats').dataset.categories };
+  }, code);
+  const deptError = () => page.evaluate(() => ({ text: document.querySelector('#dept-error').textContent, tip: document.querySelector('#dept-error').title }));
+  const save = async (code, name, cats) => {
+    if (code != null) await page.fill('#dept-form input[name=code]', code);
+    await page.fill('#dept-form input[name=name]', name);
+    await page.$$eval('#dept-cats input', (is, want) => is.forEach((i) => { i.checked = want.includes(i.value); }), cats);
+    await page.click('#dept-form button[type=submit]');
+  };
+
+  await save('sw', '区水务局', ['flood']);
+  await page.waitForSelector('#dept-list tr[data-code="sw"]', { timeout: 5000 });
+  let r = await row('sw');
+  let reg = await register();
+  check(r.name === '区水务局' && r.cats === zh.get('flood') && r.codes === 'flood', `listed after the form: ${JSON.stringify(r)}`);
+  check(reg.get('sw')?.name === '区水务局' && JSON.stringify(reg.get('sw').categories) === '["flood"]', `stored: ${JSON.stringify(reg.get('sw'))}`);
+  step(`check 7a: added through the form, listed as "${r.name}" · ${r.cats}`);
+
+  // A category the first has, for a second department: refused, nothing stored.
+  await save('yj', '区应急管理局', ['flood', 'fire']);
+  await page.waitForFunction(() => document.querySelector('#dept-error').textContent.length > 0, null, { timeout: 5000 });
+  const taken = await deptError();
+  reg = await register();
+  check(taken.text.includes(`类别“${zh.get('flood')}”已由部门 sw 负责`) && /already handled by department "sw"/.test(taken.tip), `category_taken refusal: ${JSON.stringify(taken)}`);
+  check(!reg.has('yj') && JSON.stringify(reg.get('sw').categories) === '["flood"]', `stored after the refusal: ${JSON.stringify([...reg.values()])}`);
+  check(!(await row('yj')), 'the refused department is listed');
+  step(`check 7b: a taken category refused ("${taken.text}", tooltip "${taken.tip}"); nothing stored`);
+  await shot(page, 'department-taken');
+
+  // The name changed through the form (the code stays, the categories as they were).
+  await page.click('#dept-list tr[data-code="sw"] button[data-act="edit"]');
+  check(await page.getAttribute('#dept-form', 'data-editing') === 'sw' && await page.$eval('#dept-form input[name=code]', (i) => i.readOnly && i.value === 'sw'), 'edit does not fill the form');
+  check(await page.$eval('#dept-cats input[value="flood"]', (i) => i.checked), 'the edited department\'s category is not ticked');
+  await page.fill('#dept-form input[name=name]', '区水务和防汛局');
+  await page.click('#dept-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#dept-list tr[data-code="sw"] .name')?.textContent === '区水务和防汛局', null, { timeout: 5000 });
+  reg = await register();
+  check(reg.get('sw').name === '区水务和防汛局' && JSON.stringify(reg.get('sw').categories) === '["flood"]' && !(await deptError()).text, `after the rename: ${JSON.stringify(reg.get('sw'))}`);
+  step(`check 7c: renamed through the form to "${reg.get('sw').name}" (categories kept)`);
+
+  // Added elsewhere: the live feed brings it.
+  await call(base, 'PUT', '/departments/jt', { name: '区交通运输局', categories: ['traffic'] });
+  await page.waitForSelector('#dept-list tr[data-code="jt"]', { timeout: 5000 });
+  r = await row('jt');
+  check(r.name === '区交通运输局' && r.cats === zh.get('traffic'), `live-added row: ${JSON.stringify(r)}`);
+
+  // hb holds the open sanitation incident (transferred there above): refused, it stays.
+  await page.click('#dept-list tr[data-code="hb"] button[data-act="remove"]');
+  await page.waitForFunction(() => document.querySelector('#dept-error').textContent.length > 0, null, { timeout: 5000 });
+  const inUse = await deptError();
+  reg = await register();
+  check(inUse.text.includes('部门 hb 仍有 1 件未办结事件') && /still has 1 open incident/.test(inUse.tip), `department_in_use refusal: ${JSON.stringify(inUse)}`);
+  check(reg.has('hb') && !!(await row('hb')), 'the department in use was removed');
+  step(`check 7d: removing hb (an open incident with it) refused ("${inUse.text}"); still listed and stored`);
+  await shot(page, 'department-in-use');
+
+  await page.click('#dept-list tr[data-code="jt"] button[data-act="remove"]');
+  await page.waitForFunction(() => !document.querySelector('#dept-list tr[data-code="jt"]'), null, { timeout: 5000 });
+  reg = await register();
+  check(!reg.has('jt') && reg.has('sw') && reg.has('hb') && reg.has('cg') && !(await deptError()).text, `after the removal: ${[...reg.keys()]}`);
+  step(`check 7e: jt (added from the API, shown live) removed from the form; register now ${[...reg.keys()].join(', ')}`);
+  await shot(page, 'department-register');
 });

@@ -103,6 +103,17 @@ Object.assign(T.en, {
   as_median_close_s: 'Time to close (median)', as_p90_close_s: 'Time to close (P90)', as_returned: 'Returned', as_satisfaction_mean: 'Satisfaction', as_satisfaction_n: 'Ratings',
   as_patrol_coverage: 'Patrol coverage', as_per_km2: 'Incidents per km²', noRows: 'No data for this period', noData: 'no data', loading: 'Loading…', badPeriod: 'Choose the first and last day (first not after last)',
 });
+// Strings of the department register editor on the 考核 page (issue 29: the register in the console).
+Object.assign(T.zh, {
+  departments: '部门名录', deptCode: '部门编码', deptName: '部门名称', deptCategories: '负责类别', newDept: '新增部门', newDeptBtn: '新增',
+  editDept: '修改部门', saveDept: '保存', edit: '修改', removeDept: '删除', removeDeptAsk: '删除部门“{name}”（{code}）？',
+  deptSaved: '已保存', deptRemoved: '已删除', noDepartments: '尚无部门', deptCodeRule: '部门编码须为 1–64 个字母、数字、_ 或 -',
+});
+Object.assign(T.en, {
+  departments: 'Departments', deptCode: 'Code', deptName: 'Name', deptCategories: 'Categories', newDept: 'New department', newDeptBtn: 'New',
+  editDept: 'Change department', saveDept: 'Save', edit: 'Edit', removeDept: 'Remove', removeDeptAsk: 'Remove the department “{name}” ({code})?',
+  deptSaved: 'saved', deptRemoved: 'removed', noDepartments: 'No departments yet', deptCodeRule: 'A department code is 1–64 letters, digits, _ or -',
+});
 /** A label's colon: full-width in Chinese. */
 export const colon = () => (lang === 'zh' ? '：' : ': ');
 /** t() with {name} placeholders filled in. */
@@ -198,6 +209,11 @@ const ERRORS_ZH = {
   unknown_department: '部门“{department}”不在部门名录中',
   same_department: '事件已在该部门：转办请另选部门',
   incident_not_open: '已办结或已取消的事件不能分拨、受理、退回或转办',
+  category_taken: '类别“{category}”已由部门 {department} 负责：一个类别只属于一个部门，请先从该部门去掉',
+  invalid_department_code: '部门编码须为 1–64 个字母、数字、_ 或 -',
+  invalid_department_name: '部门名称须为 1–200 个字符',
+  department_in_use: '部门 {department} 仍有 {open} 件未办结事件：请先转办或退回',
+  department_not_found: '部门 {department} 不在部门名录中',
 };
 /** The text of a refused request: the page's language when the code is known, else the server's message. */
 export function errorText(code, details, serverMessage) {
@@ -218,5 +234,18 @@ export function errorText(code, details, serverMessage) {
     Object.assign(vars, { state: t(`dept_${m[1] === 'unrouted' ? 'none' : m[1]}`), step: t(`step_${m[2]}`) });
   }
   if (code === 'unknown_department') vars.department = /department "(.*)"/.exec(serverMessage || '')?.[1] ?? '';
+  if (code === 'category_taken') {
+    // 'category "flood" is already handled by department "sw": remove it there first'
+    const m = /category "(.*)" is already handled by department "(.*)"/.exec(serverMessage || '');
+    if (!m) return serverMessage;
+    Object.assign(vars, { category: catLabel(m[1]), department: m[2] });
+  }
+  if (code === 'department_in_use') {
+    // 'department "hb" still has 1 open incident(s): transfer or return them first'
+    const m = /department "(.*)" still has (\d+) open/.exec(serverMessage || '');
+    if (!m) return serverMessage;
+    Object.assign(vars, { department: m[1], open: m[2] });
+  }
+  if (code === 'department_not_found') vars.department = /department "(.*)" is not/.exec(serverMessage || '')?.[1] ?? '';
   return zh.replace(/\{(\w+)\}/g, (_, v) => String(vars[v] ?? ''));
 }

@@ -14,6 +14,7 @@ import { connectLive, dropLive } from './live.js';
 import { showSoundButton, updateTitle } from './alerts.js';
 import './analysis.js';
 import './assessment.js';
+import './departments.js';
 import './gis.js';
 import './search.js';
 import './keys.js';
