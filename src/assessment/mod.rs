@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 pub use report::{csv, xlsx};
 pub use service::{AssessmentError, AssessmentService};
-pub use storage::{AssessedIncident, AssessmentStore};
+pub use storage::AssessmentStore;
 pub use tally::{Outcome, Tally};
 
 /// What the rows are.

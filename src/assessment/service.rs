@@ -1,6 +1,6 @@
-//! An assessment run: the period's incidents tallied per unit off the async threads — from the in-memory ledger by
-//! area and department, from the store (joined with the assignments) by responder — named from the served
-//! boundaries, the department register and the roster.
+//! An assessment run: the period's incidents tallied per unit off the async threads from the in-memory ledger (by
+//! responder: the rows of the incidents the store says each was assigned), named from the served boundaries, the
+//! department register and the roster.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use geo::ChamberlainDuquetteArea;
 use time::OffsetDateTime;
 
-use super::{AssessedIncident, Assessment, AssessmentQuery, AssessmentRow, AssessmentStore, Level, Outcome, Tally};
+use super::{Assessment, AssessmentQuery, AssessmentRow, AssessmentStore, Level, Outcome, Tally};
 use crate::departments::{DepartmentError, DepartmentService};
 use crate::incidents::IncidentService;
 use crate::index::BoundaryIndex;
@@ -72,10 +72,9 @@ impl AssessmentService {
         if q.from >= q.to {
             return Err(AssessmentError::EmptyPeriod { from: q.from.to_string(), to: q.to.to_string() });
         }
-        let by_responder = q.by == Level::Responder;
-        let assigned = match by_responder {
-            true => self.store.assessed_incidents(q.from, q.to, q.category.as_deref(), true).await?,
-            false => Vec::new(),
+        let assigned = match q.by {
+            Level::Responder => self.store.assigned_in(q.from, q.to, q.category.as_deref()).await?,
+            _ => Vec::new(),
         };
         let index = self.locator.current();
         let names: Vec<(String, String)> = match q.by {
@@ -107,7 +106,7 @@ impl AssessmentService {
         let (incidents, query) = (self.incidents.clone(), q.clone());
         let rows = tokio::task::spawn_blocking(move || {
             let tallies = match by {
-                Level::Responder => tally_assigned(&assigned, now),
+                Level::Responder => tally_assigned(&incidents, &assigned, now),
                 _ => tally_ledger(&incidents, &query, now),
             };
             rows(by, tallies, &index, &names, &patrols, &returns)
@@ -138,15 +137,13 @@ fn tally_ledger(incidents: &IncidentService, q: &AssessmentQuery, now: i64) -> H
     by_unit
 }
 
-/// Tallies per responder from the store's rows (one per incident and responder assigned).
-fn tally_assigned(rows: &[AssessedIncident], now: i64) -> HashMap<String, Tally> {
-    let mut by_unit: HashMap<String, Tally> = HashMap::new();
-    for i in rows {
-        if let Some(r) = i.responder {
-            by_unit.entry(r.to_string()).or_default().add(&i.outcome(), now);
-        }
-    }
-    by_unit
+/// Tallies per responder: each `(incident, responder)` pair counts the incident's ledger row for the responder.
+fn tally_assigned(incidents: &IncidentService, assigned: &[(i64, i64)], now: i64) -> HashMap<String, Tally> {
+    let mut by_unit: HashMap<i64, Tally> = HashMap::new();
+    incidents
+        .ledger()
+        .for_each_of(assigned, |responder, row| by_unit.entry(responder).or_default().add(&row.into(), now));
+    by_unit.into_iter().map(|(r, t)| (r.to_string(), t)).collect()
 }
 
 /// Name and area (km²) of each area of a layer, and its patrol cells (total, visited) summed over its grids.

@@ -80,9 +80,7 @@ pub async fn import(args: ImportIncidentsArgs) -> anyhow::Result<ExitCode> {
     match history.import(&name, bytes, &map, args.dry_run, &actor).await {
         Ok(report) => {
             if !args.dry_run {
-                let details = serde_json::json!({"file": report.file, "rows": report.rows, "added": report.added,
-                    "already_present": report.already_present});
-                AuditLog::new(store).record(&actor, "incidents.imported", None, details).await;
+                AuditLog::new(store).record(&actor, "incidents.imported", None, report.audit_details()).await;
             }
             print(&report, args.json)?;
             Ok(ExitCode::SUCCESS)

@@ -39,6 +39,13 @@ pub struct HistoryReport {
     pub error_count: usize,
 }
 
+impl HistoryReport {
+    /// What the audit log keeps of an import.
+    pub fn audit_details(&self) -> serde_json::Value {
+        serde_json::json!({"file": self.file, "rows": self.rows, "added": self.added, "already_present": self.already_present})
+    }
+}
+
 /// Why an import wrote nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {

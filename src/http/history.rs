@@ -98,9 +98,7 @@ async fn load(
     let actor = caller.actor(None);
     let report = state.history.import(&name, bytes, &map, dry_run, &actor).await?;
     if !dry_run {
-        let details = serde_json::json!({"file": report.file, "rows": report.rows, "added": report.added,
-            "already_present": report.already_present});
-        state.audit.record(&actor, "incidents.imported", None, details).await;
+        state.audit.record(&actor, "incidents.imported", None, report.audit_details()).await;
     }
     let status = if report.added > 0 { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(report)))

@@ -109,8 +109,9 @@ struct Rows {
     rows: Vec<LedgerRow>,
     by_id: HashMap<i64, u32>,
     categories: Vec<String>,
-    grids: Vec<String>,
-    grid_ids: HashMap<String, u32>,
+    /// Street, community, grid and department codes, interned (a row holds their indices).
+    codes: Vec<String>,
+    code_ids: HashMap<String, u32>,
 }
 
 impl Rows {
@@ -126,11 +127,11 @@ impl Rows {
             category: self.category(s.category),
             status: s.status,
             reported_ns: nanos(s.reported_at),
-            grid: self.grid(grid),
+            grid: self.intern(grid),
             closed_ns: (s.status == IncidentStatus::Closed).then(|| nanos(s.closed_at.unwrap_or(s.updated_at))),
-            street: self.grid(street),
-            community: self.grid(community),
-            department: self.grid(department),
+            street: self.intern(street),
+            community: self.intern(community),
+            department: self.intern(department),
             due_ns: s.due_at.map_or(NO_TIME, nanos),
             handled_ns: handled.map_or(NO_TIME, nanos),
             returned: u16::try_from(s.returned.max(0)).unwrap_or(u16::MAX),
@@ -151,17 +152,17 @@ impl Rows {
 
     /// The code behind an index ([`NO_GRID`]: none).
     fn code(&self, i: u32) -> Option<&str> {
-        (i != NO_GRID).then(|| self.grids[i as usize].as_str())
+        (i != NO_GRID).then(|| self.codes[i as usize].as_str())
     }
 
-    fn grid(&mut self, code: Option<&str>) -> u32 {
+    fn intern(&mut self, code: Option<&str>) -> u32 {
         let Some(code) = code else { return NO_GRID };
-        if let Some(&i) = self.grid_ids.get(code) {
+        if let Some(&i) = self.code_ids.get(code) {
             return i;
         }
-        let i = self.grids.len() as u32;
-        self.grids.push(code.to_owned());
-        self.grid_ids.insert(code.to_owned(), i);
+        let i = self.codes.len() as u32;
+        self.codes.push(code.to_owned());
+        self.code_ids.insert(code.to_owned(), i);
         i
     }
 
@@ -297,13 +298,23 @@ impl Ledger {
         let mut rows = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         for &(id, g) in changes {
             let (street, community, grid) = (
-                rows.grid(g.street_code.as_deref()),
-                rows.grid(g.community_code.as_deref()),
-                rows.grid(g.grid_code.as_deref()),
+                rows.intern(g.street_code.as_deref()),
+                rows.intern(g.community_code.as_deref()),
+                rows.intern(g.grid_code.as_deref()),
             );
             if let Some(&i) = rows.by_id.get(&id) {
                 let r = &mut rows.rows[i as usize];
                 (r.street, r.community, r.grid) = (street, community, grid);
+            }
+        }
+    }
+
+    /// Calls `f` with `key` and the row of each incident named in `ids` that the ledger holds, under one read lock.
+    pub fn for_each_of<K: Copy>(&self, ids: &[(i64, K)], mut f: impl FnMut(K, &LedgerRow)) {
+        let rows = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for &(id, key) in ids {
+            if let Some(&i) = rows.by_id.get(&id) {
+                f(key, &rows.rows[i as usize]);
             }
         }
     }
@@ -347,7 +358,7 @@ impl Ledger {
                 t.close_s.push((closed - r.reported_ns) as f64 / 1e9);
             }
         });
-        by_grid.into_iter().map(|(g, t)| (rows.grids[g as usize].clone(), t)).collect()
+        by_grid.into_iter().map(|(g, t)| (rows.codes[g as usize].clone(), t)).collect()
     }
 
     /// Number of incidents held.
