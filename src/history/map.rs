@@ -54,8 +54,8 @@ pub struct ImportMap {
 pub struct DateField {
     /// The field.
     pub field: String,
-    /// strftime format, e.g. `%m/%d/%Y %H:%M:%S` (default: RFC 3339, or `%Y-%m-%d %H:%M:%S`). Spreadsheet date
-    /// cells need none.
+    /// strftime format, e.g. `%m/%d/%Y %H:%M:%S` (default: RFC 3339, or `%Y-%m-%d %H:%M:%S`), or `unix_s` / `unix_ms`
+    /// for seconds / milliseconds since 1970 (UTC). Spreadsheet date cells need none.
     pub format: Option<String>,
     /// The offset of local times, e.g. `+08:00` (default `+08:00`; ignored for RFC 3339 values).
     pub utc_offset: Option<String>,

@@ -190,6 +190,20 @@ impl DateReader {
             Cell::Date(d) => return Ok(d.assume_offset(self.offset)),
             other => other.text(),
         };
+        // Unix times (what JSON feeds and many databases export): absolute, so the offset does not apply.
+        let per_second = match self.format.as_deref() {
+            Some("unix_s") => Some(1e9),
+            Some("unix_ms") => Some(1e6),
+            _ => None,
+        };
+        if let Some(ns_per_unit) = per_second {
+            let units = number(cell).ok_or_else(|| "not a number of seconds or milliseconds since 1970".to_owned())?;
+            let ns = (units * ns_per_unit).round();
+            return (ns.is_finite() && ns.abs() < 1e19)
+                .then(|| OffsetDateTime::from_unix_timestamp_nanos(ns as i128).ok())
+                .flatten()
+                .ok_or_else(|| "outside the years -9999 … 9999".to_owned());
+        }
         let local = match &self.format {
             Some(f) => naive(&text, f).ok_or_else(|| format!("not a date in the format {f:?}"))?,
             None => {

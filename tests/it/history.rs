@@ -235,4 +235,30 @@ async fn cli(url: &str) {
     assert_eq!(audit["items"].as_array().map(Vec::len), Some(2), "{audit}");
 }
 
-both_stores!(csv_gbk, xlsx_and_geojson, cli);
+both_stores!(csv_gbk, xlsx_and_geojson, cli, real_feed_with_unix_times);
+
+/// A real feed (USGS earthquakes of a week, public domain, ../shared/data/points): GeoJSON points with Unix
+/// millisecond times, imported whole where the service area is anywhere.
+async fn real_feed_with_unix_times(url: &str) {
+    let Some(data) = crate::common::shared_data() else { return };
+    let file = std::fs::read(data.join("points/earthquakes/earthquakes.json")).expect("the USGS feed");
+    let s = TestServer::start_with(url, true, |o| o.service_area = gridmap::incidents::ServiceArea::Anywhere).await;
+    let map = json!({"id": "ids", "reported_at": {"field": "time", "format": "unix_ms"},
+        "category": {"field": "type", "values": {"earthquake": "safety_hazard", "explosion": "safety_hazard",
+            "quarry blast": "safety_hazard"}},
+        "status": {"field": "status", "values": {"automatic": "reported", "reviewed": "closed"}}, "description": "place"});
+    let (st, v) = upload(&s, "earthquakes.geojson", file, &map, false).await;
+    assert_eq!((st, v["added"].as_u64()), (201, Some(1707)), "{v}");
+    assert_eq!(v["statuses"]["mapped"]["reviewed"]["rows"], 1214, "{v}");
+    let (_, page) =
+        get(&s, "/api/v1/incidents?status=reported,closed&from=2018-02-07T01:26:00Z&to=2018-02-07T01:27:00Z").await;
+    let first = page["items"].as_array().expect("items").iter().find(|i| i["external_id"] == ",ci37868143,");
+    let first = first.expect("the feed's first event");
+    assert_eq!(first["reported_at"], "2018-02-07T01:26:13.84Z", "{first}");
+    assert_eq!(first["description"], "4km W of Castaic, CA");
+    let mut bad = map.clone();
+    bad["reported_at"]["format"] = json!("unix_s");
+    bad.as_object_mut().expect("map").remove("description");
+    let (st, v) = upload(&s, "earthquakes2.geojson", b"{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]},\"properties\":{\"ids\":\"x\",\"time\":\"soon\",\"type\":\"earthquake\",\"status\":\"reviewed\"}}]}".to_vec(), &bad, false).await;
+    assert_eq!((st, v["error"]["details"]["report"]["errors"][0]["field"].as_str()), (422, Some("time")), "{v}");
+}
